@@ -1,0 +1,65 @@
+"""The command line: argument parsing and dispatch only.
+
+Each command lives in its own module here (``cli/fds.py``, ``cli/sim.py``...)
+with a ``register(subparsers)`` that adds its parser and sets ``run``. The
+modules import the heavy parts (rich, live, sim, render) inside ``run`` so
+that ``iochannels --help`` and ``iochannels fds PID --json`` start fast.
+Nothing imports ``cli``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from iochannels import __version__
+from iochannels.cli.common import Parser
+from iochannels.errors import IoChannelsError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS = ("fds", "graph", "sim", "demo", "tour")
+
+EPILOG = """\
+examples:
+  iochannels fds $$                 the fd table of this shell
+  iochannels fds --name python --summary
+  iochannels graph --all            who talks to whom on this machine
+  iochannels sim list               the lecture's scenarios, simulated
+  iochannels demo list              the lecture's demos, on real processes
+  iochannels tour                   the whole lecture, section 0 to 6
+"""
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="iochannels",
+        description="See the I/O channels of Linux processes: fd tables, pipes, FIFOs, sockets.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"iochannels {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"iochannels.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except IoChannelsError as exc:
+        print(f"iochannels: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        # Cleanup ran in the commands' finally blocks; say so in one line.
+        print("iochannels: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`iochannels fds --all | head`): stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0

@@ -1,0 +1,16 @@
+"""`iochannels demo`: being built."""
+
+from __future__ import annotations
+
+import argparse
+
+from iochannels.errors import IoChannelsError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("demo", help="(being built)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise IoChannelsError("'demo' is not built yet")

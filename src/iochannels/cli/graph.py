@@ -1,0 +1,16 @@
+"""`iochannels graph`: being built."""
+
+from __future__ import annotations
+
+import argparse
+
+from iochannels.errors import IoChannelsError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("graph", help="(being built)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise IoChannelsError("'graph' is not built yet")

@@ -1,0 +1,101 @@
+"""Fixtures for every test: nothing may leak.
+
+After each test, the test process must hold the same file descriptors as
+before, have no new child processes (running or zombie), and have left no new
+``iochannels*`` entries in the temporary directory. Cleanup in the code under
+test is asynchronous at times (a killed child takes a moment to be reaped), so
+the check waits a little before it complains.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SETTLE_SECONDS = 3.0
+
+
+def open_fds() -> dict[int, str]:
+    """This process's fds and what they point to (proc(5): /proc/self/fd)."""
+    fds: dict[int, str] = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            fds[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue  # the fd of the listdir itself, gone by now
+    return fds
+
+
+def descendants(root: int | None = None) -> set[int]:
+    """Every live or zombie process below ``root`` (default: this process)."""
+    root = os.getpid() if root is None else root
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: split after the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def temp_entries() -> set[str]:
+    return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("iochannels")}
+
+
+def leaks(fds_before: dict[int, str], procs_before: set[int], tmp_before: set[str]) -> list[str]:
+    problems = []
+    fds_now = open_fds()
+    extra_fds = {fd: t for fd, t in fds_now.items() if fds_before.get(fd) != t}
+    if extra_fds:
+        problems.append(f"fds left open: {extra_fds}")
+    extra_procs = descendants() - procs_before
+    if extra_procs:
+        names = {}
+        for pid in extra_procs:
+            try:
+                names[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                names[pid] = "?"
+        problems.append(f"processes left behind: {names}")
+    extra_tmp = temp_entries() - tmp_before
+    if extra_tmp:
+        problems.append(f"temporary files left behind: {sorted(extra_tmp)}")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves an fd, a process or a temporary file behind."""
+    fds_before, procs_before, tmp_before = open_fds(), descendants(), temp_entries()
+    yield
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while (problems := leaks(fds_before, procs_before, tmp_before)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if problems:
+        pytest.fail("leak after test: " + "; ".join(problems), pytrace=False)
+
+
+def need_program(name: str) -> str:
+    """The path of an external witness program, or skip the test saying why."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (make test installs it with apt where allowed)")
+    return path
