@@ -10,7 +10,7 @@ from __future__ import annotations
 from iochannels.errors import UsageError
 from iochannels.model import Snapshot, Walkthrough
 
-__all__ = ["FORMATS", "render_snapshot", "render_walkthrough"]
+__all__ = ["FORMATS", "render_graph", "render_snapshot", "render_walkthrough"]
 
 FORMATS = ("text", "svg", "html", "mermaid", "dot", "json")
 
@@ -35,3 +35,17 @@ def render_walkthrough(run: Walkthrough, fmt: str, *, width: int = 100, color: b
 
             return walkthrough_json(run)
     raise UsageError(f"format {fmt!r} is not available yet for a walkthrough")
+
+
+def render_graph(snap: Snapshot, fmt: str, *, width: int = 100, color: bool = False) -> str:
+    """Who talks to whom: processes as nodes, the channels between them as edges."""
+    match fmt:
+        case "json":
+            from iochannels.render.json import snapshot_json
+
+            return snapshot_json(snap)
+        case "text":
+            from iochannels.render.text import graph_text
+
+            return graph_text(snap, width=width, color=color)
+    raise UsageError(f"format {fmt!r} is not available yet for a graph")

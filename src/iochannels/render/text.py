@@ -13,3 +13,7 @@ def snapshot_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> s
             ch = snap.channels.get(e.channel)
             lines.append(f"  {e.fd:>4} {e.access or '?':<2} {ch.kind if ch else '?'} {e.channel}")
     return "\n".join(lines) + "\n"
+
+
+def graph_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
+    return snapshot_text(snap, width=width, color=color)
