@@ -1,0 +1,111 @@
+"""Section 0's demos: a stand-in application's channels counted; what Popen wires."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import need_program
+from iochannels.demos import pitch, registry
+from iochannels.demos.base import Show, staged
+from iochannels.errors import NotFound, UsageError
+
+
+def run(demo: str, **options: Any) -> tuple[dict[str, Any], list[Show]]:
+    info = registry.get(demo)
+    with staged(info, quick=True, options=options) as stage:
+        getattr(pitch, info.function)(stage)
+    json.dumps(stage.facts)  # --json prints them
+    return stage.facts, [b for b in stage.blocks if isinstance(b, Show)]
+
+
+def test_the_standin_counts_by_kind_match_what_it_opened() -> None:
+    facts, shows = run("pitch-fds")
+    assert facts["opened"] == {"unix-stream": 5, "unix-seqpacket": 2, "pipe": 4, "fifo": 1,
+                               "anon": 2, "chr": 2, "file": 2, "tcp": 2}
+    assert facts["counts"] == facts["opened"]
+    assert facts["counts_match_opened"] is True
+    assert (facts["sockets"], facts["pipes"], facts["pipe_pairs"], facts["fifos"]) == (9, 4, 2, 1)
+    assert facts["sentence"] == "9 sockets, 4 pipes in 2 pairs, 1 FIFO"
+    assert len(shows) == 2
+
+
+def test_the_nc_picture() -> None:
+    facts, _ = run("pitch-fds")
+    assert facts["server_sockets"] == {"listening": 1, "connection": 1}
+    assert facts["client_sockets"]["connection"] == 1
+
+
+def test_any_process_by_pid() -> None:
+    facts, shows = run("pitch-fds", pid=os.getpid())
+    assert [p.pid for p in shows[0].step.snapshot.processes] == [os.getpid()]
+    assert sum(facts["counts"].values()) >= 3
+    assert "opened" not in facts
+
+
+def test_any_process_by_name() -> None:
+    name = Path("/proc/self/comm").read_text().strip()
+    _facts, shows = run("pitch-fds", name=name)
+    assert os.getpid() in [p.pid for p in shows[0].step.snapshot.processes]
+
+
+def test_an_unknown_name_or_pid_is_not_found() -> None:
+    with pytest.raises(NotFound, match="no process named"):
+        run("pitch-fds", name="no-such-program-here")
+    with pytest.raises(NotFound, match="no process with pid"):
+        run("pitch-fds", pid=2**22 + 1)
+    with pytest.raises(UsageError, match="not a pid"):
+        run("pitch-fds", pid="me")
+
+
+def test_popen_python_holds_the_read_end_grep_held_the_write_end() -> None:
+    facts, shows = run("popen")
+    one = facts["stdout_pipe"]
+    assert one["python_access"] == "r"
+    if one["grep_alive_at_snapshot"]:
+        assert one["grep_fd1_same_pipe"] is True
+    two = facts["two_way"]
+    assert (two["python_write_access"], two["python_read_access"]) == ("w", "r")
+    assert (two["grep_fd0"], two["grep_fd1"]) == ("r", "w")
+    assert two["fd0_same_pipe"] and two["fd1_same_pipe"]
+    assert len(shows) == 3
+
+
+def test_popen_the_zombie_is_seen_then_reaped() -> None:
+    facts, _ = run("popen")
+    assert facts["zombie_seen"] is True
+    assert facts["zombie_gone_after_wait"] is True
+    assert facts["waiting_in_pipe"] > 0
+    assert facts["grep_output_lines"] > 0
+
+
+@pytest.mark.witness("lsof")
+def test_lsof_counts_the_standin_the_same_way() -> None:
+    """lsof, an independent witness, sees the same fds by type (pipes and FIFOs are both FIFO)."""
+    lsof = need_program("lsof")
+    seen: dict[str, int] = {}
+
+    def witness(block: object) -> None:
+        if isinstance(block, Show) and not seen:
+            pid = block.step.snapshot.processes[0].pid
+            out = subprocess.run([lsof, "-n", "-P", "-p", str(pid), "-a", "-d", "3-1023", "-F",
+                                  "t"], capture_output=True, text=True, check=False).stdout
+            for line in out.splitlines():
+                if line.startswith("t"):
+                    seen[line[1:]] = seen.get(line[1:], 0) + 1
+
+    info = registry.get("pitch-fds")
+    with staged(info, quick=True, listeners=[witness]) as stage:
+        pitch.pitch_fds(stage)
+    counts = stage.facts["counts"]
+    assert seen == {
+        "unix": counts["unix-stream"] + counts["unix-seqpacket"],
+        "FIFO": counts["pipe"] + counts["fifo"],
+        "a_inode": counts["anon"], "CHR": counts["chr"], "REG": counts["file"],
+        "IPv4": counts["tcp"],
+    }
