@@ -56,6 +56,29 @@ def descendants(root: int | None = None) -> set[int]:
     return found
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Give this test process (each xdist worker) a temporary directory of its own.
+
+    The leak check compares the ``iochannels*`` entries of the temporary directory
+    before and after a test; a shared /tmp would show other workers' (and other
+    programs') entries as leaks. Children inherit TMPDIR, so what they make lands
+    here too.
+    """
+    private = tempfile.mkdtemp(prefix="pt-")
+    os.environ["TMPDIR"] = private
+    tempfile.tempdir = private
+    config.stash[_PRIVATE_TMP] = private
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    private = config.stash.get(_PRIVATE_TMP, None)
+    if private:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+_PRIVATE_TMP = pytest.StashKey[str]()
+
+
 def temp_entries() -> set[str]:
     return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("iochannels")}
 
