@@ -1,16 +1,158 @@
-"""`iochannels demo`: being built."""
+"""`iochannels demo`: list the lecture's demos, or run one on real processes."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from iochannels.errors import IoChannelsError
+from iochannels.cli.common import emit
+from iochannels.errors import UsageError
+
+if TYPE_CHECKING:
+    from iochannels.demos.base import DemoInfo, DemoResult
+    from iochannels.demos.console import ConsolePrinter
+
+EPILOG = """\
+examples:
+  iochannels demo list                      the demos, by lecture section
+  iochannels demo pipe-operator             the | operator built from pipe, fork, dup2, exec
+  iochannels demo clients --clients 1000 --backlog 10
+  iochannels demo blocking --json           its facts, machine-readable
+  iochannels demo redirect-stdout --sim     its simulated twin, step by step
+"""
+
+MAX_CLIENTS = 20_000
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("demo", help="(being built)")
+    parser = sub.add_parser(
+        "demo", help="run one of the lecture's demos on real processes",
+        description="Run one of the lecture's demos on real processes, or list them.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("name", metavar="NAME", help="a demo's name, or 'list'")
+    parser.add_argument("--quick", action="store_true", help="small sizes: seconds, not minutes")
+    parser.add_argument("--json", action="store_true", help="print the demo's facts as JSON")
+    parser.add_argument("--svg", metavar="DIR", type=Path, help="write each fd picture as SVG")
+    parser.add_argument("--sim", action="store_true", help="show the simulated twin instead")
+    _demo_options(parser.add_argument_group("options of some demos"))
     parser.set_defaults(run=run)
 
 
+def _demo_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--clients", type=int, metavar="N", help=f"clients: 1 .. {MAX_CLIENTS:,}")
+    group.add_argument("--backlog", type=int, metavar="N", help="clients: the listen backlog")
+    group.add_argument("--pid", type=int, help="pitch-fds: inspect this process")
+    group.add_argument("--name", dest="proc_name", metavar="NAME",
+                       help="pitch-fds: inspect processes with this name")
+    group.add_argument("--total", metavar="SIZE", help="buffer-size: bytes per run (5G, 512M)")
+    group.add_argument("--strace", action="store_true",
+                       help="pipe-operator: the real trace of sh -c 'writer | reader' beside")
+    group.add_argument("--port", type=int, help="network demos: the port (default: a free one)")
+
+
+def options_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The per-demo options the user gave, checked, for ``stage.options``."""
+    if args.clients is not None and not 1 <= args.clients <= MAX_CLIENTS:
+        raise UsageError(f"--clients must be 1 .. {MAX_CLIENTS:,}, not {args.clients}")
+    if args.backlog is not None and args.backlog < 0:
+        raise UsageError(f"--backlog must be 0 or more, not {args.backlog}")
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 .. 65535, not {args.port}")
+    if args.pid is not None and args.pid <= 0:
+        raise UsageError(f"not a process id: {args.pid}")
+    given = {"clients": args.clients, "backlog": args.backlog, "pid": args.pid,
+             "name": args.proc_name, "total": args.total, "port": args.port,
+             "strace": args.strace or None}
+    return {key: value for key, value in given.items() if value is not None}
+
+
 def run(args: argparse.Namespace) -> int:
-    raise IoChannelsError("'demo' is not built yet")
+    from iochannels.demos.registry import get
+
+    if args.name == "list":
+        return _list(args.json)
+    info = get(args.name)
+    options = options_of(args)
+    if args.sim:
+        return _sim(info, args.json)
+    if args.svg is not None:  # plots too (buffer-size), in the same directory
+        options.update(plot_dir=str(args.svg), plot_format="svg")
+    # SIGTERM ends a demo as Ctrl-C does: the stage's cleanup runs (signal(7)).
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _run(info, args, options)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(info: DemoInfo, args: argparse.Namespace, options: dict[str, Any]) -> int:
+    from iochannels.demos.console import ConsolePrinter
+    from iochannels.demos.runner import run_demo
+
+    if args.json:
+        result = run_demo(info, quick=args.quick, options=options, svg_dir=args.svg)
+        emit(json.dumps(_json_of(result), indent=2, default=str))
+        return 0
+    printer = ConsolePrinter()
+    printer.heading(info)
+    options.setdefault("progress", _progress(printer))
+    result = run_demo(info, quick=args.quick, options=options, listeners=[printer],
+                      svg_dir=args.svg)
+    printer.facts(result.facts)
+    for path in result.files:
+        printer.console.print(f"wrote {path}")
+    return 0
+
+
+def _progress(printer: ConsolePrinter) -> Callable[[str, int, int], None]:
+    def progress(label: str, done: int, of: int) -> None:
+        if printer.console.is_terminal:
+            printer.console.print(f"  [{done}/{of}] {label}", style="dim")
+
+    return progress
+
+
+def _json_of(result: DemoResult) -> dict[str, Any]:
+    info = result.info
+    return {"demo": info.name, "section": info.section, "title": info.title,
+            "facts": dict(result.facts), "files": [str(p) for p in result.files]}
+
+
+def _sim(info: DemoInfo, as_json: bool) -> int:
+    from iochannels.demos.runner import sim_walkthrough
+
+    walkthrough = sim_walkthrough(info)
+    if as_json:
+        from iochannels.render import render_walkthrough
+
+        emit(render_walkthrough(walkthrough, "json"))
+        return 0
+    from iochannels.demos.console import ConsolePrinter
+
+    ConsolePrinter().walkthrough(walkthrough)
+    return 0
+
+
+def _list(as_json: bool) -> int:
+    from iochannels.demos.registry import DEMOS, SECTIONS
+
+    if as_json:
+        rows = [{"name": d.name, "section": d.section, "title": d.title, "summary": d.summary,
+                 "sim": d.sim} for d in DEMOS]
+        emit(json.dumps(rows, indent=2))
+        return 0
+    lines = []
+    for number, title in SECTIONS.items():
+        demos = [d for d in DEMOS if d.section == number]
+        if demos:
+            lines.append(f"{number}. {title}")
+            lines.extend(f"   {d.name:<16} {d.title}" for d in demos)
+    lines.append("\niochannels demo NAME [--quick] [--json] [--svg DIR] [--sim]; "
+                 "iochannels tour for them all")
+    emit("\n".join(lines))
+    return 0

@@ -1,16 +1,68 @@
-"""`iochannels tour`: being built."""
+"""`iochannels tour`: the whole lecture, section 0 to 6, and a browsable report."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from iochannels.errors import IoChannelsError
+from iochannels.errors import IoChannelsError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+EPILOG = """\
+examples:
+  iochannels tour                       every section, about a minute; report in ./tour-report
+  iochannels tour --quick --out /tmp/r  smaller sizes, a few seconds per section
+  iochannels tour --section 4 --section 6
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("tour", help="(being built)")
+    parser = sub.add_parser(
+        "tour", help="run the lecture from section 0 to 6 and write an HTML report",
+        description="Run the lecture's demos and simulated walkthroughs, section by section, "
+        "and write a browsable report (index.html).",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--out", metavar="DIR", type=Path, default=Path("tour-report"),
+                        help="where to write the report (default: ./tour-report)")
+    parser.add_argument("--quick", action="store_true", help="small sizes: much faster")
+    parser.add_argument("--section", metavar="N", type=int, action="append",
+                        help="only section N (0 .. 6); may be repeated")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise IoChannelsError("'tour' is not built yet")
+    from iochannels.demos.registry import SECTIONS
+    from iochannels.demos.tour import run_tour
+
+    for number in args.section or ():
+        if number not in SECTIONS:
+            raise UsageError(f"no section {number} (the lecture has 0 .. {max(SECTIONS)})")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: not a directory")
+    try:  # before an hour of demos, not after
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IoChannelsError(f"cannot write the report in {args.out}: {exc.strerror}") from None
+    # SIGTERM ends the tour as Ctrl-C does: demos clean up, the report is written (signal(7)).
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        outcome = run_tour(args.out, quick=args.quick, sections=args.section)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    console = _console()
+    console.print(f"report: {outcome.index.resolve()}  ({outcome.seconds:.0f} s)", soft_wrap=True)
+    if not outcome.ok:
+        console.print(f"failed: {', '.join(outcome.failed)}", style="bold red", soft_wrap=True)
+        return 1
+    return 0
+
+
+def _console() -> Console:
+    from iochannels.demos.console import make_console
+
+    return make_console()

@@ -1,0 +1,150 @@
+"""Small programs the redirection and blocking demos run as real processes.
+
+Run as ``python -m iochannels.demos._children PROGRAM ARG...``. They hold no
+control channel of their own, so that their fd tables show only what the
+lecture is about: at each moment worth a picture a program stops itself with
+SIGSTOP (signal(7)) and the demo, seeing state ``T`` in ``/proc/PID/stat``,
+takes its snapshot and sends SIGCONT.
+
+Programs:
+  redirect PATH TEXT    open PATH, dup2(fd, 1), close(fd), write TEXT to fd 1
+  shell PATH ARGV...    the shell's ``ARGV > PATH``: open, fork, dup2 in the child, exec
+  manager WRITER READER the shell's ``WRITER | READER`` (each a JSON list: an argv)
+  fill                  write 4 KiB chunks to fd 1 forever (SIGPIPE left to kill it)
+  drain                 read fd 0 until end of file; one line on fd 2 per read
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import sys
+
+__all__ = ["main"]
+
+CHUNK = 4096
+PR_SET_NAME = 15  # prctl(2): the name in /proc/PID/comm, ps and the demo's tables
+
+
+def name_self(name: str) -> None:
+    """Show as ``name`` rather than ``python`` in the pictures."""
+    with contextlib.suppress(OSError, AttributeError):  # else only the name is lost
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+
+
+def pause() -> None:
+    """Stop here until the demo has taken its picture and sends SIGCONT."""
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def redirect(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # the lowest free fd: 3
+    pause()  # picture: fd 1 still the demo's, fd 3 the file
+    os.dup2(fd, 1)  # dup2(2): fd 1 now points to the file's open file description
+    os.close(fd)
+    pause()  # picture: fd 1 is the file, fd 3 is gone
+    os.write(1, text.encode())
+
+
+def shell(path: str, argv: list[str]) -> None:
+    """What sh does for ``ARGV > PATH``, with a stop in the child just before execve(2)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    pid = os.fork()
+    if pid == 0:
+        name_self("shell-child")
+        os.dup2(fd, 1)
+        os.close(fd)
+        pause()
+        _exec(argv)
+    os.close(fd)
+    _exit_like(pid)
+
+
+def manager(writer: list[str], reader: list[str]) -> None:
+    """What sh does for ``WRITER | READER``: one pipe, two children, both ends closed here."""
+    read_end, write_end = os.pipe2(0)  # pipe(2): fds 3 and 4, no O_CLOEXEC, as sh makes them
+    tell(event="pipe", read=read_end, write=write_end)
+    pause()  # picture: the manager holds both ends
+    first = _child("writer", read_end, write_end, 1, writer)  # its stdout: the write end
+    second = _child("reader", write_end, read_end, 0, reader)  # its stdin: the read end
+    tell(event="forked", writer=first, reader=second)
+    os.close(read_end)
+    os.close(write_end)
+    pause()  # picture: the children, stopped before execve, hold one end each
+    statuses = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in (first, second)]
+    tell(event="done", writer=statuses[0], reader=statuses[1])
+
+
+def _child(name: str, unused: int, end: int, target: int, argv: list[str]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        name_self(name)
+        os.close(unused)  # else the reader never sees end of file (pipe(7))
+        os.dup2(end, target)
+        os.close(end)
+        pause()
+        _exec(argv)
+    return pid
+
+
+def _exec(argv: list[str]) -> None:
+    try:
+        os.execv(argv[0], argv)
+    except OSError as exc:
+        os.write(2, f"cannot run {argv[0]}: {exc.strerror}\n".encode())
+        os._exit(127)  # as sh does for a command it cannot run
+
+
+def _exit_like(pid: int) -> None:
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    sys.exit(code if code >= 0 else 128 - code)
+
+
+def fill() -> None:
+    # Python ignores SIGPIPE at start-up; a writer as the lecture means it gets the default,
+    # so that writing to a pipe with no reader kills it (pipe(7), signal(7)).
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    chunk = b"x" * CHUNK
+    while True:
+        os.write(1, chunk)
+
+
+def drain() -> None:
+    while True:
+        data = os.read(0, 1 << 16)
+        tell(event="read", asked=1 << 16, got=len(data))
+        if not data:
+            return
+
+
+def tell(**data: object) -> None:
+    """One JSON line on fd 2, in one write(2)."""
+    os.write(2, (json.dumps(data) + "\n").encode())
+
+
+NAMES = {"redirect": "redirector", "shell": "shell", "manager": "manager", "fill": "writer",
+         "drain": "reader"}
+
+
+def main(args: list[str]) -> None:
+    name_self(NAMES.get(args[0], "child") if args else "child")
+    match args:
+        case ["redirect", path, text]:
+            redirect(path, text)
+        case ["shell", path, *argv]:
+            shell(path, argv)
+        case ["manager", writer, reader]:
+            manager(json.loads(writer), json.loads(reader))
+        case ["fill"]:
+            fill()
+        case ["drain"]:
+            drain()
+        case _:
+            sys.exit(f"usage: python -m iochannels.demos._children PROGRAM ARG... (not {args})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

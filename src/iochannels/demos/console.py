@@ -1,0 +1,132 @@
+"""Print a demo live in the terminal: a listener on the stage, drawing each block as it comes.
+
+Narration as paragraphs, fd tables through the text view, tables and code
+panels with rich. Colour only on a terminal and without ``NO_COLOR`` (rich
+decides both); otherwise plain text that reads the same in a log or a pipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
+
+from rich import box
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from iochannels.demos.base import Block, Code, DemoInfo, Say, Show, Table
+from iochannels.demos.registry import SECTIONS
+from iochannels.model import Event, Snapshot, Walkthrough
+
+__all__ = ["ConsolePrinter", "event_line", "make_console", "walkthrough_text"]
+
+
+def make_console(file: IO[str] | None = None) -> Console:
+    """A console on stdout (or ``file``); rich honours NO_COLOR and plain output off a tty."""
+    return Console(file=file, highlight=False, soft_wrap=False)
+
+
+class ConsolePrinter:
+    """A stage listener: each block printed the moment the demo adds it."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or make_console()
+
+    @property
+    def color(self) -> bool:
+        return self.console.is_terminal and not self.console.no_color
+
+    def __call__(self, block: Block) -> None:
+        match block:
+            case Say(text):
+                self.console.print(Text(text), end="\n\n")
+            case Show(step):
+                self.snapshot(step.snapshot, step.caption)
+            case Table(title, columns, rows):
+                self.table(title, columns, rows)
+            case Code(title, text):
+                self.code(title, text)
+
+    def code(self, title: str, text: str) -> None:
+        body = Text(text.rstrip("\n"))
+        self.console.print(Panel(body, title=title, title_align="left", box=self._box()),
+                           end="\n\n")
+
+    def heading(self, info: DemoInfo) -> None:
+        section = f"section {info.section}, {SECTIONS.get(info.section, '')}"
+        self.console.rule(Text(f"{info.title}  ({info.name}, {section})", style="bold"))
+        self.console.print(Text(info.summary, style="italic"), end="\n\n")
+
+    def snapshot(self, snap: Snapshot, caption: str) -> None:
+        from iochannels.render import render_snapshot
+
+        width = max(self.console.width, 60)
+        drawn = render_snapshot(snap, "text", width=width, color=self.color)
+        self.console.print(Text(caption, style="bold cyan"))
+        self.console.print(Text.from_ansi(drawn.rstrip("\n")), end="\n\n")
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        table = RichTable(title=title, title_justify="left", box=self._box())
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        self.console.print(table, end="\n\n")
+
+    def facts(self, facts: Mapping[str, Any]) -> None:
+        rows = tuple((key, _short(value)) for key, value in facts.items())
+        if rows:
+            self.table("facts (--json gives them all)", ("fact", "value"), rows)
+
+    def walkthrough(self, run: Walkthrough) -> None:
+        self.console.rule(Text("on the simulated kernel", style="bold"))
+        self.console.print(Text.from_ansi(walkthrough_text(run, color=self.color)))
+
+    def walkthrough_summary(self, run: Walkthrough, limit: int = 24) -> None:
+        """A walkthrough in a few lines: its calls as strace prints them (the report has all)."""
+        lines = [event_line(e) for e in run.events]
+        more = [f"... {len(lines) - limit} more calls"] if len(lines) > limit else []
+        self.console.print(Text(run.title, style="bold"))
+        if run.description:
+            self.console.print(Text(run.description, style="italic"))
+        text = "\n".join(lines[:limit] + more) or "(no calls)"
+        self.console.print(Panel(Text(text), title=f"{len(run.steps)} steps", title_align="left",
+                                 box=self._box()), end="\n\n")
+
+    def error(self, message: str) -> None:
+        self.console.print(Text(f"error: {message}", style="bold red"))
+
+    def _box(self) -> box.Box:
+        return box.ROUNDED if self.console.is_terminal else box.ASCII
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def walkthrough_text(run: Walkthrough, *, width: int = 100, color: bool = False) -> str:
+    """A walkthrough as text: the text view's own when it has one, else step by step here."""
+    from iochannels.errors import IoChannelsError
+    from iochannels.render import render_snapshot, render_walkthrough
+
+    try:
+        return render_walkthrough(run, "text", width=width, color=color)
+    except IoChannelsError:
+        pass  # the text view of walkthroughs is being built: draw each step
+    parts = [run.description] if run.description else []
+    for number, step in enumerate(run.steps):
+        head = event_line(step.event) if step.event else "start"
+        parts.append(f"[{number}] {head}" + (f"  -- {step.caption}" if step.caption else ""))
+        parts.append(render_snapshot(step.snapshot, "text", width=width, color=color))
+    return "\n".join(parts) + "\n"
+
+
+def event_line(event: Event) -> str:
+    """One system call as strace prints it: ``[pid 12] write(4, "hi", 2) = 2``."""
+    args = ", ".join(str(a) for a in event.args)
+    result = f"-1 {event.error}" if event.error else str(event.result)
+    blocked = " (blocked)" if event.blocked else ""
+    return f"[pid {event.pid}] {event.call}({args}) = {result}{blocked}"

@@ -1,0 +1,119 @@
+"""`iochannels demo`: list, run, --json, bad input, and Ctrl-C halfway on a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iochannels.cli import main
+from iochannels.demos.registry import DEMOS
+
+
+def test_list_groups_demos_by_section(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "4. Redirection" in out and "6. Blocking actions" in out
+    for info in DEMOS:
+        assert info.name in out
+    assert out.index("pipe-operator") < out.index("clients") < out.index("blocking")
+
+
+def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "list", "--json"]) == 0
+    names = [d["name"] for d in json.loads(capsys.readouterr().out)]
+    assert names == [d.name for d in DEMOS]
+
+
+def test_run_json_prints_the_facts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "pipe-operator", "--quick", "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said["demo"] == "pipe-operator"
+    assert said["facts"]["reader_output"] == "Message is: Hello, world!"
+
+
+def test_run_prints_narration_tables_and_facts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "blocking", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "Blocking, partial transfers" in out
+    assert "65,536" in out and "EAGAIN" in out and "SIGPIPE" in out
+    assert "\x1b[" not in out  # not a terminal: plain text
+
+
+@pytest.mark.parametrize(("argv", "status", "message"), [
+    (["demo", "nope"], 1, "no demo named 'nope'"),
+    (["demo", "clients", "--clients", "0"], 2, "--clients must be 1 .. 20,000"),
+    (["demo", "clients", "--clients", "x"], 2, "invalid int value"),
+    (["demo", "clients", "--port", "70000"], 2, "--port must be"),
+])
+def test_bad_input_is_one_line(argv: list[str], status: int, message: str,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == status
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def test_sigint_halfway_cleans_up() -> None:
+    """Ctrl-C while the clients demo runs: its server and workers are gone, exit 130."""
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "iochannels", "demo", "clients", "--clients", "2000",
+         "--backlog", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(started := _children_of(demo.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(started) >= 2, "the demo never started its server and clients"
+        time.sleep(0.5)  # past the start of its programs: the clients are at work
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(30) == 130
+    finally:
+        demo.kill()
+        demo.wait()
+        assert demo.stderr is not None
+        err = demo.stderr.read().decode()
+        demo.stderr.close()
+    assert err.strip() == "iochannels: interrupted"
+    assert all(not Path(f"/proc/{pid}").exists() for pid in started)
+
+
+def test_sim_shows_the_simulated_twin(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("iochannels.sim.scenarios")
+    assert main(["demo", "pipe-operator", "--sim"]) == 0
+    out = capsys.readouterr().out
+    assert "on the simulated kernel" in out and "dup2" in out
+    assert main(["demo", "pipe-operator", "--sim", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"]
+
+
+def test_svg_writes_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "redirect-stdout", "--quick", "--svg", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "01-redirect-stdout.svg", "02-redirect-stdout.svg", "03-redirect-stdout.svg"]
+    assert "wrote" in capsys.readouterr().out
