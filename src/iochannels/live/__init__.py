@@ -1,1 +1,47 @@
-"""Filled in by its own module docstrings."""
+"""Real processes -> :class:`~iochannels.model.Snapshot`, read from ``/proc``.
+
+``snapshot(pids)`` takes a picture of some processes (``None``: all of them);
+``pids_by_name(name)`` finds processes by command name; ``exists(pid)`` says
+whether a process is there. Modules: ``procfs`` (reading /proc, the one place
+OS errors are translated), ``classify`` (fd link -> kind), ``netfiles``
+(/proc/net parsers), ``sockdiag`` (the netlink sock_diag reader), ``pipes``
+(pipe buffers), ``sockets`` and ``channels`` (building channels), ``holders``
+(the other ends in other processes), ``states`` (what a process waits in),
+``snapshot`` (assembly).
+"""
+
+from __future__ import annotations
+
+import os
+
+from iochannels.live.procfs import Denied, Gone, all_pids, read_comm, read_procinfo
+from iochannels.live.snapshot import only_kinds, snapshot
+
+__all__ = ["exists", "only_kinds", "pids_by_name", "snapshot"]
+
+
+def pids_by_name(name: str) -> list[int]:
+    """Processes whose command name (comm) or program basename is ``name``, as ``pgrep -x``.
+
+    comm is cut to 15 characters by the kernel (proc(5)), so a longer name also
+    matches on its first 15 characters, or on argv[0]'s basename.
+    """
+    found = []
+    for pid in all_pids():
+        comm = read_comm(pid)
+        if comm == name or (len(name) > 15 and comm == name[:15]) or _argv0(pid) == name:
+            found.append(pid)
+    return found
+
+
+def _argv0(pid: int) -> str:
+    try:
+        argv = read_procinfo(pid).argv
+    except (Gone, Denied):
+        return ""
+    return argv[0].rsplit("/", 1)[-1] if argv else ""
+
+
+def exists(pid: int) -> bool:
+    """Whether ``pid`` is a process now (zombies included)."""
+    return os.path.isdir(f"/proc/{pid}")

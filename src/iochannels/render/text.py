@@ -1,19 +1,311 @@
-"""Terminal views of a snapshot (placeholder: replaced by the fds work)."""
+"""Terminal views of a snapshot: fd tables per process, counts by kind, who talks to whom.
+
+Plain text unless ``color`` (the caller decides: a tty and no NO_COLOR); then
+the same cells drawn as rich tables. Both fit ``width`` columns: the fd and its
+kind always stay visible, "what it is" is shortened first, then "other end",
+then the buffer. Same snapshot, same text.
+"""
 
 from __future__ import annotations
 
-from iochannels.model import Snapshot
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
+
+__all__ = ["count_line", "graph_links", "graph_text", "other_end", "snapshot_text"]
+
+HEADERS = ("FD", "ACC", "KIND", "TYPE", "WHAT", "OTHER END", "BUFFER")
+# Minimum widths; the order in which columns give up space (WHAT first).
+_MIN = (3, 3, 4, 6, 8, 9, 6)
+_SHRINK_ORDER = (4, 5, 6, 3)
+_PLURAL = {
+    Kind.FILE: "files", Kind.DIR: "directories", Kind.CHR: "char devices",
+    Kind.BLK: "block devices", Kind.PIPE: "pipes", Kind.FIFO: "FIFOs", Kind.TCP: "TCP sockets",
+    Kind.UDP: "UDP sockets", Kind.RAW: "raw sockets", Kind.NETLINK: "netlink sockets",
+    Kind.SOCKET: "other sockets", Kind.ANON: "anon inodes", Kind.UNKNOWN: "unknown",
+}
+_UNIX = (Kind.UNIX_STREAM, Kind.UNIX_DGRAM, Kind.UNIX_SEQPACKET)
 
 
 def snapshot_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
-    lines = []
+    """One table per process (fd, access, kind, stream/block, what, other end, buffer)."""
+    parts = [_process_block(snap, proc, width, color) for proc in snap.processes]
+    if len(snap.processes) > 1:
+        parts.append(f"all {len(snap.processes)} processes: {count_line(snap.processes, snap)}\n")
+    parts += [f"note: {note}\n" for note in snap.notes]
+    return "\n".join(parts) if parts else "no processes\n"
+
+
+def summary_text(snap: Snapshot) -> str:
+    """One line of counts per process, then the total."""
+    lines = [f"{_title(p)}: {count_line([p], snap)}" for p in snap.processes]
+    if len(snap.processes) > 1:
+        lines.append(f"all {len(snap.processes)} processes: {count_line(snap.processes, snap)}")
+    return "\n".join(lines + [f"note: {n}" for n in snap.notes]) + "\n"
+
+
+def _title(proc: Process) -> str:
+    return f"{proc.pid} {proc.name}"
+
+
+def _process_block(snap: Snapshot, proc: Process, width: int, color: bool) -> str:
+    argv = " ".join(proc.argv)
+    state = f"  [{proc.state}]" if proc.state else ""
+    head = f"{_title(proc)}{state}  {argv}"[:width].rstrip()
+    if proc.error:
+        return f"{head}\n  cannot read its fds: {proc.error}\n"
+    rows = [_row(snap, proc, e) for e in proc.fds]
+    table = _rich_table(rows, width) if color else _plain_table(rows, width)
+    return f"{head}\n{table}{count_line([proc], snap)}\n"
+
+
+def _row(snap: Snapshot, proc: Process, entry: FdEntry) -> tuple[str, ...]:
+    channel = snap.channels.get(entry.channel)
+    if channel is None:
+        return (str(entry.fd), entry.access or "-", "?", "", entry.channel, "", "")
+    what = channel.label or channel.id
+    if channel.state:
+        what = f"{channel.state} {what}"  # first, so that shortening keeps it
+    nature = str(channel.kind.nature) if channel.kind.nature.value != "none" else "-"
+    return (str(entry.fd), entry.access or "-", str(channel.kind), nature, what,
+            other_end(snap, proc.pid, entry, channel), _buffer_text(channel))
+
+
+# ---- the other end -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """One (pid, command, fd, access) holding a channel, in or outside the snapshot."""
+
+    pid: int
+    name: str
+    fd: int
+    access: str
+
+    def __str__(self) -> str:
+        return f"{self.pid} {self.name} fd{self.fd}"
+
+
+def holders(snap: Snapshot, channel_id: str) -> list[Holder]:
+    """Every holder of a channel: ends in the snapshot, then ``detail["held_by"]``."""
+    found = list(_ends_index(snap).get(channel_id, ()))
+    channel = snap.channels.get(channel_id)
+    if channel is not None and "held_by" in channel.detail:
+        found += _parse_held_by(channel.detail["held_by"])
+    return found
+
+
+# The ends of every channel, indexed once per snapshot: asking Snapshot.ends() for each of
+# 10,000 fds would read all 10,000 entries each time. One entry: the last snapshot drawn.
+_LAST: list[tuple[Snapshot, dict[str, list[Holder]]]] = []
+
+
+def _ends_index(snap: Snapshot) -> dict[str, list[Holder]]:
+    if _LAST and _LAST[0][0] is snap:
+        return _LAST[0][1]
+    index: dict[str, list[Holder]] = {}
     for proc in snap.processes:
-        lines.append(f"{proc.pid} {proc.name}")
-        for e in proc.fds:
-            ch = snap.channels.get(e.channel)
-            lines.append(f"  {e.fd:>4} {e.access or '?':<2} {ch.kind if ch else '?'} {e.channel}")
+        for entry in proc.fds:
+            holder = Holder(proc.pid, proc.name, entry.fd, entry.access or "?")
+            index.setdefault(entry.channel, []).append(holder)
+    _LAST[:] = [(snap, index)]
+    return index
+
+
+def _parse_held_by(text: str) -> list[Holder]:
+    """``"1240 cat fd0 r, 1241 sh fd1 w"`` -> holders (the format live writes)."""
+    out = []
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        pid, _, rest = item.partition(" ")
+        rest, _, access = rest.rpartition(" ")
+        name, _, fd = rest.rpartition(" fd")
+        if pid.isdigit() and fd.isdigit():
+            out.append(Holder(int(pid), name, int(fd), access))
+    return out
+
+
+def other_end(snap: Snapshot, pid: int, entry: FdEntry, channel: Channel) -> str:
+    """Who holds the other end of this fd's channel, as "pid command fdN"."""
+    if channel.kind.is_pipe_like:
+        mine = entry.access or ""
+        others = [h for h in holders(snap, channel.id) if (h.pid, h.fd) != (pid, entry.fd)]
+        opposite = [h for h in others if h.access != mine and "?" not in (h.access, mine)]
+        if not opposite and mine in ("r", "w") and not _blind(snap):
+            # Nobody holds the other end: a writer would get EPIPE, a reader EOF (pipe(7)).
+            return "no reader" if mine == "w" else "no writer"
+        return _names(opposite or others)
+    if channel.state == "LISTEN":
+        waiting = channel.detail.get("waiting", "").split()
+        clients = [h for cid in waiting for h in holders(snap, cid)]
+        return _names(clients) if clients else "-"
+    if channel.peer:
+        found = holders(snap, channel.peer)
+        peer = snap.channels.get(channel.peer)
+        return _names(found) if found else (peer.local if peer and peer.local else channel.peer)
+    return ""
+
+
+def _blind(snap: Snapshot) -> bool:
+    """Whether some fd tables could not be read: then "nobody" may be someone hidden."""
+    return any(p.error for p in snap.processes) or any("denied" in n for n in snap.notes)
+
+
+def _names(found: Sequence[Holder]) -> str:
+    if not found:
+        return "-"
+    first = str(found[0])
+    return first if len(found) == 1 else f"{first} +{len(found) - 1}"
+
+
+# ---- buffers and counts --------------------------------------------------------------
+
+
+def human(n: int | None) -> str:
+    """Bytes for people: 65536 -> 64K, 212992 -> 208K, 3939840 -> 3.8M.
+
+    >>> human(65536), human(212992), human(1000), human(None)
+    ('64K', '208K', '1000', '?')
+    """
+    if n is None:
+        return "?"
+    for unit, size in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n >= size:
+            exact = n % size == 0 or n >= 10 * size
+            return f"{n // size}{unit}" if exact else f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def _buffer_text(channel: Channel) -> str:
+    pipe = channel.buffer(BufferRole.PIPE)
+    if pipe is not None:
+        return _used(pipe)
+    recv, send = channel.buffer(BufferRole.RECV), channel.buffer(BufferRole.SEND)
+    if recv is not None and send is not None:
+        return f"r {human(recv.used)} s {human(send.used)}"
+    if channel.state == "LISTEN":  # connections waiting for accept(2) / the listen(2) backlog
+        return f"{channel.detail.get('queued', '?')}/{channel.detail.get('backlog', '?')} queued"
+    return ""
+
+
+def _used(buf: Buffer) -> str:
+    if buf.used is None:
+        return "? (denied)"
+    return f"{human(buf.used)}/{human(buf.capacity)}"
+
+
+def count_line(processes: Iterable[Process], snap: Snapshot) -> str:
+    """"14 UNIX sockets, 4 pipes in 2 pairs, 1 FIFO, ..." for these processes' fds."""
+    counts: dict[str, int] = {}
+    pipes: set[str] = set()
+    total = 0
+    for proc in processes:
+        for entry in proc.fds:
+            channel = snap.channels.get(entry.channel)
+            kind = channel.kind if channel else Kind.UNKNOWN
+            label = "UNIX sockets" if kind in _UNIX else _PLURAL[kind]
+            counts[label] = counts.get(label, 0) + 1
+            total += 1
+            if kind is Kind.PIPE:
+                pipes.add(entry.channel)
+    if not total:
+        return "no fds"
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    words = [_count_word(label, n, len(pipes)) for label, n in ordered]
+    return f"{total} fd{'s' if total != 1 else ''}: " + ", ".join(words)
+
+
+def _count_word(label: str, n: int, pipe_channels: int) -> str:
+    word = label if n != 1 else _singular(label)
+    if label == "pipes" and pipe_channels < n:
+        return f"{n} {word} in {pipe_channels} pair{'s' if pipe_channels != 1 else ''}"
+    return f"{n} {word}"
+
+
+def _singular(label: str) -> str:
+    return {"directories": "directory", "unknown": "unknown"}.get(label, label.removesuffix("s"))
+
+
+# ---- tables --------------------------------------------------------------------------
+
+
+def _widths(rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Natural column widths, shrunk (WHAT first) until the row fits ``width``."""
+    widths = [max(len(r[i]) for r in [HEADERS, *rows]) for i in range(len(HEADERS))]
+    excess = sum(widths) + 2 * (len(widths) - 1) + 2 - width
+    for col in _SHRINK_ORDER:
+        if excess <= 0:
+            break
+        give = min(excess, max(widths[col] - _MIN[col], 0))
+        widths[col] -= give
+        excess -= give
+    return widths
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _plain_table(rows: Sequence[Sequence[str]], width: int) -> str:
+    widths = _widths(rows, width)
+    lines = []
+    for row in [HEADERS, *rows]:
+        cells = [_cut(c, w).rjust(w) if i == 0 else _cut(c, w).ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append(("  " + "  ".join(cells)).rstrip())
     return "\n".join(lines) + "\n"
 
 
+def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.table import Table
+
+    widths = _widths(rows, width)  # rich pads each cell by one column on each side
+    table = Table(box=None, pad_edge=True, header_style="bold", show_edge=False)
+    styles = ("bold cyan", "magenta", "green", "dim", "", "yellow", "blue")
+    for header, w, style in zip(HEADERS, widths, styles, strict=True):
+        table.add_column(header, width=w, no_wrap=True, overflow="ellipsis", style=style,
+                         justify="right" if header == "FD" else "left")
+    for row in rows:
+        table.add_row(*(_cut(c, w) for c, w in zip(row, widths, strict=True)))
+    out = StringIO()
+    Console(file=out, width=width, force_terminal=True, color_system="standard").print(table)
+    return out.getvalue()
+
+
+# ---- graph ---------------------------------------------------------------------------
+
+
+def graph_links(snap: Snapshot) -> list[tuple[Holder, str, Holder]]:
+    """Process-to-process links: (from, channel, to), writer before reader for pipes."""
+    links: set[tuple[Holder, str, Holder]] = set()
+    for cid, channel in snap.channels.items():
+        if channel.kind.is_pipe_like:
+            everyone = holders(snap, cid)
+            writers = [h for h in everyone if "w" in h.access]
+            readers = [h for h in everyone if "r" in h.access]
+            links |= {(w, cid, r) for w in writers for r in readers if w.pid != r.pid}
+        elif channel.peer and channel.peer in snap.channels:
+            for a in holders(snap, cid):
+                for b in holders(snap, channel.peer):
+                    if a.pid != b.pid:
+                        pair = sorted([(a, cid), (b, channel.peer)], key=lambda x: x[1])
+                        links.add((pair[0][0], f"{pair[0][1]}={pair[1][1]}", pair[1][0]))
+    return sorted(links, key=lambda x: (x[0].pid, x[0].fd, x[1], x[2].pid, x[2].fd))
+
+
 def graph_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
-    return snapshot_text(snap, width=width, color=color)
+    """One line per process-to-process link: ``1234 sleep fd1 --pipe:[99]--> 1240 cat fd0``."""
+    lines = []
+    for a, cid, b in graph_links(snap):
+        kind = snap.channels[cid.split("=")[0]].kind
+        arrow = f"--{cid}-->" if kind.is_pipe_like else f"<--{kind} {cid}-->"
+        lines.append(f"{a} {arrow} {b}")
+    if not lines:
+        lines.append("no channels between processes")
+    return "\n".join(lines + [f"note: {n}" for n in snap.notes]) + "\n"
+
+

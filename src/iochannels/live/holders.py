@@ -1,0 +1,86 @@
+"""Who else holds a channel: the other end of a pipe, FIFO or socket in other processes.
+
+When only some processes are inspected, the other end of their pipes and
+sockets is often in a process that was not asked for (``sleep 100 | cat``
+inspected from ``cat`` alone). Like ``lsof +E``, we then read the fd links of
+the other processes (links only: one readlink per fd) and keep those that point
+to a wanted channel; only those few get their fdinfo read, for the access mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from iochannels.live import procfs
+from iochannels.live.classify import access_of
+
+__all__ = ["find_holders"]
+
+
+def find_holders(
+    wanted: Mapping[str, tuple[str, str]],
+    seen: Collection[tuple[int, int]],
+    asked: Collection[int] = (),
+    skip_asked: bool = False,
+) -> tuple[dict[str, list[str]], list[int]]:
+    """Channel id -> ["PID COMM fdN ACCESS", ...] for fds not in ``seen``; pids denied.
+
+    ``wanted`` maps an fd link text ("pipe:[12]", "socket:[34]", a FIFO's path)
+    to (the channel id it stands for, the access the other end needs: "r" for
+    the reader of a pipe whose writers we hold, "" for any). The processes
+    nearest to ``asked`` are read first (parents, children, siblings: where
+    pipes usually lead), and the search stops once every wanted channel has
+    its other end, so a busy machine is not read whole for a pipe to the shell.
+    """
+    found: dict[str, list[str]] = {}
+    denied: list[int] = []
+    missing = {cid: need for cid, need in wanted.values()}
+    for pid in _nearest_first(asked, skip_asked):
+        try:
+            links = procfs.read_fds(pid, with_info=False)
+        except procfs.Gone:
+            continue
+        except procfs.Denied:
+            denied.append(pid)
+            continue
+        hits = [raw for raw in links if raw.link in wanted and (pid, raw.fd) not in seen]
+        comm = procfs.read_comm(pid) if hits else ""
+        for raw in hits:
+            cid = wanted[raw.link][0]
+            access = _access(pid, raw.fd)
+            found.setdefault(cid, []).append(f"{pid} {comm} fd{raw.fd} {access or '?'}")
+            if cid in missing and missing[cid] in (access or missing[cid]):
+                del missing[cid]
+        if not missing:
+            break
+    return found, denied
+
+
+def _nearest_first(asked: Collection[int], skip_asked: bool) -> list[int]:
+    """Every pid: parents of ``asked``, then their children, siblings, then the rest."""
+    parent: dict[int, int] = {}
+    for pid in procfs.all_pids():
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+                parent[pid] = procfs.parse_stat(fh.read())[2]
+        except OSError:
+            continue  # gone: nothing to find there
+    ppids = {parent.get(p) for p in asked}
+
+    def rank(pid: int) -> int:
+        if pid in ppids:
+            return 0
+        if parent[pid] in asked:
+            return 1
+        return 2 if parent[pid] in ppids else 3
+
+    return sorted((p for p in parent if not (skip_asked and p in asked)), key=rank)
+
+
+def _access(pid: int, fd: int) -> str | None:
+    """The access mode of one fd, or None where it is gone or hidden."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as fh:
+            return access_of(procfs.pos_flags(fh.read())[1])
+    except OSError:
+        return None

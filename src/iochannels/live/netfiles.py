@@ -1,0 +1,207 @@
+"""Parsers for ``/proc/net/{unix,tcp,tcp6,udp,udp6,raw,raw6,netlink,packet}`` (proc(5)).
+
+Each file is read once per snapshot and joined to the fds by socket inode, as
+psutil does. Only rows whose inode is wanted are turned into :class:`SockRow`.
+The files describe the reading process's network namespace; sockets of other
+namespaces are not in them.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from iochannels.model import Kind
+
+__all__ = ["SockRow", "parse_inet_addr", "parse_unix", "read_sockets"]
+
+
+@dataclass(frozen=True, slots=True)
+class SockRow:
+    kind: Kind
+    state: str | None
+    local: str | None = None
+    remote: str | None = None
+    send_q: int | None = None  # bytes not yet sent/acknowledged (tx_queue)
+    recv_q: int | None = None  # bytes not yet read (rx_queue); LISTEN: connections queued
+    family: str = ""  # "ipv4", "ipv6", "unix", ...
+    detail: tuple[tuple[str, str], ...] = ()
+
+
+# include/net/tcp_states.h
+TCP_STATES = {
+    1: "ESTABLISHED",
+    2: "SYN_SENT",
+    3: "SYN_RECV",
+    4: "FIN_WAIT1",
+    5: "FIN_WAIT2",
+    6: "TIME_WAIT",
+    7: "CLOSE",
+    8: "CLOSE_WAIT",
+    9: "LAST_ACK",
+    10: "LISTEN",
+    11: "CLOSING",
+}
+_UNIX_TYPES = {1: Kind.UNIX_STREAM, 2: Kind.UNIX_DGRAM, 5: Kind.UNIX_SEQPACKET}
+_UNIX_STATES = {1: "UNCONNECTED", 2: "CONNECTING", 3: "CONNECTED", 4: "DISCONNECTING"}
+_SO_ACCEPTCON = 0x10000  # the "Flags" column of /proc/net/unix for a listening socket
+_INET_FILES = (
+    ("tcp", Kind.TCP, "ipv4"),
+    ("tcp6", Kind.TCP, "ipv6"),
+    ("udp", Kind.UDP, "ipv4"),
+    ("udp6", Kind.UDP, "ipv6"),
+    ("raw", Kind.RAW, "ipv4"),
+    ("raw6", Kind.RAW, "ipv6"),
+)
+NETLINK_PROTOCOLS = {0: "route", 4: "sock_diag", 9: "audit", 15: "kobject_uevent", 16: "generic"}
+
+
+def _lines(name: str) -> list[str]:
+    try:
+        with open(f"/proc/net/{name}", encoding="ascii", errors="replace") as fh:
+            return fh.read().splitlines()[1:]
+    except OSError:
+        return []  # the protocol is not built into this kernel (e.g. no IPv6)
+
+
+def parse_unix(line: str) -> tuple[int, SockRow]:
+    """One row of /proc/net/unix -> (inode, row). Abstract names start with '@'.
+
+    >>> parse_unix("0000: 00000002 00000000 00010000 0001 01 17 /run/a.sock")[1].state
+    'LISTEN'
+    >>> parse_unix("0000: 00000003 00000000 00000000 0002 03 18")[1].kind
+    <Kind.UNIX_DGRAM: 'unix-dgram'>
+    """
+    parts = line.split(None, 7)
+    flags, typ, st, inode = int(parts[3], 16), int(parts[4], 16), int(parts[5], 16), int(parts[6])
+    path = parts[7] if len(parts) > 7 else None
+    state = "LISTEN" if flags & _SO_ACCEPTCON else _UNIX_STATES.get(st, str(st))
+    return inode, SockRow(_UNIX_TYPES.get(typ, Kind.SOCKET), state, path, family="unix")
+
+
+def parse_inet_addr(text: str, v6: bool) -> str:
+    """A hex address:port of /proc/net/tcp* (host byte order words) -> printable.
+
+    >>> parse_inet_addr("0100007F:0016", False)
+    '127.0.0.1:22'
+    >>> parse_inet_addr("00000000000000000000000001000000:1F90", True)
+    '[::1]:8080'
+    """
+    host, port = text.split(":")
+    raw = bytes.fromhex(host)
+    # Each 32-bit word is printed in the host's (little-endian) order.
+    packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    if v6:
+        return f"[{socket.inet_ntop(socket.AF_INET6, packed)}]:{int(port, 16)}"
+    return f"{socket.inet_ntop(socket.AF_INET, packed)}:{int(port, 16)}"
+
+
+def _inet_row(line: str, kind: Kind, family: str) -> tuple[int, SockRow]:
+    parts = line.split()
+    v6 = family == "ipv6"
+    txq, rxq = (int(x, 16) for x in parts[4].split(":"))
+    st = int(parts[3], 16)
+    state = TCP_STATES.get(st, str(st)) if kind is Kind.TCP else _udp_state(st)
+    local, remote = parse_inet_addr(parts[1], v6), parse_inet_addr(parts[2], v6)
+    if kind is Kind.RAW:
+        # raw(7): the "port" column holds the IP protocol number (1 = ICMP), not a port.
+        host, _, proto = local.rpartition(":")
+        detail = (("protocol", proto),)
+        return int(parts[9]), SockRow(kind, None, host, None, txq, rxq, family, detail)
+    return int(parts[9]), SockRow(kind, state, local, remote, txq, rxq, family)
+
+
+def _udp_state(st: int) -> str:
+    # UDP reuses the TCP codes: 1 = connected(2), 7 = not connected.
+    return "CONNECTED" if st == 1 else "UNCONNECTED"
+
+
+def _netlink_row(line: str) -> tuple[int, SockRow]:
+    parts = line.split()
+    proto = int(parts[1])
+    name = NETLINK_PROTOCOLS.get(proto, str(proto))
+    row = SockRow(
+        Kind.NETLINK,
+        None,
+        f"netlink:{name}",
+        send_q=int(parts[5]),
+        recv_q=int(parts[4]),
+        family="netlink",
+        detail=(("protocol", name),),
+    )
+    return int(parts[9]), row
+
+
+def _packet_row(line: str) -> tuple[int, SockRow]:
+    parts = line.split()
+    row = SockRow(
+        Kind.SOCKET, None, f"packet:proto={parts[3]}", recv_q=int(parts[6]), family="packet"
+    )
+    return int(parts[8]), row
+
+
+def read_sockets(
+    wanted: Collection[int], files: Collection[str] | None = None
+) -> dict[int, SockRow]:
+    """Every wanted socket inode found in /proc/net, each file read once (or only ``files``).
+
+    The inode column is checked before a row is parsed, so a busy machine's
+    thousands of rows cost one split each.
+    """
+    rows: dict[int, SockRow] = {}
+    for name, column, parse in _TABLES:
+        if len(rows) == len(wanted):
+            break
+        if files is not None and name not in files:
+            continue
+        for line in _lines(name):
+            parts = line.split(None, column + 1)
+            try:
+                if int(parts[column]) in wanted:
+                    inode, row = parse(line)
+                    rows[inode] = row
+            except (ValueError, IndexError):
+                continue  # a row the parser does not know; never fail the snapshot for it
+    return rows
+
+
+def _inet(kind: Kind, family: str) -> Callable[[str], tuple[int, SockRow]]:
+    return lambda line: _inet_row(line, kind, family)
+
+
+# (file, index of the inode column, parser)
+_TABLES: tuple[tuple[str, int, Callable[[str], tuple[int, SockRow]]], ...] = (
+    ("unix", 6, parse_unix),
+    *((name, 9, _inet(kind, fam)) for name, kind, fam in _INET_FILES),
+    ("netlink", 9, _netlink_row),
+    ("packet", 8, _packet_row),
+)
+
+
+def inet_peers(
+    wanted: Collection[int], present: Collection[tuple[Kind, str]]
+) -> dict[int, tuple[int, SockRow]]:
+    """The other endpoint on this host of each wanted TCP/UDP socket, by the 4-tuple.
+
+    A connection between two local sockets shows as two rows whose local and
+    remote addresses are swapped; the other row may belong to any process.
+    """
+    found: dict[int, tuple[int, SockRow]] = {}
+    for name, kind, family in _INET_FILES[:4]:
+        if (kind, family) not in present:
+            continue  # no wanted socket of this kind: do not read a table of thousands of rows
+        by_pair: dict[tuple[str, str], str] = {}
+        mine: dict[int, tuple[str, str]] = {}
+        for line in _lines(name):
+            parts = line.split(None, 10)
+            if len(parts) < 10 or parts[2].endswith(":0000"):
+                continue  # listening or unconnected: no peer
+            by_pair[(parts[1], parts[2])] = line
+            if int(parts[9]) in wanted:
+                mine[int(parts[9])] = (parts[1], parts[2])
+        for inode, (local, remote) in mine.items():
+            other = by_pair.get((remote, local))
+            if other is not None:
+                found[inode] = _inet_row(other, kind, family)
+    return found

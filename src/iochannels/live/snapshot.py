@@ -1,0 +1,214 @@
+"""Assembly: processes -> fd tables -> channels -> a :class:`Snapshot`.
+
+One pass over each process's ``/proc/pid/fd`` and ``fdinfo``; then, once for
+the whole snapshot, the socket tables (``/proc/net/*``) and sock_diag dumps for
+the sockets found; then, if only some processes were asked for, one links-only
+pass over the others to find who holds the other ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Container, Iterable
+from dataclasses import dataclass, field, replace
+
+from iochannels.live import channels as ch
+from iochannels.live import procfs
+from iochannels.live.classify import Target, access_of, flag_names, parse_link
+from iochannels.live.holders import find_holders
+from iochannels.live.pipes import pipe_buffer
+from iochannels.live.sockets import socket_channels
+from iochannels.live.states import describe_state
+from iochannels.model import Access, Channel, FdEntry, Kind, Process, Snapshot
+
+__all__ = ["only_kinds", "snapshot"]
+
+_SEEKABLE = frozenset({Kind.FILE, Kind.BLK, Kind.DIR})
+
+
+def snapshot(
+    pids: Iterable[int] | None = None,
+    *,
+    fd_range: Container[int] | None = None,
+    kinds: Collection[Kind] | None = None,
+    others: bool = True,
+) -> Snapshot:
+    """The processes ``pids`` (None: all), their fds in ``fd_range`` and the channels.
+
+    A process that is gone is left out (``snap.process(pid)`` is None); one
+    that cannot be read has ``error`` set. With ``others``, the holders of the
+    other ends in processes not asked for are named in each channel's
+    ``detail["held_by"]``. ``kinds`` keeps only the fds of those kinds.
+    """
+    taken_at = time.time()
+    asked = procfs.all_pids() if pids is None else list(dict.fromkeys(pids))
+    builder = _Builder()
+    processes = tuple(p for pid in asked if (p := builder.process(pid, fd_range)) is not None)
+    builder.finish_sockets()
+    if others and pids is not None:
+        builder.name_holders(processes, complete=fd_range is None)
+    snap = Snapshot(processes, builder.channels, "live", taken_at, tuple(builder.notes()))
+    return snap if kinds is None else only_kinds(snap, kinds)
+
+
+@dataclass
+class _Builder:
+    """Mutable while one snapshot is assembled; the result is frozen."""
+
+    channels: dict[str, Channel] = field(default_factory=dict)
+    sockets: dict[int, tuple[int, int]] = field(default_factory=dict)  # inode -> first (pid, fd)
+    links: dict[str, str] = field(default_factory=dict)  # link -> id of pipes, FIFOs, sockets
+    problems: list[str] = field(default_factory=list)
+    denied: list[int] = field(default_factory=list)
+
+    def process(self, pid: int, fd_range: Container[int] | None) -> Process | None:
+        """One process and its fd table; None when it is gone."""
+        try:
+            info = procfs.read_procinfo(pid)
+        except procfs.Gone:
+            return None
+        except procfs.Denied:
+            self.denied.append(pid)
+            return Process(pid, "?", error="permission denied")
+        try:
+            raws = procfs.read_fds(pid, fd_range)
+        except procfs.Gone:
+            raws = []  # exited between the two reads: a zombie holds no fds
+        except procfs.Denied:
+            self.denied.append(pid)
+            return _process(pid, info, (), "permission denied")
+        return _process(pid, info, tuple(self.entry(pid, raw) for raw in raws), None)
+
+    def entry(self, pid: int, raw: procfs.RawFd) -> FdEntry:
+        link = raw.link
+        if link.startswith(("socket:[", "pipe:[")):
+            # The hot path: for pipes and sockets the link text is the channel id.
+            self.stream_channel(pid, raw.fd, link)
+            cid, seekable = link, False
+        else:
+            cid = self.channel(pid, raw.fd, link, parse_link(link), raw.info)
+            seekable = self.channels[cid].kind in _SEEKABLE
+        if raw.info is None:
+            return FdEntry(raw.fd, cid)
+        pos, flags = procfs.pos_flags(raw.info)
+        access, names = _modes(flags)
+        # A stream has no position (lseek(2) on a pipe or socket fails with ESPIPE).
+        return FdEntry(raw.fd, cid, access, names, pos if seekable else None)
+
+    def stream_channel(self, pid: int, fd: int, link: str) -> None:
+        """Note a socket (built later, all at once) or create a pipe on first sight."""
+        if link in self.links:
+            return
+        self.links[link] = link
+        if link[0] == "s":
+            self.sockets[int(link[8:-1])] = (pid, fd)  # built by finish_sockets()
+        else:
+            self.channels[link] = Channel(link, Kind.PIPE, link, buffers=(pipe_buffer(pid, fd),))
+
+    def channel(self, pid: int, fd: int, link: str, target: Target, info: bytes | None) -> str:
+        """The id of the channel ``link`` points to, creating the channel on first sight."""
+        match target.what:
+            case "anon":
+                text = None if info is None else info.decode("ascii", "replace")
+                parsed = None if text is None else procfs.parse_fdinfo(text)
+                made = ch.anon_channel(pid, fd, target, parsed)
+            case "path":
+                made = ch.path_channel(target, procfs.stat_target(pid, fd))
+                if made.kind is Kind.FIFO and made.id not in self.channels:
+                    made = replace(made, buffers=(pipe_buffer(pid, fd),))
+                    self.links[link] = made.id
+            case _:  # "pipe" or "socket" spelled unusually: never seen, but keep the fd
+                made = Channel(link, Kind.UNKNOWN, link)
+        self.channels.setdefault(made.id, made)
+        return made.id
+
+    def finish_sockets(self) -> None:
+        if self.sockets:
+            made, problems = socket_channels(self.sockets)
+            self.channels.update(made)
+            self.problems.extend(problems)
+
+    def name_holders(self, processes: tuple[Process, ...], complete: bool) -> None:
+        """Name, in ``detail["held_by"]``, the holders outside the snapshot (see holders.py).
+
+        ``complete``: the fd tables were read whole, so their processes need no second look.
+        """
+        wanted = self._wanted(processes)
+        if not wanted:
+            return
+        seen = {(p.pid, e.fd) for p in processes for e in p.fds}
+        # The asked processes need no second look when their tables were read whole.
+        asked = {p.pid for p in processes}
+        found, denied = find_holders(wanted, seen, asked, skip_asked=complete)
+        self.denied.extend(p for p in denied if p not in self.denied)
+        for cid, holders in found.items():
+            old = self.channels[cid]
+            detail = {**old.detail, "held_by": ", ".join(holders)}
+            self.channels[cid] = replace(old, detail=detail)
+
+    def _wanted(self, processes: tuple[Process, ...]) -> dict[str, tuple[str, str]]:
+        """fd link -> (channel id, the access the other end needs: "r", "w" or "" for any)."""
+        held = {e.channel for p in processes for e in p.fds}
+        access: dict[str, set[str]] = {}
+        for p in processes:
+            for e in p.fds:
+                access.setdefault(e.channel, set()).update(e.access or "")
+        wanted: dict[str, tuple[str, str]] = {}
+        for link, cid in self.links.items():
+            seen = access.get(cid, set())
+            if cid.startswith("socket:") or {"r", "w"} <= seen:
+                continue  # a pipe or FIFO whose read and write ends are both in view
+            wanted[link] = (cid, {"r": "w", "w": "r"}.get("".join(seen), ""))
+        for cid in held:
+            channel = self.channels.get(cid)
+            if channel is None:
+                continue
+            others = [channel.peer] if channel.peer else []
+            others += channel.detail.get("waiting", "").split()
+            for other in others:
+                if other not in held and other in self.channels:
+                    wanted[other] = (other, "")  # a socket's link text is its id
+        return wanted
+
+    def notes(self) -> list[str]:
+        out = list(self.problems)
+        if self.denied:
+            shown = ", ".join(str(p) for p in self.denied[:10])
+            more = f" and {len(self.denied) - 10} more" if len(self.denied) > 10 else ""
+            out.append(
+                f"permission denied reading the fds of {shown}{more}: run as their "
+                "owner or as root (proc(5): ptrace access mode checks)"
+            )
+        return out
+
+
+_MODES: dict[int, tuple[Access | None, frozenset[str]]] = {}
+
+
+def _modes(flags: int) -> tuple[Access | None, frozenset[str]]:
+    """Access and flag names of an fdinfo ``flags`` value (few distinct values: cached)."""
+    found = _MODES.get(flags)
+    if found is None:
+        found = _MODES[flags] = (access_of(flags), flag_names(flags))
+    return found
+
+
+def _process(
+    pid: int, info: procfs.ProcInfo, fds: tuple[FdEntry, ...], error: str | None
+) -> Process:
+    # Kernel threads (no argv) make no system calls of their own to report.
+    call = procfs.read_syscall(pid) if info.state in "SD" and info.argv else None
+    return Process(
+        pid, info.name, info.argv, fds, info.ppid, describe_state(info.state, call), error
+    )
+
+
+def only_kinds(snap: Snapshot, kinds: Collection[Kind]) -> Snapshot:
+    """The same snapshot with only the fds on channels of ``kinds`` (and their peers)."""
+    keep = {cid for cid, c in snap.channels.items() if c.kind in kinds}
+    processes = tuple(
+        replace(p, fds=tuple(e for e in p.fds if e.channel in keep)) for p in snap.processes
+    )
+    keep |= {c.peer for cid in keep if (c := snap.channels[cid]).peer}
+    channels = {cid: c for cid, c in snap.channels.items() if cid in keep}
+    return replace(snap, processes=processes, channels=channels)

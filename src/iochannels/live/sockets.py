@@ -1,0 +1,121 @@
+"""Socket channels for a set of socket inodes: /proc/net rows joined with sock_diag.
+
+Done once per snapshot, for all the sockets its fds point to, plus the peers
+of those sockets (a connected socket's other end is a channel of its own; see
+model.Channel) and the clients waiting on a listener, so that the views can
+show who is at the other end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from iochannels.live import netfiles, sockdiag
+from iochannels.live.channels import socket_channel, unknown_socket
+from iochannels.live.netfiles import SockRow
+from iochannels.live.sockdiag import Diag
+from iochannels.model import Channel, Kind
+
+__all__ = ["socket_channels"]
+
+
+def socket_channels(holders: Mapping[int, tuple[int, int]]) -> tuple[dict[str, Channel], list[str]]:
+    """Channels for the socket inodes in ``holders`` (inode -> a (pid, fd) holding it)."""
+    notes: list[str] = []
+    diags = _try(sockdiag.unix_diag, set(holders), notes)
+    peers = {i: d.peer for i, d in diags.items() if d.peer}
+    extra = {*peers.values(), *(c for d in diags.values() for c in d.icons)} - holders.keys()
+    protocols = {i: _protocol(*holders[i]) for i in holders.keys() - diags.keys()}
+    rows = netfiles.read_sockets(holders.keys() | extra, _files(protocols, bool(diags)))
+    inet = {i: r for i, r in rows.items() if r.kind in (Kind.TCP, Kind.UDP)}
+    connected = {i for i, r in inet.items() if r.remote and not r.remote.endswith(":0")}
+    if connected:
+        for inode, (peer, row) in netfiles.inet_peers(connected, _present(inet)).items():
+            rows.setdefault(peer, row)
+            peers[inode], peers[peer] = peer, inode
+    if inet:
+        wanted = set(inet) | set(peers.values())
+        diags.update(_try(lambda w: sockdiag.inet_diag(w, _present(inet)), wanted, notes))
+    made = {f"socket:[{i}]": _channel(i, row, rows, diags, peers) for i, row in rows.items()}
+    for inode in holders:
+        if f"socket:[{inode}]" not in made:
+            made[f"socket:[{inode}]"] = unknown_socket(inode, protocols.get(inode, ""))
+    return made, notes
+
+
+# The kernel's protocol names (socket(7) "system.sockprotoname") -> the /proc/net file.
+_FILES = {
+    "UNIX": "unix",
+    "TCP": "tcp",
+    "TCPv6": "tcp6",
+    "UDP": "udp",
+    "UDPv6": "udp6",
+    "RAW": "raw",
+    "RAWv6": "raw6",
+    "NETLINK": "netlink",
+    "PACKET": "packet",
+}
+
+
+def _files(protocols: Mapping[int, str], diag_worked: bool) -> set[str] | None:
+    """The /proc/net files worth reading: those of our sockets' protocols, not every table.
+
+    A busy machine's tcp table can hold tens of thousands of rows; asking each of our
+    own non-UNIX sockets its protocol (one getxattr each) is cheaper than reading it.
+    Without sock_diag the UNIX sockets are not known either: read everything.
+    """
+    if not diag_worked:
+        return None
+    return {"unix"} | {_FILES[p] for p in protocols.values() if p in _FILES}
+
+
+def _present(rows: Mapping[int, SockRow]) -> set[tuple[Kind, str]]:
+    """The (kind, family) pairs among ``rows``: which tables and dumps are worth reading."""
+    return {(r.kind, r.family) for r in rows.values()}
+
+
+def _channel(
+    inode: int,
+    row: SockRow,
+    rows: Mapping[int, SockRow],
+    diags: Mapping[int, Diag],
+    peers: Mapping[int, int],
+) -> Channel:
+    diag = diags.get(inode)
+    peer = peers.get(inode)
+    if row.family == "unix" and peer is not None and peer in rows and rows[peer].local:
+        row = _with_remote(row, rows[peer].local)  # the address this socket talks to
+    made = socket_channel(inode, row, diag, peer)
+    if diag is not None and diag.icons:
+        waiting = " ".join(f"socket:[{c}]" for c in diag.icons)
+        made = _add_detail(made, waiting=waiting)
+    return made
+
+
+def _with_remote(row: SockRow, remote: str | None) -> SockRow:
+    return replace(row, remote=remote)
+
+
+def _add_detail(channel: Channel, **extra: str) -> Channel:
+    return replace(channel, detail={**channel.detail, **extra})
+
+
+def _try(
+    reader: Callable[[set[int]], dict[int, Diag]], wanted: set[int], notes: list[str]
+) -> dict[int, Diag]:
+    try:
+        return reader(wanted)
+    except OSError as exc:
+        # Without sock_diag (an old kernel, a seccomp filter) peers stay unknown; say so.
+        notes.append(f"sock_diag unavailable ({exc.strerror or exc}): socket peers not shown")
+        return {}
+
+
+def _protocol(pid: int, fd: int) -> str:
+    """The protocol name the kernel gives a socket fd ("UNIX", "TCP", ...), or ""."""
+    try:
+        return os.getxattr(f"/proc/{pid}/fd/{fd}", "system.sockprotoname").decode().rstrip("\0")
+    except OSError:
+        return ""

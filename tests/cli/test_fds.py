@@ -1,0 +1,140 @@
+"""`iochannels fds` and `iochannels graph` as a user runs them: exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def iochannels(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "iochannels", *args], capture_output=True,
+                          text=True, env=env, timeout=60, check=False)
+
+
+@pytest.fixture
+def sleep_cat() -> Iterator[tuple[int, int]]:
+    """`sleep 100 | cat`, built by hand: (sleep's pid, cat's pid)."""
+    sleep = subprocess.Popen(["sleep", "100"], stdout=subprocess.PIPE)
+    cat = subprocess.Popen(["cat"], stdin=sleep.stdout, stdout=subprocess.DEVNULL)
+    assert sleep.stdout is not None
+    sleep.stdout.close()
+    try:
+        yield sleep.pid, cat.pid
+    finally:
+        for proc in (sleep, cat):
+            proc.kill()
+            proc.wait()
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], status: int, words: str) -> None:
+    assert result.returncode == status, result
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
+
+
+def test_unknown_pid_is_exit_1() -> None:
+    one_line_error(iochannels("fds", "4194303"), 1, "no process 4194303")
+
+
+def test_not_a_pid_is_exit_2() -> None:
+    one_line_error(iochannels("fds", "12ab"), 2, "not a process id")
+
+
+def test_bad_range_is_exit_2() -> None:
+    one_line_error(iochannels("fds", str(os.getpid()), "-d", "7-3"), 2, "bad fd range")
+
+
+def test_unknown_name_is_exit_1() -> None:
+    one_line_error(iochannels("fds", "--name", "no-such-program-xyz"), 1, "no process named")
+
+
+def test_nothing_asked_is_exit_2() -> None:
+    one_line_error(iochannels("fds"), 2, "give a PID, --name NAME or --all")
+
+
+def test_bad_kind_is_exit_2() -> None:
+    result = iochannels("fds", "1", "--kind", "teapot")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_table_names_the_other_end(sleep_cat: tuple[int, int]) -> None:
+    sleep, cat = sleep_cat
+    result = iochannels("fds", str(cat), "-d", "0")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    fd0 = next(r for r in rows if r[:4] == ["0", "r", "pipe", "stream"])
+    assert fd0[5:8] == [str(sleep), "sleep", "fd1"]
+    assert "1 fd: 1 pipe" in result.stdout
+
+
+def test_json_follows_the_schema(sleep_cat: tuple[int, int]) -> None:
+    sleep, cat = sleep_cat
+    result = iochannels("fds", str(sleep), str(cat), "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["schema"] == "iochannels/snapshot/1" and doc["source"] == "live"
+    assert [p["pid"] for p in doc["processes"]] == [sleep, cat]
+    out = next(f for f in doc["processes"][0]["fds"] if f["fd"] == 1)
+    inp = next(f for f in doc["processes"][1]["fds"] if f["fd"] == 0)
+    assert out["channel"] == inp["channel"] and (out["access"], inp["access"]) == ("w", "r")
+    pipe = doc["channels"][out["channel"]]
+    assert pipe["kind"] == "pipe" and pipe["buffers"][0]["role"] == "pipe"
+    schema = Path(__file__).resolve().parents[2] / "schemas" / "snapshot.schema.json"
+    if schema.exists():
+        import jsonschema
+
+        jsonschema.validate(doc, json.loads(schema.read_text()))
+
+
+def test_summary_and_kind_filter(sleep_cat: tuple[int, int]) -> None:
+    _, cat = sleep_cat
+    result = iochannels("fds", str(cat), "--kind", "pipe", "--summary")
+    assert result.returncode == 0
+    assert re.fullmatch(rf"{cat} cat: \d+ fds?: \d+ pipes?( in \d+ pairs?)?\n", result.stdout)
+
+
+def test_graph_line_per_link(sleep_cat: tuple[int, int]) -> None:
+    sleep, cat = sleep_cat
+    result = iochannels("graph", str(sleep), str(cat))
+    assert result.returncode == 0
+    assert re.search(rf"^{sleep} sleep fd1 --pipe:\[\d+\]--> {cat} cat fd0$", result.stdout,
+                     re.M), result.stdout
+    doc = json.loads(iochannels("graph", str(cat), "--json").stdout)
+    assert doc["processes"][0]["pid"] == cat
+
+
+def test_graph_unknown_pid() -> None:
+    one_line_error(iochannels("graph", "4194303"), 1, "no process 4194303")
+
+
+def test_watch_ends_cleanly_on_ctrl_c(sleep_cat: tuple[int, int]) -> None:
+    _, cat = sleep_cat
+    env = {**os.environ, "PYTHONPATH": SRC, "NO_COLOR": "1"}
+    watch = subprocess.Popen([sys.executable, "-m", "iochannels", "fds", str(cat), "--watch",
+                              "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert watch.stdout is not None
+        ready, _, _ = select.select([watch.stdout], [], [], 30)
+        assert ready, "no frame drawn"
+        first = watch.stdout.read1(65536)
+        assert str(cat).encode() in first
+        time.sleep(0.3)
+        watch.send_signal(signal.SIGINT)
+        _, err = watch.communicate(timeout=30)
+        assert watch.returncode == 0 and b"Traceback" not in err
+    finally:
+        watch.kill()
+        watch.wait()

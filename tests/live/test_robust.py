@@ -1,0 +1,96 @@
+"""Races and permissions: processes that come and go, processes we may not read."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from iochannels import live
+from iochannels.cli import main
+
+SPAWNER = "i=0; while [ $i -lt 400 ]; do (exec true) & i=$((i+1)); done; wait"
+
+
+def test_all_while_processes_come_and_go() -> None:
+    spawner = subprocess.Popen(["sh", "-c", SPAWNER])
+    taken = 0
+    try:
+        while spawner.poll() is None and taken < 50:
+            snap = live.snapshot(None)
+            taken += 1
+            me = snap.process(os.getpid())
+            assert me is not None and me.fd(0) is not None
+            assert all(e.channel in snap.channels for _, e in snap.entries())
+    finally:
+        spawner.kill()
+        spawner.wait()
+    assert taken >= 1
+
+
+def test_root_process_seen_by_nobody() -> None:
+    """A child that dropped to nobody inspects a root process: denied, said, no traceback."""
+    target = subprocess.Popen(["sleep", "60"])
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, look, report over the pipe
+        code = 3
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            snap = live.snapshot([target.pid])
+            proc = snap.process(target.pid)
+            # pytest replaced sys.stdout: point it (and stderr) at our pipe.
+            sys.stdout = sys.stderr = open(w, "w", closefd=False)  # noqa: SIM115
+            print(json.dumps({"error": proc and proc.error, "name": proc and proc.name,
+                              "notes": list(snap.notes)}), flush=True)
+            code = main(["fds", str(target.pid)])
+        finally:
+            os._exit(code)
+    os.close(w)
+    try:
+        with os.fdopen(r) as fh:
+            report = fh.read()
+        _, status = os.waitpid(pid, 0)
+    finally:
+        target.kill()
+        target.wait()
+    first, _, rest = report.partition("\n")
+    seen = json.loads(first)
+    assert seen["error"] == "permission denied" and seen["name"] == "sleep"
+    assert any("permission denied" in n for n in seen["notes"])
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert "cannot read its fds: permission denied" in rest and "Traceback" not in rest
+
+
+def test_cli_all_while_processes_come_and_go(capsys: pytest.CaptureFixture[str]) -> None:
+    spawner = subprocess.Popen(["sh", "-c", SPAWNER])
+    try:
+        statuses = [main(["fds", "--all", "--json"]), main(["graph", "--all"]),
+                    main(["fds", "--all", "--summary"])]
+    finally:
+        spawner.kill()
+        spawner.wait()
+    out, err = capsys.readouterr()
+    assert statuses == [0, 0, 0] and "Traceback" not in err
+    assert json.loads(out.splitlines()[0])["schema"] == "iochannels/snapshot/1"
+    assert re.search(rf"^{os.getpid()} \S+: \d+ fds", out, re.M)
+
+
+def test_pids_by_name_and_exists() -> None:
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        assert child.pid in live.pids_by_name("sleep")
+        assert os.getpid() in live.pids_by_name(live.snapshot([os.getpid()]).processes[0].name)
+        assert live.exists(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert not live.exists(child.pid)
+    assert live.snapshot([child.pid]).processes == ()

@@ -1,0 +1,81 @@
+"""The text view of a snapshot: exact text at a fixed width, 80 columns, determinism."""
+# ruff: noqa: E501  (expected output is compared line by line, at its real width)
+
+from __future__ import annotations
+
+import re
+
+from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
+from iochannels.render.text import count_line, graph_text, snapshot_text, summary_text
+
+LONG = "/home/student/a/very/long/path/that/does/not/fit/in/eighty/columns/at/all/data.bin"
+
+
+def pipeline() -> Snapshot:
+    pipe = Channel("pipe:[99]", Kind.PIPE, "pipe", buffers=(Buffer(BufferRole.PIPE, 65536, 1000),))
+    tty = Channel("chr:[0:5:3]", Kind.CHR, "/dev/pts/0")
+    data = Channel("file:[8:1:7]", Kind.FILE, LONG)
+    a = Channel("socket:[1]", Kind.UNIX_STREAM, "unnamed", "CONNECTED", peer="socket:[2]",
+                buffers=(Buffer(BufferRole.SEND, 212992, 0), Buffer(BufferRole.RECV, 212992, 5)))
+    b = Channel("socket:[2]", Kind.UNIX_STREAM, "unnamed", "CONNECTED", peer="socket:[1]",
+                detail={"held_by": "77 server fd4 rw"})
+    writer = Process(10, "writer", ("writer",), (
+        FdEntry(0, "chr:[0:5:3]", "r"), FdEntry(1, "pipe:[99]", "w"),
+        FdEntry(3, "file:[8:1:7]", "r", offset=0), FdEntry(4, "socket:[1]", "rw")))
+    reader = Process(11, "reader", ("reader", "-v"), (FdEntry(0, "pipe:[99]", "r"),))
+    channels = {c.id: c for c in (pipe, tty, data, a, b)}
+    return Snapshot((writer, reader), channels, "live")
+
+
+def test_exact_text_at_width_100() -> None:
+    text = snapshot_text(pipeline(), width=100)
+    assert text.splitlines()[:7] == [
+        "10 writer  writer",
+        "  FD  ACC  KIND         TYPE    WHAT                                         OTHER END      BUFFER",
+        "   0  r    chr          stream  /dev/pts/0",
+        "   1  w    pipe         stream  pipe                                         11 reader fd0  1000/64K",
+        "   3  r    file         block   /home/student/a/very/long/path/that/does/n…",
+        "   4  rw   unix-stream  stream  CONNECTED unnamed                            77 server fd4  r 5 s 0",
+        "4 fds: 1 UNIX socket, 1 char device, 1 file, 1 pipe",
+    ], text
+    assert max(len(line) for line in text.splitlines()) == 100
+
+
+def test_fits_80_columns_keeping_fd_and_kind() -> None:
+    for color in (False, True):
+        text = snapshot_text(pipeline(), width=80, color=color)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        assert max(len(line) for line in plain.splitlines()) <= 80
+        assert re.search(r"^\s+4\s+rw\s+unix-stream\s", plain, re.M), plain
+        assert "/home/student/a/very" in plain and LONG not in plain
+
+
+def test_color_only_when_asked() -> None:
+    assert "\x1b[" not in snapshot_text(pipeline())
+    assert "\x1b[" in snapshot_text(pipeline(), color=True)
+
+
+def test_deterministic() -> None:
+    assert snapshot_text(pipeline(), width=80) == snapshot_text(pipeline(), width=80)
+
+
+def test_counts_and_summary() -> None:
+    snap = pipeline()
+    assert count_line(snap.processes, snap) == (
+        "5 fds: 2 pipes in 1 pair, 1 UNIX socket, 1 char device, 1 file")
+    assert summary_text(snap).splitlines()[0] == "10 writer: 4 fds: 1 UNIX socket, 1 char device, 1 file, 1 pipe"
+
+
+def test_graph_lines() -> None:
+    assert graph_text(pipeline()).splitlines() == [
+        "10 writer fd1 --pipe:[99]--> 11 reader fd0",
+        "10 writer fd4 <--unix-stream socket:[1]=socket:[2]--> 77 server fd4",
+    ]
+
+
+def test_denied_process() -> None:
+    snap = Snapshot((Process(1, "init", error="permission denied"),), {}, "live",
+                    notes=("permission denied reading the fds of 1",))
+    assert snapshot_text(snap) == (
+        "1 init\n  cannot read its fds: permission denied\n\n"
+        "note: permission denied reading the fds of 1\n")
