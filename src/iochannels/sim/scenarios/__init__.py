@@ -1,1 +1,137 @@
-"""Filled in by its own module docstrings."""
+"""The lecture's scenarios, run on the simulated kernel: one per lecture point.
+
+Use::
+
+    from iochannels.sim.scenarios import SCENARIOS, get, run_scenario
+
+    run = run_scenario("pipe")                  # a SimRun, seed 0, default parameters
+    run = run_scenario("tcp-clients", seed=3, clients=5)
+    walkthrough = run.walkthrough(get("pipe").title, get("pipe").watch)
+
+``SCENARIOS`` is a tuple of :class:`Scenario` in lecture order; each has a
+``name`` (kebab-case), a ``section`` (1 .. 6), a one-line ``title``, a few
+lines on what to ``watch``, and the parameters it accepts (``defaults``; the
+kernel's options ``KERNEL_OPTIONS`` apply to every scenario). ``prepare(name)``
+gives the kernel before it runs (``kernel.files`` is the simulated filesystem
+after ``run()``); ``run_file(path)`` runs a user's own program (a file defining
+``async def main(p)``) the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iochannels.errors import NotFound
+from iochannels.sim import Kernel, SimRun
+from iochannels.sim.scenarios import blocking, buffers, channels, fds, redirection, sockets
+from iochannels.sim.scenarios.base import (
+    KERNEL_OPTIONS,
+    Param,
+    Params,
+    Scenario,
+    make_kernel,
+    parse_params,
+)
+from iochannels.sim.scenarios.userfile import (
+    MAX_STEPS,
+    kernel_options,
+    load_file,
+    run_guarded,
+)
+
+__all__ = [
+    "KERNEL_OPTIONS",
+    "MAX_STEPS",
+    "SCENARIOS",
+    "SECTIONS",
+    "Param",
+    "Params",
+    "Prepared",
+    "Scenario",
+    "get",
+    "parse_params",
+    "prepare",
+    "run_file",
+    "run_scenario",
+]
+
+SECTIONS: Mapping[int, str] = {
+    1: "File descriptors, the fd table, I/O channels",
+    2: "Stream vs block I/O channels",
+    3: "Sockets vs pipes",
+    4: "Redirection",
+    5: "Socket operations",
+    6: "Blocking actions",
+}
+
+SCENARIOS: tuple[Scenario, ...] = (
+    *fds.SCENARIOS,
+    *buffers.SCENARIOS,
+    *channels.SCENARIOS,
+    *redirection.SCENARIOS,
+    *sockets.SCENARIOS,
+    *blocking.SCENARIOS,
+)
+
+def get(name: str) -> Scenario:
+    """The scenario called ``name``, or NotFound with a hint (exit status 1)."""
+    for scenario in SCENARIOS:
+        if scenario.name == name:
+            return scenario
+    raise NotFound(f"no scenario {name!r} (see 'iochannels sim list')")
+
+
+def run_scenario(name: str, seed: int = 0, **params: Param) -> SimRun:
+    """Run one scenario to its end (or its deadlock) and return the run."""
+    scenario = get(name)
+    kernel = scenario.kernel(seed, scenario.params(params))
+    return kernel.run(max_steps=MAX_STEPS)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A kernel with a scenario's (or a file's) programs spawned, ready to run.
+
+    ``kernel.files`` holds the simulated filesystem once ``run()`` returns.
+    """
+
+    name: str
+    title: str
+    watch: str
+    params: Mapping[str, Param]
+    kernel: Kernel
+    path: Path | None = field(default=None)  # the user's file, when it is one
+
+    def run(self, max_steps: int = MAX_STEPS) -> SimRun:
+        """Run to the end, a deadlock, or ``max_steps`` turns (then ``SimRun.stopped``)."""
+        if self.path is None:
+            return self.kernel.run(max_steps=max_steps)
+        return run_guarded(self.kernel, self.path, max_steps)
+
+
+def prepare(
+    target: str, seed: int = 0, params: Params | None = None, snapshots: bool = True
+) -> Prepared:
+    """A scenario by name, or a user's program file (``*.py``), ready to run.
+
+    ``snapshots=False``: only the events and the last picture (see ``make_kernel``).
+    """
+    given = dict(params or {})
+    if target.endswith(".py") or "/" in target:
+        program = load_file(target)
+        options = kernel_options(given)
+        kernel = make_kernel(seed, options, snapshots)
+        kernel.spawn(program.main, name=program.name, argv=(program.path.name,))
+        title = f"{program.path.name}: a program of your own"
+        return Prepared(program.name, title, program.watch, options, kernel, program.path)
+    scenario = get(target)
+    full = scenario.params(given)
+    return Prepared(scenario.name, scenario.title, scenario.watch, full,
+                    scenario.kernel(seed, full, snapshots))
+
+
+def run_file(path: str | Path, seed: int = 0, **params: Param) -> SimRun:
+    """Run a user's program file (``async def main(p)``) like a scenario."""
+    return prepare(str(path), seed, params).run()

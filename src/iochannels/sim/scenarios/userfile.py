@@ -1,0 +1,112 @@
+"""A user's own program in a file, run on the simulated kernel like a scenario.
+
+The file defines ``async def main(p)`` (and may define more programs for fork
+and exec); its module docstring, if any, is shown as "what to watch". Any
+mistake in it, a syntax error, a missing ``main``, an exception while it runs,
+becomes one line naming the file (an :class:`IoChannelsError`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from iochannels.errors import IoChannelsError, NotFound, UsageError
+from iochannels.sim import Kernel, SimRun
+from iochannels.sim.scenarios.base import KERNEL_OPTIONS, Params, check_kernel_options
+from iochannels.sim.scenarios.common import Program
+
+__all__ = ["MAX_STEPS", "UserProgram", "kernel_options", "load_file", "run_guarded"]
+
+# A run never hangs: the kernel stops after this many turns. Each step keeps a full
+# picture, so a program that loops forever costs about 2 s and 150 MB per 50,000.
+MAX_STEPS = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class UserProgram:
+    path: Path
+    main: Program
+    watch: str
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def load_file(path: str | Path) -> UserProgram:
+    """Import ``path`` as a module and find its ``async def main(p)``."""
+    file = Path(path)
+    if not file.is_file():
+        raise NotFound(f"no such file: {file}")
+    module = _import(file)
+    main = getattr(module, "main", None)
+    if main is None:
+        raise IoChannelsError(f"{file}: defines no main (write 'async def main(p): ...')")
+    if not inspect.iscoroutinefunction(main):
+        raise IoChannelsError(f"{file}: main must be 'async def main(p)', a coroutine function")
+    return UserProgram(file, main, inspect.cleandoc(module.__doc__ or ""))
+
+
+def _import(file: Path) -> ModuleType:
+    name = f"iochannels_user_{abs(hash(str(file.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise IoChannelsError(f"{file}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up here
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise IoChannelsError(f"{file}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except Exception as exc:  # the user's code: any exception is theirs to fix
+        raise IoChannelsError(f"{file}: {_one_line(exc)}") from None
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def run_guarded(kernel: Kernel, path: Path, max_steps: int = MAX_STEPS) -> SimRun:
+    """Run the kernel; an exception out of the user's code becomes one line naming it."""
+    try:
+        return kernel.run(max_steps=max_steps)
+    except IoChannelsError:
+        raise
+    except Exception as exc:
+        raise IoChannelsError(f"{_where(exc, path)}{_one_line(exc)}") from None
+
+
+def _where(exc: BaseException, path: Path) -> str:
+    """``prog.py:12: in main: `` from the deepest frame of the traceback inside the file."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if Path(f.filename).resolve() == path.resolve()
+    ]
+    if not frames:
+        return f"{path}: "
+    return f"{path}:{frames[-1].lineno}: in {frames[-1].name}: "
+
+
+def kernel_options(params: Params) -> dict[str, int]:
+    """Only the kernel's options make sense for a user's file."""
+    unknown = sorted(set(params) - set(KERNEL_OPTIONS))
+    if unknown:
+        known = ", ".join(KERNEL_OPTIONS)
+        raise UsageError(f"a program file takes no parameter {unknown[0]!r} (only: {known})")
+    options = {}
+    for key, value in params.items():
+        if not str(value).isdigit():
+            raise UsageError(f"parameter {key} must be an integer, not {value!r}")
+        options[key] = int(value)
+    check_kernel_options(options)
+    return options
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
