@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: tour test lint unit witnesses docs bench clean
+.PHONY: tour test lint unit witnesses docs readme bench clean
 
 tour: $(STAMP)
 	$(BIN)/iochannels tour
@@ -14,7 +14,7 @@ tour: $(STAMP)
 test: $(STAMP) witnesses lint unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -26,6 +26,10 @@ witnesses:
 
 docs: $(STAMP)
 	$(BIN)/python scripts/make_docs.py
+	$(BIN)/python scripts/build_readme.py
+
+readme:
+	$(PYTHON) scripts/build_readme.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-enable -p no:xdist
