@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import descendants
 from iochannels.cli import main
 from iochannels.demos.registry import DEMOS
 
@@ -65,19 +65,6 @@ def test_bad_input_is_one_line(argv: list[str], status: int, message: str,
     assert "Traceback" not in err
 
 
-def _children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry))
-    return found
-
-
 def test_sigint_halfway_cleans_up() -> None:
     """Ctrl-C while the clients demo runs: its server and workers are gone, exit 130."""
     demo = subprocess.Popen(
@@ -87,7 +74,7 @@ def test_sigint_halfway_cleans_up() -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        while len(started := _children_of(demo.pid)) < 2 and time.monotonic() < deadline:
+        while len(started := descendants(demo.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(started) >= 2, "the demo never started its server and clients"
         time.sleep(0.5)  # past the start of its programs: the clients are at work

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import descendants
 from iochannels.cli import main
 
 
@@ -33,19 +33,6 @@ def test_quick_tour_of_one_section(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "6. Blocking actions" in (tmp_path / "index.html").read_text()
 
 
-def _children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry))
-    return found
-
-
 def test_sigint_during_the_tour_still_writes_the_report(tmp_path: Path) -> None:
     tour = subprocess.Popen(
         [sys.executable, "-m", "iochannels", "tour", "--section", "5", "--out", str(tmp_path)],
@@ -53,7 +40,7 @@ def test_sigint_during_the_tour_still_writes_the_report(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        while not (started := _children_of(tour.pid)) and time.monotonic() < deadline:
+        while not (started := descendants(tour.pid)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert started, "the tour never started the clients demo"
         time.sleep(0.3)

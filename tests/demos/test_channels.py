@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from iochannels.demos import channels, registry
 from iochannels.demos.base import Show, staged
+from iochannels.demos.runner import load
 from iochannels.errors import IoChannelsError
 
 KINDS = ("pipe", "fifo", "unix-stream", "unix-dgram", "tcp", "udp")
@@ -94,6 +96,30 @@ def test_socket_names_stay_until_unlinked(name: str) -> None:
     facts, _, workdir = run(name)
     assert "server.sock" in facts["paths_left_after_close"]
     assert workdir is not None and not workdir.exists()
+
+
+@pytest.mark.parametrize("name", ["unix-stream", "unix-dgram", "pitch-fds"])
+def test_a_long_tmpdir_still_binds_its_sockets(name: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """unix(7): sun_path holds 108 bytes; under a long TMPDIR the sockets go to a short dir."""
+    long_tmp = tmp_path / ("d" * 90)
+    long_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(long_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    info = registry.get(name)
+    with staged(info, quick=True) as stage:
+        load(info)(stage)
+        socket_dir, workdir = stage.socket_dir, stage._workdir
+    assert workdir is not None and workdir.parent == long_tmp
+    assert socket_dir.name.startswith(f"iochannels-{name}-")
+    assert len(str(socket_dir / "server.sock").encode()) < 108
+    if name != "pitch-fds":
+        assert stage.facts["echo_equals_message"] is True
+        assert Path(stage.facts["addresses"]["server"]).parent == socket_dir
+    else:
+        assert stage.facts["counts_match_opened"] is True
+    assert not socket_dir.exists() and not workdir.exists()
+    assert list(long_tmp.iterdir()) == []
 
 
 def test_a_taken_port_is_a_one_line_error() -> None:

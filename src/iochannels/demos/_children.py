@@ -16,23 +16,16 @@ Programs:
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import os
 import signal
 import sys
 
+from iochannels.demos._program import name_self, say
+
 __all__ = ["main"]
 
 CHUNK = 4096
-PR_SET_NAME = 15  # prctl(2): the name in /proc/PID/comm, ps and the demo's tables
-
-
-def name_self(name: str) -> None:
-    """Show as ``name`` rather than ``python`` in the pictures."""
-    with contextlib.suppress(OSError, AttributeError):  # else only the name is lost
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 def pause() -> None:
@@ -121,8 +114,8 @@ def drain() -> None:
 
 
 def tell(**data: object) -> None:
-    """One JSON line on fd 2, in one write(2)."""
-    os.write(2, (json.dumps(data) + "\n").encode())
+    """One JSON line on fd 2: fds 0 and 1 are the ones the lecture is about."""
+    say(2, data)
 
 
 NAMES = {"redirect": "redirector", "shell": "shell", "manager": "manager", "fill": "writer",

@@ -13,9 +13,7 @@ that N can be large without N processes or N threads.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
-import json
 import os
 import resource
 import select
@@ -26,9 +24,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from iochannels.demos._program import HOST, name_self, say
+
 __all__ = ["main"]
 
-HOST = "127.0.0.1"
 MESSAGE = b"ping"
 UDP_RETRY_SECONDS = 0.5  # a datagram lost (a full receive queue) is sent again
 UDP_TRIES = 6
@@ -36,7 +35,7 @@ DEADLINE_SECONDS = 300.0
 
 
 def tell(event: str, **data: object) -> None:
-    os.write(1, (json.dumps({"event": event, **data}) + "\n").encode())
+    say(1, {"event": event, **data})
 
 
 def raise_fd_limit() -> int:
@@ -119,11 +118,7 @@ def _tcp_clients(port: int, count: int, window: int, tally: Tally) -> None:
     while _fill(sel, todo, window, lambda: _tcp_start(sel, port)) and time.monotonic() < deadline:
         for key, events in sel.select(timeout=1.0):
             _tcp_step(sel, key.fileobj, key.data, events, tally)  # type: ignore[arg-type]
-    for key in list(sel.get_map().values()):
-        tally.error("timeout")
-        sel.unregister(key.fileobj)
-        key.fileobj.close()  # type: ignore[union-attr]
-    sel.close()
+    _give_up(sel, tally, "timeout")
 
 
 def _fill(sel: selectors.BaseSelector, todo: Iterator[int], window: int,
@@ -132,6 +127,15 @@ def _fill(sel: selectors.BaseSelector, todo: Iterator[int], window: int,
     while len(sel.get_map()) < window and next(todo, None) is not None:
         start()
     return len(sel.get_map()) > 0
+
+
+def _give_up(sel: selectors.BaseSelector, tally: Tally, why: str) -> None:
+    """Count the clients still in flight at the deadline as ``why``; close their sockets."""
+    for key in list(sel.get_map().values()):
+        tally.error(why)
+        sel.unregister(key.fileobj)
+        key.fileobj.close()  # type: ignore[union-attr]
+    sel.close()
 
 
 def _tcp_start(sel: selectors.BaseSelector, port: int) -> None:
@@ -181,11 +185,7 @@ def _udp_clients(port: int, count: int, window: int, tally: Tally) -> None:
         for key, _ in sel.select(timeout=UDP_RETRY_SECONDS / 5):
             _udp_answer(sel, key.fileobj, key.data, tally)  # type: ignore[arg-type]
         _udp_resend(sel, port, tally)
-    for key in list(sel.get_map().values()):
-        tally.error("lost")
-        sel.unregister(key.fileobj)
-        key.fileobj.close()  # type: ignore[union-attr]
-    sel.close()
+    _give_up(sel, tally, "lost")
 
 
 def _udp_send(sel: selectors.BaseSelector, port: int, old: list[float] | None) -> None:
@@ -217,12 +217,6 @@ def _udp_resend(sel: selectors.BaseSelector, port: int, tally: Tally) -> None:
             continue
         tally.retries += 1
         _udp_send(sel, port, state)
-
-
-def name_self(name: str) -> None:
-    """Show as ``name`` rather than ``python`` in the pictures (prctl(2) PR_SET_NAME)."""
-    with contextlib.suppress(OSError, AttributeError):  # else only the name is lost
-        ctypes.CDLL(None, use_errno=True).prctl(15, name.encode()[:15], 0, 0, 0)
 
 
 def main(args: list[str]) -> None:

@@ -13,7 +13,6 @@ holds) and ``popen`` (a Python program that runs ``subprocess.Popen``).
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import json
 import os
@@ -23,21 +22,21 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
-__all__ = ["main"]
+from iochannels.demos._program import HOST, name_self, say
+from iochannels.demos._state import fionread
 
-HOST = "127.0.0.1"
-PR_SET_NAME = 15  # prctl(2): set the name shown in /proc/PID/comm
+__all__ = ["main"]
 
 
 # -- talking to the demo --------------------------------------------------------------------
 
 
 def tell(event: str, **data: Any) -> None:
-    """One JSON line on fd 1, in one write(2): lines of both peers never mix (pipe(7), PIPE_BUF)."""
-    os.write(1, (json.dumps({"event": event, **data}) + "\n").encode())
+    """One JSON line on fd 1: both peers of a pipe demo share it."""
+    say(1, {"event": event, **data})
 
 
 def command() -> dict[str, Any]:
@@ -58,12 +57,6 @@ def expect(cmd: str) -> dict[str, Any]:
     return got
 
 
-def name_self(name: str) -> None:
-    """Show as ``name`` in ps, lsof and the demo's tables (prctl(2) PR_SET_NAME)."""
-    with suppress(OSError, AttributeError):  # else only the name in the pictures is lost
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
-
-
 # -- one way of moving a message for each kind ----------------------------------------------
 
 
@@ -72,6 +65,18 @@ class Line(Protocol):
 
     def send(self, data: bytes) -> None: ...
     def recv(self) -> bytes: ...
+
+
+def read_line(read: Callable[[int], bytes]) -> bytes:
+    """One message of a byte stream, up to its newline: a stream keeps no boundaries, so a
+    read(2) may return part of it (pipe(7), unix(7), tcp(7)); b"" once the writer is gone."""
+    got = b""
+    while not got.endswith(b"\n"):
+        part = read(4096)
+        if not part:  # end of stream: the other side closed its end
+            break
+        got += part
+    return got.rstrip(b"\n")
 
 
 class FdLine:
@@ -84,13 +89,7 @@ class FdLine:
         os.write(self.wfd, data + b"\n")
 
     def recv(self) -> bytes:
-        got = b""
-        while not got.endswith(b"\n"):
-            part = os.read(self.rfd, 4096)
-            if not part:  # end of stream: the other side closed its write end (pipe(7))
-                break
-            got += part
-        return got.rstrip(b"\n")
+        return read_line(lambda size: os.read(self.rfd, size))
 
 
 class StreamLine:
@@ -103,13 +102,7 @@ class StreamLine:
         self.sock.sendall(data + b"\n")
 
     def recv(self) -> bytes:
-        got = b""
-        while not got.endswith(b"\n"):
-            part = self.sock.recv(4096)
-            if not part:
-                break
-            got += part
-        return got.rstrip(b"\n")
+        return read_line(self.sock.recv)
 
 
 class DgramLine:
@@ -284,24 +277,25 @@ def pipe_pair() -> None:
 # -- the pitch's stand-in application ---------------------------------------------------------
 
 
-def standin(workdir: str, port: str) -> None:
+def standin(workdir: str, socket_dir: str, port: str) -> None:
     """Hold what a chat client holds; say what was opened, by kind; wait for "quit"."""
     name_self("chat-standin")
     with ExitStack() as stack:
         opened: dict[str, int] = {}
-        for kind, fds in _standin_fds(workdir, int(port), stack):
+        for kind, fds in _standin_fds(workdir, socket_dir, int(port), stack):
             opened[kind] = opened.get(kind, 0) + fds
         tell("open", role="standin", opened=opened)
         expect("quit")
 
 
-def _standin_fds(workdir: str, port: int, stack: ExitStack) -> Iterator[tuple[str, int]]:
+def _standin_fds(workdir: str, socket_dir: str, port: int,
+                 stack: ExitStack) -> Iterator[tuple[str, int]]:
     for stype, kind in ((socket.SOCK_STREAM, "unix-stream"), (socket.SOCK_SEQPACKET,
                                                                 "unix-seqpacket")):
         for sock in socket.socketpair(socket.AF_UNIX, stype):  # unix(7): connected pairs
             stack.enter_context(sock)
         yield kind, 2
-    yield "unix-stream", _hold_unix_named(os.path.join(workdir, "app.sock"), stack)
+    yield "unix-stream", _hold_unix_named(os.path.join(socket_dir, "app.sock"), stack)
     yield "pipe", _hold_pipes(2, stack)
     yield "fifo", _hold(stack, os.path.join(workdir, "events.fifo"), fifo=True)
     yield "anon", _hold_anon(stack)
@@ -373,7 +367,7 @@ def popen() -> None:
         os.kill(child.pid, signal.SIGCONT)
         # waitid(2) with WNOWAIT: wait for the exit but leave the child a zombie.
         os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
-        tell("exited", role="python", child=child.pid, waiting=_fionread(child.stdout.fileno()))
+        tell("exited", role="python", child=child.pid, waiting=fionread(child.stdout.fileno()))
         expect("reap")
         output = child.stdout.read()
     tell("reaped", role="python", child=child.pid, status=child.returncode,
@@ -393,16 +387,6 @@ def popen_two_way() -> None:
     tell("reaped", role="python", child=child.pid, status=child.returncode,
          lines=output.count(b"\n"), bytes=len(output))
     expect("quit")
-
-
-def _fionread(fd: int) -> int:
-    """Bytes waiting in a pipe (ioctl(2) FIONREAD, pipe(7))."""
-    import fcntl
-    import termios
-
-    buf = bytearray(4)
-    fcntl.ioctl(fd, termios.FIONREAD, buf)
-    return int.from_bytes(buf, sys.byteorder)
 
 
 # -- the buffer-size demo's writer -------------------------------------------------------------

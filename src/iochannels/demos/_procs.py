@@ -1,42 +1,90 @@
-"""The demos' side of their child processes: start, talk, snapshot, always kill and reap.
+"""The demos' side of their child processes: start, talk, wait, and always kill and reap.
 
-A child is a small Python program (``iochannels.demos._peers``) started in a
-process group of its own, so that one ``killpg`` ends it and whatever it
-forked (a pipe demo's server, a popen demo's grep). The kill is registered
-with ``stage.defer`` before anything else can fail, so it runs on success, on
-error and on Ctrl-C (which the children, in their own group, do not receive).
+A child is a small Python program (``_peers``, ``_children``, ``_clients``)
+started in a process group of its own, so that Ctrl-C at the terminal reaches
+the demo, not it, and one ``killpg`` ends it with whatever it forked (a pipe
+demo's server, a popen demo's grep). The kill is registered with
+``stage.defer`` before anything else can fail, so it runs on success, on error
+and on Ctrl-C.
+
+Two ways to talk to one: a :class:`Child` made by :func:`spawn` obeys JSON
+commands on its fd 0 and answers JSON lines on its fd 1; a program made by
+:func:`start` wires its fds as the demo says, and may say JSON lines on a pipe
+(:func:`read_json`) or stop itself with SIGSTOP at the moments worth a picture
+(:func:`wait_stopped`, :func:`resume`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
-from contextlib import suppress
-from dataclasses import dataclass, field, replace
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import iochannels
+from iochannels.demos._state import state
 from iochannels.demos.base import Stage
 from iochannels.errors import IoChannelsError
-from iochannels.model import Snapshot
 
 __all__ = [
+    "WAIT_SECONDS",
     "Child",
-    "from_three",
-    "keep_fds",
-    "peer_env",
-    "peer_program",
-    "snapshot",
+    "child_env",
+    "last_words",
+    "program",
+    "read_json",
+    "resume",
     "spawn",
+    "start",
+    "wait_for",
+    "wait_stopped",
 ]
 
-ANSWER_SECONDS = 10.0
+WAIT_SECONDS = 10.0
+
+
+def program(module: str, *args: str) -> list[str]:
+    """The command line running ``iochannels.demos.<module>`` with this Python."""
+    return [sys.executable, "-m", f"iochannels.demos.{module}", *args]
+
+
+def child_env() -> dict[str, str]:
+    """This environment, with this package importable (also when run from a source tree)."""
+    env = dict(os.environ)
+    src = str(Path(iochannels.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def start(stage: Stage, args: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """Start ``args`` in its own process group; kill the group and reap it when the demo ends."""
+    popen.setdefault("stdin", subprocess.DEVNULL)
+    proc = subprocess.Popen(args, env=child_env(), process_group=0, **popen)
+    stage.defer(lambda: _end(proc))
+    return proc
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the child's whole process group, reap the child, close our ends of its pipes."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # gone and reaped already
+        os.killpg(proc.pid, signal.SIGKILL)  # kill(2) on the group: its own children too
+    try:
+        proc.wait(WAIT_SECONDS)
+    finally:
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+# -- a child that obeys JSON commands -------------------------------------------------------
 
 
 @dataclass
@@ -63,87 +111,67 @@ class Child:
                 if said["event"] == event and role in (None, said.get("role")):
                     self.pending.remove(said)
                     return said
-            self.pending.append(self._next_line())
+            said = read_json(self.popen.stdout, f"the {self.name}", stderr=self.popen.stderr)
+            if said["event"] == "error":
+                raise IoChannelsError(str(said["message"]))
+            self.pending.append(said)
 
-    def _next_line(self) -> dict[str, Any]:
-        out = self.popen.stdout
-        assert out is not None
-        ready, _, _ = select.select([out], [], [], ANSWER_SECONDS)
-        line = out.readline() if ready else b""
-        if not line:
-            raise IoChannelsError(f"the {self.name} process stopped answering{self._why()}")
-        said: dict[str, Any] = json.loads(line)
-        if said["event"] == "error":
-            raise IoChannelsError(str(said["message"]))
-        return said
-
-    def _why(self) -> str:
-        if self.popen.poll() is None or self.popen.stderr is None:
-            return ""
-        # A forked grandchild may still hold stderr open: read what is there, never wait.
-        ready, _, _ = select.select([self.popen.stderr], [], [], 0.5)
-        text = os.read(self.popen.stderr.fileno(), 65536) if ready else b""
-        last = text.decode(errors="replace").strip().splitlines()
-        return f": {last[-1]}" if last else ""
-
-    def wait(self, seconds: float = ANSWER_SECONDS) -> int:
+    def wait(self, seconds: float = WAIT_SECONDS) -> int:
         return self.popen.wait(seconds)
 
 
-def peer_program(*args: str) -> list[str]:
-    """The command line of a peer program run with this Python."""
-    return [sys.executable, "-m", "iochannels.demos._peers", *args]
-
-
-def peer_env() -> dict[str, str]:
-    """This environment, with this package importable (also when run from a source tree)."""
-    env = dict(os.environ)
-    src = str(Path(iochannels.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    return env
-
-
 def spawn(stage: Stage, args: list[str], name: str) -> Child:
-    """Start ``args`` in its own process group, talking over fds 0 and 1; kill it at the end."""
-    popen = subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        bufsize=0, env=peer_env(), process_group=0,
-    )
-    stage.defer(lambda: _end(popen))
-    return Child(popen, name)
+    """Start ``args`` talking JSON lines over its fds 0 and 1 (unbuffered); end it with the demo."""
+    pipe = subprocess.PIPE
+    return Child(start(stage, args, stdin=pipe, stdout=pipe, stderr=pipe, bufsize=0), name)
 
 
-def _end(popen: subprocess.Popen[bytes]) -> None:
-    """Kill the child's whole process group, reap the child, close our ends of its pipes."""
-    with suppress(ProcessLookupError, PermissionError):  # already gone
-        os.killpg(popen.pid, signal.SIGKILL)  # kill(2): its own children too (same group)
+# -- reading what a program says, waiting for it ---------------------------------------------
+
+
+def read_json(stream: IO[bytes] | None, what: str, seconds: float = WAIT_SECONDS, *,
+              stderr: IO[bytes] | None = None) -> dict[str, Any]:
+    """The next JSON line a program says on ``stream``; if none comes, why (its last words)."""
+    assert stream is not None
+    ready, _, _ = select.select([stream], [], [], seconds)
+    line = stream.readline() if ready else b""
+    if not line:
+        raise IoChannelsError(f"{what}: the program stopped answering{last_words(stderr)}")
     try:
-        popen.wait(ANSWER_SECONDS)
-    finally:
-        for stream in (popen.stdin, popen.stdout, popen.stderr):
-            if stream is not None:
-                stream.close()
+        said: dict[str, Any] = json.loads(line)
+    except ValueError:
+        raise IoChannelsError(f"{what}: {line.decode(errors='replace').strip()}") from None
+    return said
 
 
-def snapshot(pids: Iterable[int], keep: Callable[[int, int], bool] | None = None) -> Snapshot:
-    """The fd tables of ``pids`` now (``iochannels.live``), keeping only the fds ``keep`` says."""
-    from iochannels import live
+def last_words(stderr: IO[bytes] | None) -> str:
+    """The last line a program wrote on its stderr pipe, if it wrote one (never waits long).
 
-    taken = live.snapshot(list(pids))
-    return taken if keep is None else keep_fds(taken, keep)
-
-
-def keep_fds(snap: Snapshot, keep: Callable[[int, int], bool]) -> Snapshot:
-    """The same snapshot with only the fds ``keep(pid, fd)`` accepts, and their channels."""
-    processes = tuple(
-        replace(p, fds=tuple(e for e in p.fds if keep(p.pid, e.fd))) for p in snap.processes
-    )
-    used = {e.channel for p in processes for e in p.fds}
-    channels = {cid: ch for cid, ch in snap.channels.items() if cid in used}
-    return replace(snap, processes=processes, channels=channels)
+    A forked grandchild may still hold the pipe open: read what is there, never to its end.
+    """
+    if stderr is None or not select.select([stderr], [], [], 0.5)[0]:
+        return ""
+    lines = os.read(stderr.fileno(), 65536).decode(errors="replace").strip().splitlines()
+    return f": {lines[-1]}" if lines else ""
 
 
-def from_three(*pids: int) -> Callable[[int, int], bool]:
-    """Keep fds 3 and up of ``pids`` (their 0-2 are the demo's control lines), all of others."""
-    return lambda pid, fd: fd >= 3 or pid not in pids
+def wait_for(ready: Callable[[], bool], what: str, seconds: float = WAIT_SECONDS) -> None:
+    """Poll until ``ready()``; a one-line error naming ``what`` if it never comes."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            raise IoChannelsError(f"gave up waiting for {what} after {seconds:.0f} s")
+        time.sleep(0.005)
 
+
+def wait_stopped(pid: int, what: str, stderr: IO[bytes] | None = None) -> None:
+    """Wait until ``pid`` has stopped itself (SIGSTOP, signal(7)); if it ended instead, say why."""
+    wait_for(lambda: state(pid) in ("T", "t", "", "Z"), what)
+    if state(pid) in ("", "Z"):
+        raise IoChannelsError(f"{what}: the process ended instead of stopping{last_words(stderr)}")
+
+
+def resume(*pids: int) -> None:
+    """Let stopped programs go on (SIGCONT, signal(7))."""
+    for pid in pids:
+        os.kill(pid, signal.SIGCONT)

@@ -15,6 +15,7 @@ error and on Ctrl-C.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,6 +37,11 @@ __all__ = [
     "Table",
     "staged",
 ]
+
+# unix(7): a socket's path name lives in sun_path, 108 bytes with its terminating null byte;
+# a longer one fails with "AF_UNIX path too long". Room for the names the demos bind:
+SUN_PATH_MAX = 108
+SOCKET_NAME_ROOM = 16  # server.sock, client.sock, app.sock
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,7 @@ class Stage:
     files: list[Path] = field(default_factory=list)
     _cleanups: list[Callable[[], object]] = field(default_factory=list)
     _workdir: Path | None = None
+    _socket_dir: Path | None = None
 
     def _add(self, block: Block) -> None:
         self.blocks.append(block)
@@ -130,11 +137,24 @@ class Stage:
 
     @property
     def workdir(self) -> Path:
-        """A private temporary directory, removed when the demo ends."""
+        """A private temporary directory (in $TMPDIR), removed when the demo ends."""
         if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix=f"iochannels-{self.info.name}-"))
-            self.defer(lambda: shutil.rmtree(self._workdir or "", ignore_errors=True))
+            self._workdir = self._private_dir(None)
         return self._workdir
+
+    @property
+    def socket_dir(self) -> Path:
+        """A private directory to bind UNIX sockets in: the workdir when their paths fit in
+        ``sun_path``, else (a long $TMPDIR) a short directory in /tmp; removed at the end."""
+        if self._socket_dir is None:
+            fits = len(os.fsencode(self.workdir)) + 1 + SOCKET_NAME_ROOM < SUN_PATH_MAX
+            self._socket_dir = self.workdir if fits else self._private_dir(Path("/tmp"))
+        return self._socket_dir
+
+    def _private_dir(self, parent: Path | None) -> Path:
+        made = Path(tempfile.mkdtemp(prefix=f"iochannels-{self.info.name}-", dir=parent))
+        self.defer(lambda: shutil.rmtree(made, ignore_errors=True))
+        return made
 
     def close(self) -> None:
         """Undo everything the demo made, newest first; one failure does not stop the rest."""

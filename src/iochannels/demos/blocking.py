@@ -20,16 +20,9 @@ import signal
 import subprocess
 import time
 
-from iochannels.demos._watch import (
-    fionread,
-    program,
-    read_json,
-    snapshot,
-    start,
-    state,
-    wait_for,
-    wchan,
-)
+from iochannels.demos._procs import program, read_json, start, wait_for
+from iochannels.demos._snapshots import snapshot
+from iochannels.demos._state import fionread, state, wchan
 from iochannels.demos.base import Stage
 from iochannels.model import Snapshot
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from iochannels.demos._procs import Child, from_three, peer_program, snapshot, spawn
+from iochannels.demos._procs import Child, program, spawn
+from iochannels.demos._snapshots import from_three, snapshot, sockets_by_state
 from iochannels.demos.base import Stage
 from iochannels.model import Channel, Kind, Snapshot
 
@@ -106,7 +107,7 @@ def _demo(stage: Stage, kind: str) -> None:
 
 def _names_stay(stage: Stage) -> None:
     """unix(7): a bound socket's name stays in the filesystem until unlink(2)."""
-    left = sorted(p.name for p in stage.workdir.glob("*.sock"))
+    left = sorted(p.name for p in stage.socket_dir.glob("*.sock"))
     stage.fact("paths_left_after_close", left)
     if left:
         stage.say(f"Both programs have exited, yet {', '.join(left)} still "
@@ -123,7 +124,7 @@ def _where(stage: Stage, kind: str) -> str:
         case "fifo":
             return str(stage.workdir)
         case "unix-stream" | "unix-dgram":
-            return str(stage.workdir / "server.sock")
+            return str(stage.socket_dir / "server.sock")  # the client's goes beside it
         case _:
             return str(int(stage.options.get("port") or 0))  # 0: the kernel picks a free port
 
@@ -132,9 +133,9 @@ def _start(stage: Stage, kind: str) -> tuple[Peer, Peer]:
     if kind == "pipe":
         return _start_pipe(stage)
     stage.say(f"Start a server and a client, two separate programs, joined by a {kind} channel.")
-    server = spawn(stage, peer_program("server", kind, _where(stage, kind)), "server")
+    server = spawn(stage, program("_peers", "server", kind, _where(stage, kind)), "server")
     address = str(server.expect("ready")["address"])
-    client = spawn(stage, peer_program("client", kind, address), "client")
+    client = spawn(stage, program("_peers", "client", kind, address), "client")
     client_said = client.expect("open")
     server_said = server.expect("open")
     return Peer(server.pid, server, server_said), Peer(client.pid, client, client_said)
@@ -142,7 +143,7 @@ def _start(stage: Stage, kind: str) -> tuple[Peer, Peer]:
 
 def _start_pipe(stage: Stage) -> tuple[Peer, Peer]:
     stage.say("The client makes two pipes, then forks: the child is the server.")
-    client = spawn(stage, peer_program("client", "pipe"), "client")
+    client = spawn(stage, program("_peers", "client", "pipe"), "client")
     client_said = client.expect("open", "client")
     server_said = client.expect("open", "server")
     return (Peer(int(client_said["server_pid"]), client, server_said),
@@ -214,7 +215,7 @@ def _count_buffers(stage: Stage, snap: Snapshot, way: Way, pids: tuple[int, int]
     stage.fact("held", {role: _held(snap, pid) for role, pid in zip(("server", "client"), pids,
                                                                       strict=True)})
     if way.kind in (Kind.TCP, Kind.UNIX_STREAM):
-        stage.fact("server_sockets", _server_sockets(snap, way.kind, pids[0]))
+        stage.fact("server_sockets", sockets_by_state(snap, way.kind, pids[0]))
     noun = {Kind.PIPE: "pipes", Kind.FIFO: "FIFOs"}.get(way.kind, "sockets, one at each end")
     stage.say(f"Between them: {len(channels)} {noun}, {buffers} kernel buffers in the "
               f"snapshot. {way.lesson}")
@@ -226,14 +227,6 @@ def _held(snap: Snapshot, pid: int) -> list[str]:
         return []
     return [f"{e.fd}{e.access or ''} {snap.channels[e.channel].kind.value}"
             for e in proc.fds if e.channel in snap.channels]
-
-
-def _server_sockets(snap: Snapshot, kind: Kind, pid: int) -> dict[str, int]:
-    proc = snap.process(pid)
-    states = [(snap.channels[e.channel].state or "").upper() for e in (proc.fds if proc else ())
-              if e.channel in snap.channels and snap.channels[e.channel].kind == kind]
-    listening = states.count("LISTEN")
-    return {"listening": listening, "connection": len(states) - listening}
 
 
 # -- the message and its echo --------------------------------------------------------------------

@@ -14,17 +14,12 @@ process instead of the stand-in), ``port`` (the stand-in's server; 0: free).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from iochannels import live
-from iochannels.demos._procs import (
-    Child,
-    from_three,
-    peer_program,
-    snapshot,
-    spawn,
-)
+from iochannels.demos._procs import Child, program, spawn
+from iochannels.demos._snapshots import from_three, snapshot, sockets_by_state
+from iochannels.demos._state import state
 from iochannels.demos.base import Stage
 from iochannels.errors import NotFound, UsageError
 from iochannels.model import Kind, Snapshot
@@ -73,10 +68,11 @@ def _start_standin(stage: Stage) -> tuple[Child, Child, dict[str, int]]:
     """The local server, then the stand-in connected to it; and what the stand-in opened."""
     stage.say("Start a stand-in for a chat client: it opens what such a program holds, and "
               "connects to a small local server it talks to.")
-    server = spawn(stage, peer_program("server", "tcp", str(stage.options.get("port") or 0)),
+    server = spawn(stage, program("_peers", "server", "tcp", str(stage.options.get("port") or 0)),
                    "server")
     port = str(server.expect("ready")["address"]).rsplit(":", 1)[1]
-    standin = spawn(stage, peer_program("standin", str(stage.workdir), port), "stand-in")
+    dirs = (str(stage.workdir), str(stage.socket_dir))  # its files; its named socket
+    standin = spawn(stage, program("_peers", "standin", *dirs, port), "stand-in")
     opened: dict[str, int] = standin.expect("open")["opened"]
     server.expect("open")
     return server, standin, opened
@@ -131,8 +127,8 @@ def _nc_picture(stage: Stage, server: Child, standin: Child) -> None:
     snap = live.only_kinds(both, {Kind.TCP})
     stage.show(snap, f"like nc -l and nc: the server (pid {server.pid}) and the stand-in's "
                      f"connection {tcp['local']} -> {tcp['remote']}")
-    stage.fact("server_sockets", _tcp_by_state(snap, server.pid))
-    stage.fact("client_sockets", _tcp_by_state(snap, standin.pid))
+    stage.fact("server_sockets", sockets_by_state(snap, Kind.TCP, server.pid))
+    stage.fact("client_sockets", sockets_by_state(snap, Kind.TCP, standin.pid))
     stage.say("The server holds two sockets: the listening one, and the connection socket "
               "accept(2) made for this client. The client holds one connection socket (the "
               f"stand-in also listens itself, on {tcp['listening']}).")
@@ -141,21 +137,13 @@ def _nc_picture(stage: Stage, server: Child, standin: Child) -> None:
     server.wait()
 
 
-def _tcp_by_state(snap: Snapshot, pid: int) -> dict[str, int]:
-    proc = snap.process(pid)
-    states = [(snap.channels[e.channel].state or "").upper() for e in (proc.fds if proc else ())
-              if e.channel in snap.channels and snap.channels[e.channel].kind == Kind.TCP]
-    listening = states.count("LISTEN")
-    return {"listening": listening, "connection": len(states) - listening}
-
-
 # -- popen -------------------------------------------------------------------------------------
 
 
 def popen(stage: Stage) -> None:
     stage.say("A child Python runs subprocess.Popen, so that both fd tables are small and "
               "clean: the Python program's and grep's.")
-    python = spawn(stage, peer_program("popen"), "python")
+    python = spawn(stage, program("_peers", "popen"), "python")
     _one_pipe(stage, python)
     _zombie(stage, python)
     _two_pipes(stage, python)
@@ -199,17 +187,17 @@ def _zombie(stage: Stage, python: Child) -> None:
     said = python.expect("exited")
     grep, waiting = int(said["child"]), int(said["waiting"])
     snap = _pair_snapshot(python, grep, (1,))
-    state = _proc_state(grep)
+    letter = state(grep)
     stage.show(snap, f"grep (pid {grep}) has exited; Python has not called wait() yet")
-    stage.fact("zombie_seen", state == "Z")
+    stage.fact("zombie_seen", letter == "Z")
     stage.fact("waiting_in_pipe", waiting)
-    stage.say(f"grep has exited but nobody waited for it: it is a zombie (state {state} in "
+    stage.say(f"grep has exited but nobody waited for it: it is a zombie (state {letter} in "
               f"/proc/{grep}/stat), with no fd table left. Its {waiting:,} bytes of output "
               "wait in the pipe; Python's read end can still read them.")
     python.send("reap")
     reaped = python.expect("reaped")
     stage.fact("grep_output_lines", int(reaped["lines"]))
-    stage.fact("zombie_gone_after_wait", _proc_state(grep) is None)
+    stage.fact("zombie_gone_after_wait", state(grep) == "")
     stage.say(f"Python read {reaped['lines']} lines and called wait(): the zombie is gone.")
 
 
@@ -249,11 +237,3 @@ def _end(snap: Snapshot, pid: int, fd: int) -> tuple[str, str | None] | None:
     if snap.channels[entry.channel].kind != Kind.PIPE:
         return None
     return entry.channel, entry.access
-
-
-def _proc_state(pid: int) -> str | None:
-    """The one-letter state in /proc/PID/stat (proc(5)): R, S, Z...; None once reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return None

@@ -12,7 +12,6 @@ wires their ends onto fds 1 and 0 with dup2 and execs them, as sh does for
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -20,15 +19,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iochannels.demos._watch import (
+from iochannels.demos._procs import (
     program,
     read_json,
     resume,
-    snapshot,
     start,
     wait_for,
     wait_stopped,
 )
+from iochannels.demos._snapshots import snapshot
+from iochannels.demos._state import children, fd_targets
 from iochannels.demos.base import Stage
 from iochannels.errors import IoChannelsError
 
@@ -39,17 +39,6 @@ MESSAGE = "Hello, world!"
 WRITER = f"print({MESSAGE!r})"  # a program that knows nothing of pipes: it writes to fd 1
 READER = "import sys; print('Message is:', sys.stdin.readline().rstrip())"  # and reads fd 0
 STRACE_CALLS = "pipe2,clone,clone3,close,dup2,dup3,execve"
-
-
-def fd_targets(pid: int) -> dict[int, str]:
-    """What each fd of ``pid`` points to, as ``/proc/PID/fd`` links say (proc(5))."""
-    found = {}
-    for name in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            found[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
-        except OSError:
-            continue  # closed while we looked
-    return found
 
 
 def trace_text(calls: Sequence[tuple[str, object]]) -> str:
@@ -144,19 +133,9 @@ def shell_way(stage: Stage) -> None:
 
 
 def _forked_child(pid: int) -> int:
-    """The one child ``pid`` has forked (proc(5): /proc/PID/task/PID/children)."""
-    children: list[int] = []
-
-    def forked() -> bool:
-        try:
-            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-        except OSError:
-            return False
-        children[:] = [int(c) for c in text.split()]
-        return bool(children)
-
-    wait_for(forked, f"process {pid} to fork")
-    return children[0]
+    """The one child ``pid`` has forked."""
+    wait_for(lambda: bool(children(pid)), f"process {pid} to fork")
+    return children(pid)[0]
 
 
 def _shell_calls(shell: int, child: int, ls: str) -> str:

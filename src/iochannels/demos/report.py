@@ -1,26 +1,30 @@
-"""The tour's report as HTML: one self-contained ``index.html`` and one page per section.
+"""The tour's report as HTML: a light ``index.html``, one page per section, one per walkthrough.
 
-Each section holds its demos (narration, tables, code, fd tables drawn as SVG
-when the view exists, else as text) and its simulated walkthroughs (the html
-view's own page inlined in an ``<iframe srcdoc>`` when it exists, else text).
-No script, font or style sheet is fetched from anywhere: the files open offline.
+``index.html`` and ``section-N.html`` hold the demos (narration, tables, code,
+fd tables drawn as SVG) and, for each simulated scenario, its picture at a
+glance (a sequence diagram, or its fullest step) with a link to
+``walk-<scenario>.html``: the html view's stepper, a page of its own, so that
+the index stays small enough to open at once in a lecture hall. No script,
+font or style sheet is fetched from anywhere: the files open offline.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from iochannels.demos.base import Block, Code, DemoInfo, DemoResult, Say, Show, Table
-from iochannels.demos.console import walkthrough_text
-from iochannels.model import Snapshot, Walkthrough
+from iochannels.demos.base import DemoInfo, DemoResult
+from iochannels.demos.report_parts import blocks_html, facts_table, sim_html
+from iochannels.model import Walkthrough
 
 __all__ = ["DemoOutcome", "SectionOutcome", "SimOutcome", "write_report"]
+
+TITLE = "iochannels: the tour"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,10 @@ class SimOutcome:
     scenario: str
     walkthrough: Walkthrough | None  # None when the scenario could not run
     error: str | None = None
+
+    @property
+    def filename(self) -> str:
+        return f"walk-{self.scenario}.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,69 +61,107 @@ class SectionOutcome:
     def filename(self) -> str:
         return f"section-{self.number}.html"
 
-
-STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem;
-       color: #222; line-height: 1.45; }
-h1, h2, h3 { line-height: 1.2; } h2 { border-bottom: 2px solid #ccc; margin-top: 2.5rem; }
-pre { background: #f6f6f3; border: 1px solid #ddd; padding: .6rem; overflow-x: auto;
-      font-size: .85rem; }
-table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
-th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; vertical-align: top; }
-caption { text-align: left; font-weight: bold; padding: .3rem 0; }
-figure { margin: 1rem 0; } figcaption { font-weight: bold; color: #036; }
-.error { color: #a00; font-weight: bold; } .summary { font-style: italic; color: #555; }
-.ok { color: #070; } iframe { width: 100%; height: 40rem; border: 1px solid #ccc; }
-figure svg { max-width: 100%; height: auto; }
-nav a { margin-right: 1rem; } .code-title { font-weight: bold; margin-bottom: -.4rem; }
-"""
+    @property
+    def heading(self) -> str:
+        return f"{self.number}. {self.title}"
 
 
 def write_report(sections: Iterable[SectionOutcome], out: Path, *, quick: bool) -> Path:
-    """Write ``index.html``, ``section-N.html`` and ``facts.json`` into ``out``; return index."""
+    """Write index.html, section-N.html, walk-SCENARIO.html and facts.json; return the index."""
     sections = tuple(sections)
     out.mkdir(parents=True, exist_ok=True)
-    bodies = {s.number: _section(s) for s in sections}
+    walks = _write_walks(sections, out)
+    bodies = {s.number: _section(s, walks) for s in sections}
     for section in sections:
-        title = f"{section.number}. {section.title}"
-        page = _nav(sections, paged=True) + bodies[section.number]
+        page = _nav(sections, here=section.number) + bodies[section.number]
+        title = f"{section.heading} · {TITLE}"
         (out / section.filename).write_text(_page(title, page), "utf-8")
-    page = _intro(sections, quick) + _nav(sections, paged=False) + "".join(bodies.values())
+    page = _intro(sections, quick) + _contents(sections) + "".join(bodies.values())
     index = out / "index.html"
-    index.write_text(_page("iochannels: the tour", page), "utf-8")
+    index.write_text(_page(TITLE, page + _footer()), "utf-8")
     (out / "facts.json").write_text(json.dumps(_facts(sections), indent=2, default=str), "utf-8")
     return index
 
 
+def _write_walks(sections: tuple[SectionOutcome, ...], out: Path) -> set[str]:
+    """Each walkthrough as the html view's own stepper page; the scenarios that got one."""
+    from iochannels.render import render_walkthrough
+
+    written = set()
+    for sim in (sim for s in sections for sim in s.sims if sim.walkthrough is not None):
+        assert sim.walkthrough is not None
+        try:
+            page = render_walkthrough(sim.walkthrough, "html")
+        except Exception:  # the html view is being built: the index shows the text instead
+            continue
+        (out / sim.filename).write_text(_with_way_back(page, sim.scenario), "utf-8")
+        written.add(sim.scenario)
+    return written
+
+
+def _with_way_back(page: str, scenario: str) -> str:
+    """The stepper page with a link back to its place in the tour, at the top of its body."""
+    link = (f'<a href="index.html#sim-{escape(scenario)}" style="display:block;padding:8px 24px;'
+            'font:15px system-ui,sans-serif;color:#1d4ed8;background:#eef2ff">'
+            "← back to the tour</a>")
+    return page.replace("<body>", f"<body>\n{link}", 1)
+
+
+def _style() -> str:
+    return files("iochannels.demos").joinpath("static", "report.css").read_text("utf-8")
+
+
 def _page(title: str, body: str) -> str:
+    """A page of the report: the tour's name on top (the section's own is its first h2)."""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n"
-            f"<body><h1>{escape(title)}</h1>\n{body}</body></html>\n")
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{_style()}</style></head>\n"
+            f"<body><main><h1>{escape(TITLE)}</h1>\n{body}</main></body></html>\n")
 
 
 def _intro(sections: tuple[SectionOutcome, ...], quick: bool) -> str:
     failed = [d.info.name for s in sections for d in s.demos if d.error]
-    status = (f'<p class="error">{len(failed)} demo(s) failed: {escape(", ".join(failed))}</p>'
-              if failed else '<p class="ok">Every demo ran.</p>')
-    mode = "quick sizes (--quick)" if quick else "default sizes"
-    return (f"<p>The lecture <em>IO (part 2): Inter-Process Channels</em>, section by section: "
-            f"real demos on this machine ({mode}), then the simulated walkthroughs.</p>{status}")
+    ran = sum(len(s.demos) for s in sections)
+    sims = sum(len(s.sims) for s in sections)
+    status = (f'<p class="status error">{len(failed)} demo(s) failed: '
+              f'{escape(", ".join(failed))}</p>' if failed else
+              f'<p class="status ok">Every demo ran: {ran} on real processes, '
+              f"{sims} simulated walkthroughs.</p>")
+    mode = "with quick sizes (--quick)" if quick else "with the default sizes"
+    return (f'<p class="lead">The lecture <em>IO (part 2): Inter-Process Channels</em>, section '
+            f"by section: real demos on this machine {mode}, then the same ideas on the "
+            f"simulated kernel, each run a stepper of its own.</p>{status}")
 
 
-def _nav(sections: tuple[SectionOutcome, ...], *, paged: bool) -> str:
-    """Links to each section: anchors in index.html, the section pages from a section page."""
-    home = '<a href="index.html">the whole tour</a>' if paged else ""
-    links = "".join(
-        f'<a href="{s.filename if paged else "#section-" + str(s.number)}">'
-        f"{s.number}. {escape(s.title)}</a>" for s in sections)
-    return f"<nav>{home}{links}</nav>\n"
+def _contents(sections: tuple[SectionOutcome, ...]) -> str:
+    """A card per section: its demos (✓ ran, ✗ failed) and its simulated walkthroughs."""
+    cards = []
+    for s in sections:
+        demos = "".join(
+            f'<li class="{"bad" if d.error else "good"}"><a href="#demo-{d.info.name}">'
+            f"{escape(d.info.title)}</a></li>" for d in s.demos)
+        sims = "&#160;· ".join(f'<a href="#sim-{escape(m.scenario)}">{escape(m.scenario)}</a>'
+                          for m in s.sims)
+        sims = f'<li class="sim">simulated: {sims}</li>' if sims else ""
+        cards.append(f'<li><a class="card-title" href="#section-{s.number}">'
+                     f"{escape(s.heading)}</a><ul>{demos}{sims}</ul></li>")
+    return f'<nav class="contents"><ol>{"".join(cards)}</ol></nav>\n'
 
 
-def _section(section: SectionOutcome) -> str:
-    parts = [f'<section id="section-{section.number}">'
-             f"<h2>{section.number}. {escape(section.title)}</h2>"]
+def _nav(sections: tuple[SectionOutcome, ...], here: int) -> str:
+    """From a section page: the whole tour, and the other sections' pages."""
+    links = "".join(f'<a href="{s.filename}"{" aria-current=page" if s.number == here else ""}>'
+                    f"{escape(s.heading)}</a>" for s in sections)
+    return f'<nav class="pages"><a href="index.html">← the whole tour</a>{links}</nav>\n'
+
+
+def _section(section: SectionOutcome, walks: set[str]) -> str:
+    parts = [f'<section id="section-{section.number}"><h2>{escape(section.heading)}</h2>']
     parts += [_demo(d) for d in section.demos]
-    parts += [_sim(s) for s in section.sims]
+    if section.sims:
+        parts.append('<h3 class="sims">On the simulated kernel</h3>')
+    parts += [sim_html(s.scenario, s.walkthrough, s.error, s.filename if s.scenario in walks
+                       else None) for s in section.sims]
     if not section.demos and not section.sims:
         parts.append("<p>Nothing to run in this section yet.</p>")
     return "\n".join(parts) + "</section>\n"
@@ -123,108 +169,19 @@ def _section(section: SectionOutcome) -> str:
 
 def _demo(outcome: DemoOutcome) -> str:
     info = outcome.info
-    head = (f'<h3 id="demo-{info.name}">{escape(info.title)} '
-            f"<small>(<code>iochannels demo {info.name}</code>)</small></h3>"
+    head = (f'<article class="demo" id="demo-{info.name}"><h3>{escape(info.title)} '
+            f"<code class=cmd>iochannels demo {info.name}</code></h3>"
             f'<p class="summary">{escape(info.summary)}</p>')
     if outcome.result is None:
-        return head + f'<p class="error">error: {escape(outcome.error or "failed")}</p>'
-    body = "\n".join(_block(b) for b in outcome.result.blocks) + _files(outcome.result.files)
+        return head + f'<p class="error">error: {escape(outcome.error or "failed")}</p></article>'
+    body = blocks_html(outcome.result.blocks, outcome.result.files)
     tail = f'<p class="error">error: {escape(outcome.error)}</p>' if outcome.error else ""
-    return head + body + _facts_table(outcome.result.facts, outcome.seconds) + tail
+    return head + body + facts_table(outcome.result.facts, outcome.seconds) + tail + "</article>"
 
 
-def _block(block: Block) -> str:
-    match block:
-        case Say(text):
-            return f"<p>{escape(text)}</p>"
-        case Show(step):
-            return f"<figure><figcaption>{escape(step.caption)}</figcaption>" \
-                   f"{_picture(step.snapshot)}</figure>"
-        case Table(title, columns, rows):
-            return _table(title, columns, rows)
-        case Code(title, text):
-            return f'<p class="code-title">{escape(title)}</p><pre>{escape(text)}</pre>'
-    raise AssertionError(f"not a block: {block!r}")
-
-
-def _files(paths: Iterable[Path]) -> str:
-    """Pictures the demo wrote (a plot): inlined, so that the page stands alone."""
-    parts = []
-    for path in paths:
-        if not path.exists():
-            continue
-        if path.suffix == ".svg":
-            parts.append(f"<figure>{_svg_body(path.read_text('utf-8'))}"
-                         f"<figcaption>{escape(path.name)}</figcaption></figure>")
-        elif path.suffix == ".png":
-            data = base64.b64encode(path.read_bytes()).decode()
-            parts.append(f'<figure><img alt="{escape(path.name)}" '
-                         f'src="data:image/png;base64,{data}"></figure>')
-    return "\n".join(parts)
-
-
-def _svg_body(text: str) -> str:
-    """An SVG file without its XML prolog, to sit inside HTML."""
-    start = text.find("<svg")
-    return text[start:] if start >= 0 else f"<pre>{escape(text)}</pre>"
-
-
-def _picture(snap: Snapshot) -> str:
-    """The fd tables as SVG when the view draws it, with the text view beside, folded."""
-    from iochannels.render import render_snapshot
-
-    text = f"<pre>{escape(render_snapshot(snap, 'text', width=110))}</pre>"
-    try:
-        svg = render_snapshot(snap, "svg")
-    except Exception:  # the svg view is being built (or half-built): the report still gets written
-        return text
-    return f"{svg}<details><summary>as text</summary>{text}</details>"
-
-
-def _table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><caption>{escape(title)}</caption><tr>{head}</tr>{body}</table>"
-
-
-def _facts_table(facts: Mapping[str, Any], seconds: float) -> str:
-    rows = [(k, _short(v)) for k, v in facts.items()] + [("seconds (this run)", f"{seconds:.1f}")]
-    return f"<details><summary>facts</summary>{_table('facts', ('fact', 'value'), rows)}</details>"
-
-
-def _short(value: Any, limit: int = 200) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _sim(outcome: SimOutcome) -> str:
-    head = f"<h3>Simulated: {escape(outcome.scenario)} " \
-           f"<small>(<code>iochannels sim run {outcome.scenario}</code>)</small></h3>"
-    if outcome.walkthrough is None:
-        return head + f'<p class="error">not shown: {escape(outcome.error or "failed")}</p>'
-    from iochannels.render import render_walkthrough
-
-    try:
-        page = render_walkthrough(outcome.walkthrough, "html")
-    except Exception:  # the html view is being built: the text view instead
-        return head + f"<pre>{escape(walkthrough_text(outcome.walkthrough, width=110))}</pre>"
-    # Folded: the page's script keeps its current step in view (scrollIntoView), which
-    # would scroll this page too if it ran while shown; opened, it runs on a click only.
-    steps = len(outcome.walkthrough.steps)
-    return (head + _sim_picture(outcome.walkthrough) +
-            f"<details><summary>step through it ({steps} steps)</summary>"
-            f'<iframe title="{escape(outcome.scenario)}" loading="lazy" '
-            f'srcdoc="{escape(page)}"></iframe></details>')
-
-
-def _sim_picture(walkthrough: Walkthrough) -> str:
-    """The run at a glance: its sequence diagram, or its last step, as SVG."""
-    from iochannels.render import render_walkthrough
-
-    try:
-        return f"<figure>{_svg_body(render_walkthrough(walkthrough, 'svg'))}</figure>"
-    except Exception:  # no picture yet: the stepper below still tells it all
-        return ""
+def _footer() -> str:
+    return ('<footer>Every fact above, as JSON: <a href="facts.json">facts.json</a>. '
+            "Made by <code>iochannels tour</code>.</footer>")
 
 
 def _facts(sections: tuple[SectionOutcome, ...]) -> dict[str, Any]:

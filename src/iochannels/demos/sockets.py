@@ -16,7 +16,8 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from iochannels.demos._watch import program, read_json, snapshot, start
+from iochannels.demos._procs import program, read_json, start
+from iochannels.demos._snapshots import keep_fds, snapshot
 from iochannels.demos.base import Stage
 from iochannels.errors import IoChannelsError
 from iochannels.model import Snapshot
@@ -126,7 +127,7 @@ def _picture(stage: Stage, kind: str, pid: int, count: int) -> int:
     what = ("1 listening socket + one connection socket per client" if kind == "tcp"
             else "one socket for every client")
     more = f" ({len(shown)} of them drawn)" if len(sockets) > len(shown) else ""
-    stage.show(snapshot_part(snap, shown),
+    stage.show(keep_fds(snap, lambda _pid, fd: fd in shown),
                f"the {kind.upper()} server with {count:,} clients served: {len(sockets):,} "
                f"{noun}, {what}{more}")
     return len(sockets)
@@ -138,12 +139,6 @@ def _sockets(snap: Snapshot, pid: int) -> list[int]:
         raise IoChannelsError("the server ended before it could be counted")
     return [e.fd for e in proc.fds
             if e.channel in snap.channels and snap.channels[e.channel].kind.is_socket]
-
-
-def snapshot_part(snap: Snapshot, fds: set[int]) -> Snapshot:
-    from iochannels.demos._watch import keep_fds
-
-    return keep_fds(snap, lambda _pid, fd: fd in fds)
 
 
 def _table(stage: Stage, rounds: list[Round]) -> None:

@@ -1,0 +1,30 @@
+"""What the demos' child programs (``_peers``, ``_children``, ``_clients``) share.
+
+A name of their own in ``ps``, ``lsof`` and the demos' tables, one JSON line
+per ``write(2)`` to the demo that started them, and the one host address the
+network demos use (loopback). The standard library only: children start fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+
+__all__ = ["HOST", "name_self", "say"]
+
+HOST = "127.0.0.1"  # network demos stay on loopback
+PR_SET_NAME = 15  # prctl(2): the name in /proc/PID/comm
+
+
+def name_self(name: str) -> None:
+    """Show as ``name`` rather than ``python`` (prctl(2) PR_SET_NAME, 15 bytes at most)."""
+    with contextlib.suppress(OSError, AttributeError):  # else only the name is lost
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+
+
+def say(fd: int, data: dict[str, object]) -> None:
+    """One JSON line on ``fd`` in one write(2): lines of two writers never mix on a pipe
+    (pipe(7): writes of up to PIPE_BUF bytes are atomic)."""
+    os.write(fd, (json.dumps(data) + "\n").encode())

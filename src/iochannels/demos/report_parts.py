@@ -1,0 +1,151 @@
+"""The pieces of the tour's report: a demo's blocks, its facts, a simulated scenario's card.
+
+Pure functions from the stage's blocks and the simulator's walkthroughs to
+HTML fragments; the views draw the pictures (``render_snapshot``,
+``render_walkthrough``), and where a view cannot, its text stands in.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from iochannels.demos.base import Block, Code, Say, Show, Table
+from iochannels.demos.console import walkthrough_text
+from iochannels.model import Snapshot, Walkthrough
+
+__all__ = ["at_a_glance", "blocks_html", "facts_table", "sim_html"]
+
+TEXT_WIDTH = 110
+SIMULATED = " (simulated)"
+NUMBER = re.compile(r"-?[\d,]+(\.\d+)?")
+
+
+def blocks_html(blocks: Iterable[Block], files: Iterable[Path] = ()) -> str:
+    """A demo's narration, pictures, tables and code in order, then the pictures it wrote."""
+    return "\n".join(_block(b) for b in blocks) + _files(files)
+
+
+def _block(block: Block) -> str:
+    match block:
+        case Say(text):
+            return f"<p>{escape(text)}</p>"
+        case Show(step):
+            return f"<figure><figcaption>{escape(step.caption)}</figcaption>" \
+                   f"{_picture(step.snapshot)}</figure>"
+        case Table(title, columns, rows):
+            return _table(title, columns, rows)
+        case Code(title, text):
+            return f'<div class="code"><p class="code-title">{escape(title)}</p>' \
+                   f"<pre>{escape(text)}</pre></div>"
+    raise AssertionError(f"not a block: {block!r}")
+
+
+def _picture(snap: Snapshot) -> str:
+    """The fd tables as SVG when the view draws it, with the text view beside, folded."""
+    from iochannels.render import render_snapshot
+
+    text = f"<pre>{escape(render_snapshot(snap, 'text', width=TEXT_WIDTH))}</pre>"
+    try:
+        svg = render_snapshot(snap, "svg")
+    except Exception:  # the svg view is being built (or half-built): the report still gets written
+        return text
+    return f'<div class="svg">{svg}</div><details><summary>as text</summary>{text}</details>'
+
+
+def _files(paths: Iterable[Path]) -> str:
+    """Pictures the demo wrote (a plot): inlined, so that the page stands alone."""
+    parts = []
+    for path in paths:
+        if not path.exists():
+            continue
+        if path.suffix == ".svg":
+            parts.append(f'<figure><div class="svg plot">{_svg_body(path.read_text("utf-8"))}'
+                         f"</div><figcaption>{escape(path.name)}</figcaption></figure>")
+        elif path.suffix == ".png":
+            data = base64.b64encode(path.read_bytes()).decode()
+            parts.append(f'<figure><img alt="{escape(path.name)}" '
+                         f'src="data:image/png;base64,{data}"></figure>')
+    return "\n".join(parts)
+
+
+def _svg_body(text: str) -> str:
+    """An SVG file without its XML prolog, to sit inside HTML."""
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else f"<pre>{escape(text)}</pre>"
+
+
+def _table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in rows)
+    return f"<table><caption>{escape(title)}</caption><tr>{head}</tr>{body}</table>"
+
+
+def _cell(text: str) -> str:
+    """A table cell; numbers (``1,035``, ``0.847``) line up on the right."""
+    numeric = NUMBER.fullmatch(text) is not None
+    return f'<td class="n">{escape(text)}</td>' if numeric else f"<td>{escape(text)}</td>"
+
+
+def facts_table(facts: Mapping[str, Any], seconds: float) -> str:
+    """What the demo measured, folded: the tests and ``--json`` read the same facts."""
+    rows = [(k, _short(v)) for k, v in facts.items()] + [("seconds (this run)", f"{seconds:.1f}")]
+    return (f'<details class="facts"><summary>facts ({len(facts)})</summary>'
+            f"{_table('facts', ('fact', 'value'), rows)}</details>")
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def sim_html(scenario: str, run: Walkthrough | None, error: str | None,
+             page: str | None) -> str:
+    """A simulated scenario's card: what it shows, its picture, and the way to its stepper."""
+    title = run.title.removesuffix(SIMULATED) if run else scenario
+    head = (f'<article class="sim" id="sim-{escape(scenario)}"><h4>{escape(title)} '
+            f"<code class=cmd>iochannels sim run {escape(scenario)}</code></h4>")
+    if run is None:
+        return head + f'<p class="error">not shown: {escape(error or "failed")}</p></article>'
+    about = f'<p class="about">{escape(run.description)}</p>' if run.description else ""
+    return head + about + _sim_picture(run) + _stepper_link(run, page) + "</article>"
+
+
+def _sim_picture(run: Walkthrough) -> str:
+    """The run at a glance: its sequence diagram, or its fullest step, as SVG."""
+    from iochannels.render import render_walkthrough
+
+    try:
+        svg = render_walkthrough(at_a_glance(run), "svg")
+    except Exception:  # no picture yet: the stepper (or the text below) still tells it all
+        return ""
+    return f'<figure><div class="svg">{_svg_body(svg)}</div></figure>'
+
+
+def at_a_glance(run: Walkthrough) -> Walkthrough:
+    """What to draw of a run in one picture: all of it (a sequence diagram) when two or more
+    processes talk over sockets; else its step with the most fds open, alone (the svg view
+    draws a one-process sequence as a lone lifeline, which tells little)."""
+    from iochannels.render.sequence import SOCKET_CALLS
+
+    talkers = {e.pid for e in run.events if e.call in SOCKET_CALLS}
+    if len(talkers) >= 2 or not run.steps:
+        return run
+    fullest = max(run.steps, key=lambda s: sum(len(p.fds) for p in s.snapshot.processes))
+    return replace(run, steps=(replace(fullest, event=None),))
+
+
+def _stepper_link(run: Walkthrough, page: str | None) -> str:
+    """A link to the stepper page; without one, the run as text, folded."""
+    steps = len(run.steps)
+    if page is None:
+        text = escape(walkthrough_text(run, width=TEXT_WIDTH))
+        return f"<details><summary>every step ({steps})</summary><pre>{text}</pre></details>"
+    return (f'<p><a class="step" href="{escape(page)}">Step through it ▶</a> '
+            f'<span class="hint">{steps} steps, the system calls beside each picture '
+            f"({escape(page)})</span></p>")
