@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from iochannels.demos.base import DemoInfo
 from iochannels.errors import NotFound
+from iochannels.lecture import SECTIONS
 
 __all__ = ["DEMOS", "SECTIONS", "get"]
 
-SECTIONS = {
-    0: "Pitch",
-    1: "File descriptors, the fd table, I/O channels",
-    2: "Stream vs block I/O channels",
-    3: "Sockets vs pipes",
-    4: "Redirection",
-    5: "Socket operations",
-    6: "Blocking actions",
-}
 
 _P = "iochannels.demos."
 

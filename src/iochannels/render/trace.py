@@ -17,6 +17,9 @@ from itertools import pairwise
 
 from iochannels.model import Buffer, Channel, Event, FdEntry, Process, Snapshot, Step, Walkthrough
 
+# ``write(4, "hi", 2)``: the call and its arguments, as strace prints them.
+from iochannels.render.events import call_line as call_text
+
 __all__ = [
     "buffers_text",
     "call_line",
@@ -35,11 +38,6 @@ __all__ = [
 ]
 
 GAUGE_WIDTH = 20
-
-
-def call_text(event: Event) -> str:
-    """``write(4, "hi", 2)``: the call and its arguments, as strace prints them."""
-    return f"{event.call}({', '.join(str(a) for a in event.args)})"
 
 
 def result_text(event: Event) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iochannels.errors import NotFound
+from iochannels.lecture import SECTIONS as LECTURE_SECTIONS
 from iochannels.sim import Kernel, SimRun
 from iochannels.sim.scenarios import blocking, buffers, channels, fds, redirection, sockets
 from iochannels.sim.scenarios.base import (
@@ -57,15 +58,6 @@ __all__ = [
     "run_scenario",
 ]
 
-SECTIONS: Mapping[int, str] = {
-    1: "File descriptors, the fd table, I/O channels",
-    2: "Stream vs block I/O channels",
-    3: "Sockets vs pipes",
-    4: "Redirection",
-    5: "Socket operations",
-    6: "Blocking actions",
-}
-
 SCENARIOS: tuple[Scenario, ...] = (
     *fds.SCENARIOS,
     *buffers.SCENARIOS,
@@ -74,6 +66,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     *sockets.SCENARIOS,
     *blocking.SCENARIOS,
 )
+
+# The lecture's sections that have scenarios (section 0, the pitch, has only real demos).
+SECTIONS: Mapping[int, str] = {
+    n: title for n, title in LECTURE_SECTIONS.items() if any(s.section == n for s in SCENARIOS)
+}
+
 
 def get(name: str) -> Scenario:
     """The scenario called ``name``, or NotFound with a hint (exit status 1)."""
