@@ -99,6 +99,19 @@ def test_json_follows_the_schema(sleep_cat: tuple[int, int]) -> None:
         jsonschema.validate(doc, json.loads(schema.read_text()))
 
 
+def test_json_is_format_json(sleep_cat: tuple[int, int]) -> None:
+    """--json and --format json print the same document, in the same layout."""
+    sleep, _ = sleep_cat
+    short, long = (iochannels("fds", str(sleep), "-d", "0-2", *opts)
+                   for opts in (["--json"], ["--format", "json"]))
+    assert short.returncode == long.returncode == 0
+    assert short.stdout.startswith('{\n  "channels": ')
+    docs = [json.loads(r.stdout) for r in (short, long)]
+    for doc in docs:
+        del doc["taken_at"]
+    assert docs[0] == docs[1]
+
+
 def test_summary_and_kind_filter(sleep_cat: tuple[int, int]) -> None:
     _, cat = sleep_cat
     result = iochannels("fds", str(cat), "--kind", "pipe", "--summary")

@@ -79,7 +79,8 @@ def test_cli_all_while_processes_come_and_go(capsys: pytest.CaptureFixture[str])
         spawner.wait()
     out, err = capsys.readouterr()
     assert statuses == [0, 0, 0] and "Traceback" not in err
-    assert json.loads(out.splitlines()[0])["schema"] == "iochannels/snapshot/1"
+    doc, _ = json.JSONDecoder().raw_decode(out)  # the JSON document, then the other outputs
+    assert doc["schema"] == "iochannels/snapshot/1"
     assert re.search(rf"^{os.getpid()} \S+: \d+ fds", out, re.M)
 
 

@@ -33,7 +33,13 @@ examples:
 """
 
 
-def build_parser() -> Parser:
+def build_parser(only: str | None = None) -> Parser:
+    """The parser of every command, or, with ``only``, of that one command alone.
+
+    ``main`` asks for one command when the command line names it: the others'
+    modules (and what they import: json, pathlib, signal...) are then not loaded,
+    which is a good part of the start-up time of ``iochannels fds PID --json``.
+    """
     parser = Parser(
         prog="iochannels",
         description="See the I/O channels of Linux processes: fd tables, pipes, FIFOs, sockets.",
@@ -41,13 +47,14 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"iochannels {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         importlib.import_module(f"iochannels.cli.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except IoChannelsError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from iochannels.model import Access, Kind
 
@@ -19,8 +19,7 @@ __all__ = ["Target", "access_of", "channel_id_for_path", "flag_names", "kind_of_
 DELETED = " (deleted)"
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A parsed fd link. ``what`` is "pipe", "socket", "anon" or "path"."""
 
     what: str

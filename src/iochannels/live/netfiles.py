@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from iochannels.model import Kind
 
 __all__ = ["SockRow", "parse_inet_addr", "parse_unix", "read_sockets"]
 
 
-@dataclass(frozen=True, slots=True)
-class SockRow:
+class SockRow(NamedTuple):
     kind: Kind
     state: str | None
     local: str | None = None

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Container, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from iochannels.live import channels as ch
 from iochannels.live import procfs
-from iochannels.live.classify import Target, access_of, flag_names, parse_link
+from iochannels.live.classify import access_of, flag_names, parse_link
 from iochannels.live.holders import find_holders
 from iochannels.live.pipes import pipe_buffer
 from iochannels.live.sockets import socket_channels
@@ -51,15 +51,17 @@ def snapshot(
     return snap if kinds is None else only_kinds(snap, kinds)
 
 
-@dataclass
 class _Builder:
     """Mutable while one snapshot is assembled; the result is frozen."""
 
-    channels: dict[str, Channel] = field(default_factory=dict)
-    sockets: dict[int, tuple[int, int]] = field(default_factory=dict)  # inode -> first (pid, fd)
-    links: dict[str, str] = field(default_factory=dict)  # link -> id of pipes, FIFOs, sockets
-    problems: list[str] = field(default_factory=list)
-    denied: list[int] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.channels: dict[str, Channel] = {}
+        self.sockets: dict[int, tuple[int, int]] = {}  # inode -> first (pid, fd) holding it
+        self.links: dict[str, str] = {}  # link text -> channel id of pipes, FIFOs, sockets
+        self.files: dict[bytes, str] = {}  # fdinfo file_key -> channel id of files, devices...
+        self.link_names = procfs.Links()  # links named from fdinfo, learnt across processes
+        self.problems: list[str] = []
+        self.denied: list[int] = []
 
     def process(self, pid: int, fd_range: Container[int] | None) -> Process | None:
         """One process and its fd table; None when it is gone."""
@@ -71,7 +73,7 @@ class _Builder:
             self.denied.append(pid)
             return Process(pid, "?", error="permission denied")
         try:
-            raws = procfs.read_fds(pid, fd_range)
+            raws = procfs.read_fds(pid, fd_range, links=self.link_names)
         except procfs.Gone:
             raws = []  # exited between the two reads: a zombie holds no fds
         except procfs.Denied:
@@ -80,46 +82,62 @@ class _Builder:
         return _process(pid, info, tuple(self.entry(pid, raw) for raw in raws), None)
 
     def entry(self, pid: int, raw: procfs.RawFd) -> FdEntry:
-        link = raw.link
+        link, info = raw.link, raw.info
         if link.startswith(("socket:[", "pipe:[")):
             # The hot path: for pipes and sockets the link text is the channel id.
-            self.stream_channel(pid, raw.fd, link)
+            if link not in self.links:
+                self.stream_channel(pid, raw.fd, link)
             cid, seekable = link, False
         else:
-            cid = self.channel(pid, raw.fd, link, parse_link(link), raw.info)
+            cid = self.channel(pid, raw.fd, link, info)
             seekable = self.channels[cid].kind in _SEEKABLE
-        if raw.info is None:
+        if info is None:
             return FdEntry(raw.fd, cid)
-        pos, flags = procfs.pos_flags(raw.info)
-        access, names = _modes(flags)
         # A stream has no position (lseek(2) on a pipe or socket fails with ESPIPE).
-        return FdEntry(raw.fd, cid, access, names, pos if seekable else None)
+        access, names, pos = _fd_state(info, seekable)
+        return FdEntry(raw.fd, cid, access, names, pos)
 
     def stream_channel(self, pid: int, fd: int, link: str) -> None:
-        """Note a socket (built later, all at once) or create a pipe on first sight."""
-        if link in self.links:
-            return
+        """Note a socket (built later, all at once) or create a pipe, on first sight."""
         self.links[link] = link
         if link[0] == "s":
             self.sockets[int(link[8:-1])] = (pid, fd)  # built by finish_sockets()
         else:
             self.channels[link] = Channel(link, Kind.PIPE, link, buffers=(pipe_buffer(pid, fd),))
 
-    def channel(self, pid: int, fd: int, link: str, target: Target, info: bytes | None) -> str:
+    def channel(self, pid: int, fd: int, link: str, info: bytes | None) -> str:
         """The id of the channel ``link`` points to, creating the channel on first sight."""
+        if link.startswith("/"):
+            return self.path_channel(pid, fd, link, info)
+        target = parse_link(link)
         match target.what:
             case "anon":
                 text = None if info is None else info.decode("ascii", "replace")
                 parsed = None if text is None else procfs.parse_fdinfo(text)
                 made = ch.anon_channel(pid, fd, target, parsed)
-            case "path":
-                made = ch.path_channel(target, procfs.stat_target(pid, fd))
-                if made.kind is Kind.FIFO and made.id not in self.channels:
-                    made = replace(made, buffers=(pipe_buffer(pid, fd),))
-                    self.links[link] = made.id
+            case "path":  # a path that does not start with "/" (e.g. "(unreachable)/x")
+                return self.path_channel(pid, fd, link, info)
             case _:  # "pipe" or "socket" spelled unusually: never seen, but keep the fd
                 made = Channel(link, Kind.UNKNOWN, link)
         self.channels.setdefault(made.id, made)
+        return made.id
+
+    def path_channel(self, pid: int, fd: int, link: str, info: bytes | None) -> str:
+        """A file, directory, device or FIFO: one stat(2) per distinct file, not per fd.
+
+        fdinfo names the file by mount id and inode; a second fd on the same file (a
+        process with thousands of /dev/null or log file fds) reuses the first one's channel.
+        """
+        key = None if info is None else procfs.file_key(info)
+        if key is not None and (known := self.files.get(key)) is not None:
+            return known
+        made = ch.path_channel(parse_link(link), procfs.stat_target(pid, fd))
+        if made.kind is Kind.FIFO and made.id not in self.channels:
+            made = replace(made, buffers=(pipe_buffer(pid, fd),))
+            self.links[link] = made.id
+        self.channels.setdefault(made.id, made)
+        if key is not None and made.kind is not Kind.UNKNOWN:  # a failed stat is not kept
+            self.files[key] = made.id
         return made.id
 
     def finish_sockets(self) -> None:
@@ -148,11 +166,16 @@ class _Builder:
 
     def _wanted(self, processes: tuple[Process, ...]) -> dict[str, tuple[str, str]]:
         """fd link -> (channel id, the access the other end needs: "r", "w" or "" for any)."""
-        held = {e.channel for p in processes for e in p.fds}
-        access: dict[str, set[str]] = {}
+        # Only pipes and FIFOs need the access of the ends in view; sockets are
+        # looked up by their peers below. One pass over the fds, touching few.
+        pipes = {cid for cid in self.links.values() if not cid.startswith("socket:")}
+        access: dict[str, set[str]] = {cid: set() for cid in pipes}
+        held: set[str] = set()
         for p in processes:
             for e in p.fds:
-                access.setdefault(e.channel, set()).update(e.access or "")
+                held.add(e.channel)
+                if e.channel in pipes and e.access:
+                    access[e.channel].update(e.access)
         wanted: dict[str, tuple[str, str]] = {}
         for link, cid in self.links.items():
             seen = access.get(cid, set())
@@ -160,7 +183,7 @@ class _Builder:
                 continue  # a pipe or FIFO whose read and write ends are both in view
             wanted[link] = (cid, {"r": "w", "w": "r"}.get("".join(seen), ""))
         for cid in held:
-            channel = self.channels.get(cid)
+            channel = self.channels.get(cid) if cid.startswith("socket:") else None
             if channel is None:
                 continue
             others = [channel.peer] if channel.peer else []
@@ -182,15 +205,24 @@ class _Builder:
         return out
 
 
-_MODES: dict[int, tuple[Access | None, frozenset[str]]] = {}
+_MODES: dict[bytes, tuple[Access | None, frozenset[str]]] = {}
 
 
-def _modes(flags: int) -> tuple[Access | None, frozenset[str]]:
-    """Access and flag names of an fdinfo ``flags`` value (few distinct values: cached)."""
-    found = _MODES.get(flags)
-    if found is None:
-        found = _MODES[flags] = (access_of(flags), flag_names(flags))
-    return found
+def _fd_state(info: bytes, seekable: bool) -> tuple[Access | None, frozenset[str], int | None]:
+    """Access, flag names and (for seekable kinds) offset, from an fd's fdinfo text.
+
+    Access and names come from the flags line, cached by its text: a process has
+    few distinct flag values, and the cache spares the octal parse of every fd.
+    """
+    first, second, _ = info.split(b"\n", 2)
+    modes = _MODES.get(second)
+    if modes is not None and first.startswith(b"pos:"):
+        return (*modes, int(first[4:]) if seekable else None)
+    pos, flags = procfs.pos_flags(info)  # flags not seen before, or an unusual layout
+    modes = (access_of(flags), flag_names(flags))
+    if second.startswith(b"flags:"):
+        _MODES[second] = modes
+    return (*modes, pos if seekable else None)
 
 
 def _process(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from iochannels.model import Kind
 
@@ -34,8 +34,7 @@ INET_DIAG_SKMEMINFO = 7
 SK_MEMINFO_RCVBUF, SK_MEMINFO_SNDBUF = 1, 3
 
 
-@dataclass(frozen=True, slots=True)
-class Diag:
+class Diag(NamedTuple):
     """What sock_diag says about one socket; None where it did not say."""
 
     peer: int | None = None  # UNIX: the peer's inode

@@ -95,7 +95,7 @@ def _channel(
 
 
 def _with_remote(row: SockRow, remote: str | None) -> SockRow:
-    return replace(row, remote=remote)
+    return row._replace(remote=remote)
 
 
 def _add_detail(channel: Channel, **extra: str) -> Channel:

@@ -210,6 +210,7 @@ _FD = (
     '        }}'
 )
 _FLAG_TEXT: dict[frozenset[str], str] = {}  # few distinct flag sets: each written once
+_ACCESS_TEXT: dict[str | None, str] = {None: "null", "r": '"r"', "w": '"w"', "rw": '"rw"'}
 
 
 def _flags(flags: frozenset[str]) -> str:
@@ -223,11 +224,10 @@ def _fds(entries: tuple[FdEntry, ...], parts: list[str]) -> None:
     if not entries:
         parts.append("[]")
         return
-    fmt, flags = _FD.format, _flags
-    access = {None: "null", "r": '"r"', "w": '"w"', "rw": '"rw"'}
+    fmt, flags, access = _FD.format, _flags, _ACCESS_TEXT
     rows = [
-        fmt(access[e.access], _string(e.channel), e.fd, flags(e.flags),
-            "null" if e.offset is None else e.offset)
+        fmt(access.get(e.access) or _scalar(e.access), _string(e.channel), e.fd,
+            flags(e.flags), "null" if e.offset is None else e.offset)  # ints: as int.__repr__
         for e in entries
     ]
     parts += ["[\n", ",\n".join(rows), "\n      ]"]
@@ -258,10 +258,6 @@ _BUFFER = (
 )
 
 
-def _optional(text: str | None) -> str:
-    return "null" if text is None else _string(text)
-
-
 _KIND_TEXT: dict[Kind, tuple[str, str, str]] = {}  # kind -> its kind, nature, reach, encoded
 _BUFFERS_TEXT: dict[tuple[Buffer, ...], str] = {}  # many sockets share sizes and fill
 
@@ -286,13 +282,25 @@ def _buffers(buffers: tuple[Buffer, ...]) -> str:
     return text
 
 
+def _detail(detail: Mapping[str, str]) -> str:
+    """A channel's detail: a small map of strings (anything else goes through _value)."""
+    if not detail:
+        return "{}"
+    if not all(isinstance(v, str) for v in detail.values()):
+        return _value(detail, "      ")
+    items = [f"        {_string(k)}: {_string(v)}" for k, v in sorted(detail.items())]
+    return "{\n" + ",\n".join(items) + "\n      }"
+
+
 def _channel_text(cid: str, ch: Channel) -> str:
     kind, nature, reach = _kind(ch.kind)
-    opt = _optional
-    detail = _value(ch.detail, "      ") if ch.detail else "{}"
+    local, peer, remote, state = ch.local, ch.peer, ch.remote, ch.state
     return _CHANNEL.format(
-        _string(cid), _buffers(ch.buffers), detail, _string(ch.id), kind, _string(ch.label),
-        opt(ch.local), nature, opt(ch.peer), reach, opt(ch.remote), opt(ch.state),
+        _string(cid), _buffers(ch.buffers), _detail(ch.detail), _string(ch.id), kind,
+        _string(ch.label), "null" if local is None else _string(local), nature,
+        "null" if peer is None else _string(peer), reach,
+        "null" if remote is None else _string(remote),
+        "null" if state is None else _string(state),
     )
 
 
@@ -300,5 +308,5 @@ def _channels(channels: Mapping[str, Channel], parts: list[str]) -> None:
     if not channels:
         parts.append("{}")
         return
-    rows = [_channel_text(cid, ch) for cid, ch in sorted(channels.items())]
+    rows = [_channel_text(cid, channels[cid]) for cid in sorted(channels)]
     parts += ["{\n", ",\n".join(rows), "\n  }"]
