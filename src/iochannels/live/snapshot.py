@@ -61,7 +61,8 @@ class _Builder:
         self.files: dict[bytes, str] = {}  # fdinfo file_key -> channel id of files, devices...
         self.link_names = procfs.Links()  # links named from fdinfo, learnt across processes
         self.problems: list[str] = []
-        self.denied: list[int] = []
+        self.denied: list[int] = []  # asked processes whose fds could not be read
+        self.unsearched: list[int] = []  # others not searched for holders (denied)
 
     def process(self, pid: int, fd_range: Container[int] | None) -> Process | None:
         """One process and its fd table; None when it is gone."""
@@ -158,7 +159,7 @@ class _Builder:
         # The asked processes need no second look when their tables were read whole.
         asked = {p.pid for p in processes}
         found, denied = find_holders(wanted, seen, asked, skip_asked=complete)
-        self.denied.extend(p for p in denied if p not in self.denied)
+        self.unsearched.extend(p for p in denied if p not in self.denied)
         for cid, holders in found.items():
             old = self.channels[cid]
             detail = {**old.detail, "held_by": ", ".join(holders)}
@@ -202,6 +203,10 @@ class _Builder:
                 f"permission denied reading the fds of {shown}{more}: run as their "
                 "owner or as root (proc(5): ptrace access mode checks)"
             )
+        if self.unsearched:
+            shown = ", ".join(str(p) for p in self.unsearched[:10])
+            more = f" and {len(self.unsearched) - 10} more" if len(self.unsearched) > 10 else ""
+            out.append(f"other ends not looked for in {shown}{more} (permission denied)")
         return out
 
 
