@@ -1,1 +1,15 @@
-"""Filled in by its own module docstrings."""
+"""The fidelity harness: the same system-call scripts on the simulator and on Linux.
+
+A :class:`~iochannels.fidelity.script.Script` names calls across several
+processes (pipes, socketpairs, dup/dup2, close, O_NONBLOCK, reads and writes
+of many sizes, shutdown, fork). :func:`check` runs random scripts on both
+kernels and compares return values, errno names, the bytes read, which fds
+exist with which access and flags, and which calls block and when they finish.
+"""
+
+from iochannels.fidelity.check import Difference, Report, check, compare
+from iochannels.fidelity.exclusions import SIMPLIFICATIONS, Simplification
+from iochannels.fidelity.script import Op, Script
+
+__all__ = ["SIMPLIFICATIONS", "Difference", "Op", "Report", "Script", "Simplification",
+           "check", "compare"]

@@ -1,0 +1,127 @@
+"""Benchmarks of the simulated kernel (``make bench``; not part of ``make test``).
+
+- bytes per second through a simulated pipe with 64 KiB writes, and through a
+  real pipe driven from Python in the same run (target: the simulator at least
+  10% of the real pipe);
+- a TCP server with 10,000 clients in the simulator, snapshots off: seconds.
+
+Run directly for a plain report: ``python benchmarks/bench_sim.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+from iochannels.sim import Kernel, Proc
+
+CHUNK = 65536
+TOTAL = 256 * 1024 * 1024  # 256 MiB through each pipe
+
+
+def sim_pipe_seconds(total: int = TOTAL) -> float:
+    """Seconds to move ``total`` bytes through a simulated pipe, 64 KiB per call."""
+    data = b"x" * CHUNK
+
+    async def reader(p: Proc) -> int:
+        await p.close(4)
+        while await p.read(3, CHUNK):
+            pass
+        return 0
+
+    async def writer(p: Proc) -> int:
+        await p.pipe()
+        await p.fork(reader, name="reader")
+        await p.close(3)
+        for _ in range(total // CHUNK):
+            await p.write(4, data)
+        await p.close(4)
+        await p.wait()
+        return 0
+
+    k = Kernel(snapshots=False)
+    k.spawn(writer, name="writer")
+    start = time.perf_counter()
+    run = k.run(max_steps=10 * total // CHUNK + 100)
+    elapsed = time.perf_counter() - start
+    assert set(run.exit_status.values()) == {0}
+    return elapsed
+
+
+def real_pipe_seconds(total: int = TOTAL) -> float:
+    """Seconds to move ``total`` bytes through a real pipe: os.write here, os.read in a thread."""
+    r, w = os.pipe()
+    data = b"x" * CHUNK
+
+    def drain() -> None:
+        while os.read(r, CHUNK):
+            pass
+
+    reader = threading.Thread(target=drain)
+    start = time.perf_counter()
+    reader.start()
+    try:
+        for _ in range(total // CHUNK):
+            os.write(w, data)
+    finally:
+        os.close(w)
+        reader.join()
+        os.close(r)
+    return time.perf_counter() - start
+
+
+def tcp_clients_seconds(clients: int = 10_000) -> float:
+    """Seconds for a TCP echo server to serve ``clients`` clients, each a process."""
+    address = ("127.0.0.1", 8080)
+
+    async def server(p: Proc) -> int:
+        ls = await p.socket("inet", "stream")
+        await p.bind(ls, address)
+        await p.listen(ls, 128)
+        for _ in range(clients):
+            conn, _ = await p.accept(ls)
+            await p.send(conn, await p.recv(conn, 100))
+            await p.close(conn)
+        return 0
+
+    async def client(p: Proc) -> int:
+        s = await p.socket("inet", "stream")
+        await p.connect(s, address)
+        await p.send(s, b"hello")
+        assert await p.recv(s, 100) == b"hello"
+        await p.close(s)
+        return 0
+
+    k = Kernel(snapshots=False, max_files=clients + 16)
+    k.spawn(server, name="server")
+    for i in range(clients):
+        k.spawn(client, name=f"client{i}")
+    start = time.perf_counter()
+    run = k.run(max_steps=100 * clients)
+    elapsed = time.perf_counter() - start
+    assert run.deadlock is None and set(run.exit_status.values()) == {0}
+    return elapsed
+
+
+def test_sim_pipe_throughput(benchmark: Any) -> None:
+    sim = benchmark.pedantic(sim_pipe_seconds, rounds=1, iterations=1)
+    real = real_pipe_seconds()
+    ratio = real / sim
+    benchmark.extra_info.update(sim_mb_s=TOTAL / sim / 1e6, real_mb_s=TOTAL / real / 1e6,
+                                ratio=ratio)
+    assert ratio >= 0.10, f"the simulated pipe runs at {ratio:.0%} of the real one"
+
+
+def test_tcp_server_with_10000_clients(benchmark: Any) -> None:
+    seconds = benchmark.pedantic(tcp_clients_seconds, rounds=1, iterations=1)
+    benchmark.extra_info["seconds"] = seconds
+    assert seconds < 60
+
+
+if __name__ == "__main__":
+    sim, real = sim_pipe_seconds(), real_pipe_seconds()
+    print(f"pipe, 64 KiB writes: simulated {TOTAL / sim / 1e6:,.0f} MB/s, "
+          f"real {TOTAL / real / 1e6:,.0f} MB/s: {real / sim:.0%} of real")
+    print(f"TCP server with 10,000 clients (simulated): {tcp_clients_seconds():.1f} s")

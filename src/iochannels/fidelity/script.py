@@ -1,0 +1,76 @@
+"""One script format for system calls across several processes, run on both kernels.
+
+A :class:`Script` is a list of :class:`Op`: which process (by index: 0 is
+the first, each ``fork`` adds the next), which call, and its arguments, with
+fds and sizes as integers. Data to write is not in the script: a write of
+``n`` bytes writes ``payload(step, n)``, a pattern that differs per step, so a
+read proves which bytes arrived in which order.
+
+Calls and their arguments::
+
+    pipe(nonblock, cloexec)     socketpair(type)        # type: 0 stream, 1 dgram
+    dup(fd)  dup2(old, new)  close(fd)
+    read(fd, n)  write(fd, n)  recv(fd, n)  send(fd, n)
+    set_nonblock(fd, on)  set_cloexec(fd, on)  shutdown(fd, how)  # how: 0 r, 1 w, 2 rw
+    fork()
+    socket(type)  bind(fd, path)  listen(fd, backlog)  accept(fd)  connect(fd, path)
+    sendto(fd, n, path)  recvfrom(fd, n)
+    open(path, mode, flags)  lseek(fd, offset, whence)  mkfifo(path)
+        # path: an index into PATHS; mode: 0 r, 1 w, 2 rw;
+        # flags: a sum of CREATE 1, TRUNC 2, APPEND 4, NONBLOCK 8, CLOEXEC 16
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["APPEND", "CALLS", "CLOEXEC", "CREATE", "HOWS", "MODES", "NONBLOCK", "PATHS",
+           "SOCKET_TYPES", "TRUNC", "Op", "Script", "payload"]
+
+CALLS = ("pipe", "socketpair", "dup", "dup2", "close", "read", "write", "recv", "send",
+         "set_nonblock", "set_cloexec", "shutdown", "fork", "open", "lseek", "mkfifo",
+         "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom")
+PATHS = ("f0", "f1", "q0", "q1", "s0", "s1")  # names in the script's own directory
+MODES = ("r", "w", "rw")
+CREATE, TRUNC, APPEND, NONBLOCK, CLOEXEC = 1, 2, 4, 8, 16
+SOCKET_TYPES = ("stream", "dgram")
+HOWS = ("r", "w", "rw")
+
+_PATTERN = bytes(range(256)) * 1100  # 281,600 bytes: room for any write of a script
+
+
+def payload(step: int, n: int) -> bytes:
+    """The bytes that step ``step`` writes: ``n`` bytes of a pattern shifted per step."""
+    start = (step * 37) % 251
+    assert n <= len(_PATTERN) - start, "a write bigger than the pattern"
+    return _PATTERN[start : start + n]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    proc: int
+    call: str
+    args: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        assert self.call in CALLS, f"unknown call {self.call}"
+
+    def __str__(self) -> str:
+        return f"p{self.proc}: {self.call}({', '.join(map(str, self.args))})"
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    steps: tuple[Op, ...]
+    max_files: int = 16  # RLIMIT_NOFILE on Linux, MAX_FILES in the simulator
+
+    @property
+    def procs(self) -> int:
+        """How many processes the script has once every fork ran."""
+        return 1 + sum(op.call == "fork" for op in self.steps)
+
+    def __str__(self) -> str:
+        return "\n".join(f"{i:>3}  {op}" for i, op in enumerate(self.steps))
+
+    def prefix(self, n: int) -> Script:
+        return Script(self.steps[:n], self.max_files)

@@ -1,0 +1,252 @@
+"""A real process that performs system calls on command: the Linux side of the harness.
+
+Started once as ``python .../iochannels/fidelity/worker.py CTLFD`` (the
+*root* worker; it imports only the standard library). Its control socket
+moves to a high fd (``CONTROL_FD`` and up) so that the fds a script's calls
+return, from 3 up, are the lowest free ones exactly as in the simulator; fds
+0, 1 and 2 are /dev/null. Each script's first process is a fork of the root;
+a script's ``fork`` forks the worker that runs it. The root is a child
+subreaper (prctl(2) PR_SET_CHILD_SUBREAPER) so that it reaps every process of
+a script, orphans too.
+
+Messages on a control socket: a 4-byte length, then a pickled tuple.
+Python ignores SIGPIPE (so EPIPE comes back as an error, as in the harness's
+simulator processes). Calls are made with plain os and fcntl functions and
+libc's send/recv/shutdown, avoiding Python's default of close-on-exec for new
+fds and its shortcuts around some system calls.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import pickle
+import resource
+import socket
+import struct
+import sys
+from typing import Any
+
+__all__ = ["CONTROL_FD", "receive", "send"]
+
+CONTROL_FD = 900  # above any fd a script uses, below the root's RLIMIT_NOFILE
+PR_SET_CHILD_SUBREAPER = 36
+_HEADER = struct.Struct("<I")
+
+
+def send(sock: socket.socket, message: Any) -> None:
+    data = pickle.dumps(message)
+    sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def receive(sock: socket.socket) -> Any:
+    header = _exactly(sock, _HEADER.size)
+    return pickle.loads(_exactly(sock, _HEADER.unpack(header)[0]))
+
+
+def _exactly(sock: socket.socket, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        part = sock.recv(n - got)
+        if not part:
+            raise EOFError("control socket closed")
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _take_control(ctl: socket.socket, slot: int) -> socket.socket:
+    """Receive a new control socket and put it at fd ``CONTROL_FD + slot``.
+
+    The script's fd limit (RLIMIT_NOFILE) may be low and its table full:
+    the soft limit is lifted while the control socket arrives and moves, so
+    that neither the script's fds nor its EMFILE are disturbed.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        _, fds, _, _ = socket.recv_fds(ctl, 1, 1)
+        os.dup2(fds[0], CONTROL_FD + slot, inheritable=False)
+        os.close(fds[0])
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return socket.socket(fileno=CONTROL_FD + slot)
+
+
+def call(op: str, args: tuple[Any, ...]) -> Any:
+    """One system call, as the script names it; raises OSError as Linux fails it."""
+    match op, args:
+        case "pipe", (nonblock, cloexec):
+            flags = (os.O_NONBLOCK if nonblock else 0) | (os.O_CLOEXEC if cloexec else 0)
+            return os.pipe2(flags)
+        case "socketpair", (kind,):
+            a, b = socket.socketpair(socket.AF_UNIX, (socket.SOCK_STREAM, socket.SOCK_DGRAM)[kind])
+            for s in (a, b):
+                s.set_inheritable(True)  # Python sets FD_CLOEXEC; socketpair(2) does not
+            return a.detach(), b.detach()
+        case "dup", (fd,):
+            return fcntl.fcntl(fd, fcntl.F_DUPFD, 0)  # dup(2) without Python's FD_CLOEXEC
+        case "dup2", (old, new):
+            return os.dup2(old, new, inheritable=True)
+        case "close", (fd,):
+            return os.close(fd)
+        case "read", (fd, n):
+            return os.read(fd, n)
+        case "write", (fd, data):
+            return os.write(fd, data)
+        case "set_nonblock", (fd, on):
+            return os.set_blocking(fd, not on)
+        case "set_cloexec", (fd, on):
+            return os.set_inheritable(fd, not on)
+        case "open", (path, flags, cloexec):
+            fd = os.open(path, flags, 0o644)  # Python adds O_CLOEXEC; open(2) would not
+            os.set_inheritable(fd, not cloexec)
+            return fd
+        case "lseek", (fd, offset, whence):
+            return os.lseek(fd, offset, whence)
+        case "mkfifo", (path,):
+            return os.mkfifo(path)
+        case "socket", (kind,):
+            fd = socket.socket(socket.AF_UNIX, (socket.SOCK_STREAM, socket.SOCK_DGRAM)[kind])
+            fd.set_inheritable(True)
+            return fd.detach()
+        case _:
+            return socket_call(op, args)
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+class _SockaddrUn(ctypes.Structure):
+    _fields_ = (("sun_family", ctypes.c_ushort), ("sun_path", ctypes.c_char * 108))
+
+
+def _sockaddr_un(path: str) -> _SockaddrUn:
+    return _SockaddrUn(socket.AF_UNIX, path.encode())
+
+
+def socket_call(op: str, args: tuple[Any, ...]) -> Any:
+    """send(2), recv(2), shutdown(2) straight from libc: Python's socket methods skip
+    the system call for an empty recv, and wrapping an fd in a socket object costs calls."""
+    match op, args:
+        case "send", (fd, data):
+            n = _LIBC.send(fd, data, len(data), 0)
+            result: Any = n
+        case "recv", (fd, size):
+            buffer = ctypes.create_string_buffer(max(size, 1))
+            n = _LIBC.recv(fd, buffer, size, 0)
+            result = buffer.raw[:n]
+        case "shutdown", (fd, how):
+            n = _LIBC.shutdown(fd, (socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR)[how])
+            result = None
+        case "bind" | "connect", (fd, path):
+            address = _sockaddr_un(path)
+            call = _LIBC.bind if op == "bind" else _LIBC.connect
+            n = call(fd, ctypes.byref(address), ctypes.sizeof(address))
+            result = None
+        case "listen", (fd, backlog):
+            n = _LIBC.listen(fd, backlog)
+            result = None
+        case "sendto", (fd, data, path):
+            address = _sockaddr_un(path)
+            n = _LIBC.sendto(fd, data, len(data), 0, ctypes.byref(address),
+                             ctypes.sizeof(address))
+            result = n
+        case "recvfrom", (fd, size):
+            buffer, sender = ctypes.create_string_buffer(max(size, 1)), _SockaddrUn()
+            length = ctypes.c_uint(ctypes.sizeof(sender))
+            n = _LIBC.recvfrom(fd, buffer, size, 0, ctypes.byref(sender), ctypes.byref(length))
+            named = length.value > ctypes.sizeof(ctypes.c_ushort) and sender.sun_path
+            result = (buffer.raw[: max(n, 0)], sender.sun_path.decode() if named else None)
+        case "accept", (fd,):
+            n = _LIBC.accept(fd, None, None)  # accept(2), not accept4: no FD_CLOEXEC
+            result = (n, None)
+        case _:
+            raise AssertionError(f"unknown call {op}")
+    if n < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    return result
+
+
+def serve(ctl: socket.socket, slot: int) -> None:
+    """Run calls on command until the harness closes the control socket or kills us."""
+    while True:
+        try:
+            op, args = receive(ctl)
+        except EOFError:
+            os._exit(0)
+        if op == "fork":
+            fork(ctl, slot)
+            continue
+        try:
+            reply: tuple[str, Any] = ("done", call(op, args))
+        except OSError as exc:
+            reply = ("error", exc.errno)
+        send(ctl, reply)
+
+
+def fork(ctl: socket.socket, slot: int) -> None:
+    """fork(2) with a new control socket for the child, passed over this one."""
+    child_ctl = _take_control(ctl, slot + 1)  # the parent closes it right after the fork
+    pid = os.fork()
+    if pid == 0:
+        ctl.close()
+        send(child_ctl, ("hello", os.getpid()))
+        serve(child_ctl, slot + 1)
+    child_ctl.close()
+    send(ctl, ("done", "pid"))
+
+
+def root(ctl_fd: int) -> None:
+    """The root: spawn a script's first process, reap them all, set the fd limit."""
+    os.dup2(ctl_fd, CONTROL_FD, inheritable=False)
+    os.close(ctl_fd)
+    ctl = socket.socket(fileno=CONTROL_FD)
+    _devnull_stdio()
+    _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    while True:
+        try:
+            op, args = receive(ctl)
+        except EOFError:
+            return
+        match op:
+            case "spawn":
+                _spawn(ctl, *args)
+            case "reap":
+                _reap_all()
+                send(ctl, ("done", None))
+
+
+def _devnull_stdio() -> None:
+    """Fds 0, 1, 2 on a fresh open of /dev/null: status flags a script sets stay its own."""
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _spawn(ctl: socket.socket, max_files: int, directory: str) -> None:
+    child_ctl = _take_control(ctl, 1)
+    if os.fork() == 0:
+        ctl.close()
+        os.chdir(directory)  # the script's paths are names in its own directory
+        _devnull_stdio()
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, hard))
+        send(child_ctl, ("hello", os.getpid()))
+        serve(child_ctl, 1)
+    child_ctl.close()
+
+
+def _reap_all() -> None:
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+if __name__ == "__main__":
+    root(int(sys.argv[1]))

@@ -1,0 +1,76 @@
+"""Socket addresses: paths in the filesystem (unix(7)) and ports (ip(7), tcp(7), udp(7)).
+
+A UNIX socket's address is a path: ``bind`` creates the entry (EADDRINUSE if
+the path exists), ``connect`` and ``sendto`` look it up (ENOENT if missing,
+ECONNREFUSED if it is no socket or nobody is behind it, EPROTOTYPE if it is a
+socket of the other type). An inet address is ``(host, port)``; every host is
+this machine, so the port alone finds a socket. Port 0 asks for an ephemeral
+port, handed out from 32768 up (Linux's default ``ip_local_port_range``).
+"""
+
+from __future__ import annotations
+
+from iochannels.sim.errors import fail
+from iochannels.sim.fs import Filesystem
+from iochannels.sim.sockets import Addr, Socket, StreamSocket
+
+__all__ = ["EPHEMERAL", "Addresses"]
+
+EPHEMERAL = 32768
+
+
+class Addresses:
+    def __init__(self, fs: Filesystem) -> None:
+        self.fs = fs
+        self.ports: dict[tuple[str, int], Socket] = {}  # (tcp | udp, port) -> socket
+        self._next_port = EPHEMERAL
+
+    def bind(self, sock: Socket, addr: Addr) -> None:
+        if sock.inet:
+            self._bind_inet(sock, addr)
+        else:
+            self._bind_unix(sock, addr)
+
+    def _bind_unix(self, sock: Socket, addr: Addr) -> None:
+        if not isinstance(addr, str) or not addr:
+            raise fail("EINVAL")
+        if addr in self.fs.nodes:
+            raise fail("EADDRINUSE")  # unix(7): the path must not exist yet
+        if sock.local is not None:
+            raise fail("EINVAL")  # bind(2): already bound (af_unix.c checks it second)
+        self.fs.nodes[addr] = sock
+        sock.local = addr
+
+    def _bind_inet(self, sock: Socket, addr: Addr) -> None:
+        if not isinstance(addr, tuple) or sock.local is not None:
+            raise fail("EINVAL")  # inet_bind checks "already bound" first
+        proto = _proto(sock)
+        host, port = addr
+        port = port or self._ephemeral(proto)
+        if (proto, port) in self.ports:
+            raise fail("EADDRINUSE")
+        self.ports[(proto, port)] = sock
+        sock.local = (host, port)
+
+    def _ephemeral(self, proto: str) -> int:
+        while (proto, self._next_port) in self.ports:
+            self._next_port += 1
+        return self._next_port
+
+    def lookup(self, sock: Socket, addr: Addr) -> Socket | None:
+        """The live socket at ``addr``, as connect(2) and sendto(2) find it, or None."""
+        if not sock.inet:
+            if not isinstance(addr, str):
+                raise fail("EINVAL")
+            node = self.fs.lookup(addr)  # ENOENT: no such path
+            if isinstance(node, Socket) and type(node) is not type(sock):
+                raise fail("EPROTOTYPE")  # unix(7): a stream socket is no datagram peer
+            return node if isinstance(node, Socket) and not node.closed else None
+        if not isinstance(addr, tuple):
+            raise fail("EINVAL")
+        found = self.ports.get((_proto(sock), addr[1]))
+        return found if found is not None and not found.closed else None
+
+
+def _proto(sock: Socket) -> str:
+    return "tcp" if isinstance(sock, StreamSocket) else "udp"

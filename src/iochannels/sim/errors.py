@@ -1,0 +1,47 @@
+"""How a simulated system call fails or waits.
+
+A failing call raises :class:`SimOSError`, an ``OSError`` with the real errno
+number, so a program may ``except BrokenPipeError``-style code as it would on
+Linux (``exc.errno == errno.EPIPE``) or look at ``exc.name`` ("EPIPE").
+A call that cannot finish now raises :class:`WouldBlock` inside the kernel;
+the kernel turns it into EAGAIN (O_NONBLOCK) or parks the process on the
+named wait channel, xv6's ``sleep(chan)``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+__all__ = ["SimOSError", "WouldBlock", "fail"]
+
+
+class SimOSError(OSError):
+    """A system call's error, as Linux gives it: ``errno`` and its ``name``."""
+
+    def __init__(self, code: int, note: str = "") -> None:
+        super().__init__(code, os.strerror(code))
+        self.note = note
+
+    @property
+    def name(self) -> str:
+        assert self.errno is not None
+        return errno.errorcode[self.errno]
+
+    @classmethod
+    def named(cls, name: str, note: str = "") -> SimOSError:
+        return cls(getattr(errno, name), note)
+
+
+def fail(name: str, note: str = "") -> SimOSError:
+    """``raise fail("EBADF")``: the error a call returns, by its errno name."""
+    return SimOSError.named(name, note)
+
+
+class WouldBlock(Exception):
+    """The call must wait on ``chan`` until it changes; ``what`` says for what, for people."""
+
+    def __init__(self, chan: object, what: str = "") -> None:
+        super().__init__(what)
+        self.chan = chan
+        self.what = what

@@ -1,0 +1,80 @@
+"""Open file descriptions and the channel interface every kind of channel implements.
+
+Two tables, never confused (xv6's ``ofile[NOFILE]`` and ``struct file``): a
+process's fd table holds pointers to :class:`OpenFile` objects; an open file
+holds the channel, the access mode, the status flags and the offset, and is
+shared by ``dup``, ``dup2`` and ``fork`` (dup(2): "the two file descriptors
+share file offset and file status flags"). ``cloexec`` is a descriptor flag:
+it lives in the fd table, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from iochannels.model import Access, Channel, Kind
+from iochannels.sim.errors import fail
+
+__all__ = ["Chan", "OpenFile", "Wake"]
+
+Wake = Callable[[object], None]  # the kernel's wakeup(chan)
+
+
+class Chan:
+    """One simulated I/O channel. Subclasses override what their kind supports."""
+
+    kind: Kind = Kind.UNKNOWN
+    seekable = False
+
+    def __init__(self, ident: str, wake: Wake) -> None:
+        self.id = ident
+        self.wake = wake
+
+    def opened(self, f: OpenFile) -> None:
+        """An open file on this channel was created (its access tells which end)."""
+
+    def released(self, f: OpenFile) -> None:
+        """The last fd of an open file on this channel was closed."""
+
+    def read(self, f: OpenFile, n: int) -> bytes | None:
+        """Up to ``n`` bytes; b"" at end of stream; None when the reader must wait."""
+        raise fail("EINVAL")
+
+    def write(self, f: OpenFile, data: bytes, atomic: bool) -> int:
+        """Take what fits now (all or nothing when ``atomic``); the kernel waits for the rest."""
+        raise fail("EINVAL")
+
+    def fsync(self) -> int:
+        raise fail("EINVAL")  # fsync(2): "fd is bound to a special file ... (pipe, socket)"
+
+    def model(self) -> Channel:
+        return Channel(self.id, self.kind)
+
+    def picture_key(self) -> object:
+        """What ``model()`` depends on: the snapshot reuses the last picture while it holds."""
+        return None  # None: draw it anew every time
+
+
+@dataclass(eq=False)
+class OpenFile:
+    """``struct file``: what one open(2), pipe(2) or socket(2) made; fds point to it."""
+
+    chan: Chan
+    access: Access
+    nonblock: bool = False
+    append: bool = False
+    offset: int = 0
+    refs: int = 0  # how many fds, in all processes, point here
+
+    @property
+    def readable(self) -> bool:
+        return "r" in self.access
+
+    @property
+    def writable(self) -> bool:
+        return "w" in self.access
+
+    def flags(self) -> frozenset[str]:
+        return frozenset(name for name, on in (("nonblock", self.nonblock),
+                                               ("append", self.append)) if on)

@@ -1,0 +1,134 @@
+"""A program's handle on its process: ``await p.write(1, b"hi")``.
+
+Every method is one system call. It hands the call to the kernel (by awaiting
+a :class:`Trap`) and gets back the result, or raises the call's
+:class:`SimOSError`. While a call waits (a full pipe, an empty socket), the
+program is parked; the kernel resumes it when the call completes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from iochannels.sim.process import Call, Process, Program, Trap
+from iochannels.sim.sockets import Addr
+
+if TYPE_CHECKING:
+    from iochannels.sim.kernel import Kernel
+
+__all__ = ["Proc"]
+
+
+class Proc:
+    """The process a program runs in; its methods are the simulated system calls."""
+
+    def __init__(self, kernel: Kernel, process: Process) -> None:
+        self._kernel = kernel
+        self._process = process
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def name(self) -> str:
+        return self._process.name
+
+    async def _sys(self, name: str, *args: Any) -> Any:
+        return await Trap(Call(name, args))
+
+    # -- files, pipes, descriptors ---------------------------------------------------------
+    async def open(self, path: str, mode: str = "r", *, create: bool = False,
+                   truncate: bool = False, append: bool = False, nonblock: bool = False,
+                   cloexec: bool = False) -> int:
+        return int(await self._sys("open", path, mode, create, truncate, append, nonblock,
+                                   cloexec))
+
+    async def close(self, fd: int) -> None:
+        await self._sys("close", fd)
+
+    async def read(self, fd: int, n: int) -> bytes:
+        return bytes(await self._sys("read", fd, n))
+
+    async def write(self, fd: int, data: bytes) -> int:
+        return int(await self._sys("write", fd, bytes(data)))
+
+    async def lseek(self, fd: int, offset: int, whence: int = 0) -> int:
+        return int(await self._sys("lseek", fd, offset, whence))
+
+    async def fsync(self, fd: int) -> None:
+        await self._sys("fsync", fd)
+
+    async def pipe(self, *, nonblock: bool = False, cloexec: bool = False) -> tuple[int, int]:
+        r, w = await self._sys("pipe", nonblock, cloexec)
+        return int(r), int(w)
+
+    async def mkfifo(self, path: str) -> None:
+        await self._sys("mkfifo", path)
+
+    async def unlink(self, path: str) -> None:
+        await self._sys("unlink", path)
+
+    async def dup(self, fd: int) -> int:
+        return int(await self._sys("dup", fd))
+
+    async def dup2(self, old: int, new: int) -> int:
+        return int(await self._sys("dup2", old, new))
+
+    async def set_nonblock(self, fd: int, on: bool = True) -> None:
+        await self._sys("set_nonblock", fd, on)
+
+    async def set_cloexec(self, fd: int, on: bool = True) -> None:
+        await self._sys("set_cloexec", fd, on)
+
+    # -- processes ---------------------------------------------------------------------------
+    async def fork(self, child: Program, name: str | None = None) -> int:
+        return int(await self._sys("fork", child, name))
+
+    async def exec(self, program: Program, argv: tuple[str, ...] = ()) -> None:
+        await self._sys("exec", program, tuple(argv))
+        raise AssertionError("exec returned")  # pragma: no cover: the kernel never resumes
+
+    async def exit(self, status: int = 0) -> None:
+        await self._sys("exit", status)
+
+    async def wait(self, pid: int = -1) -> tuple[int, int | str]:
+        child, status = await self._sys("wait", pid)
+        return int(child), status
+
+    # -- sockets -----------------------------------------------------------------------------
+    async def socket(self, family: str, type: str) -> int:
+        return int(await self._sys("socket", family, type))
+
+    async def socketpair(self, type: str = "stream") -> tuple[int, int]:
+        a, b = await self._sys("socketpair", type)
+        return int(a), int(b)
+
+    async def bind(self, fd: int, addr: Addr) -> None:
+        await self._sys("bind", fd, addr)
+
+    async def listen(self, fd: int, backlog: int) -> None:
+        await self._sys("listen", fd, backlog)
+
+    async def accept(self, fd: int) -> tuple[int, Addr]:
+        conn, addr = await self._sys("accept", fd)
+        return int(conn), addr
+
+    async def connect(self, fd: int, addr: Addr) -> None:
+        await self._sys("connect", fd, addr)
+
+    async def send(self, fd: int, data: bytes) -> int:
+        return int(await self._sys("send", fd, bytes(data)))
+
+    async def recv(self, fd: int, n: int) -> bytes:
+        return bytes(await self._sys("recv", fd, n))
+
+    async def sendto(self, fd: int, data: bytes, addr: Addr) -> int:
+        return int(await self._sys("sendto", fd, bytes(data), addr))
+
+    async def recvfrom(self, fd: int, n: int) -> tuple[bytes, Addr]:
+        data, addr = await self._sys("recvfrom", fd, n)
+        return bytes(data), addr
+
+    async def shutdown(self, fd: int, how: str) -> None:
+        await self._sys("shutdown", fd, how)

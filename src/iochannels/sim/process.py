@@ -1,0 +1,81 @@
+"""Simulated processes and the system call each one has in progress.
+
+A process runs a program: the generator behind an ``async def`` function's
+coroutine. The program yields a :class:`Call` at every ``await p.read(...)``;
+the kernel performs it and sends back the result (or throws the error) when
+the call completes. A call that must wait keeps its place in ``Process.call``
+(with any partial progress) until the process is woken and the kernel tries
+it again: xv6's ``sleep`` in a loop that re-checks its condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from iochannels.sim.fdtable import FdTable
+
+if TYPE_CHECKING:
+    from iochannels.sim.proc import Proc
+
+__all__ = ["Call", "Process", "Program", "Trap"]
+
+Program = Callable[["Proc"], Awaitable[int | None]]
+Body = Generator[Any, Any, Any]
+
+
+@dataclass(eq=False)
+class Call:
+    """One system call in progress: its name, arguments and what it did so far."""
+
+    name: str
+    args: tuple[Any, ...]
+    progress: int = 0  # bytes already written by a write that waits for room for the rest
+    scratch: dict[str, int] = field(default_factory=dict)  # per-call state (FIFO open)
+    blocked: bool = False  # its <blocked> event was recorded
+    wchan: object | None = None  # what it waits on
+    what: str = ""  # why it waits, for people
+    held: Any = None  # what a waiting call already made (the open file of a FIFO open)
+
+
+class Trap:
+    """What ``await`` gives the kernel: the call; what it gets back: the call's result."""
+
+    __slots__ = ("call",)
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+
+    def __await__(self) -> Generator[Trap, Any, Any]:
+        return (yield self)
+
+
+@dataclass(eq=False)
+class Process:
+    pid: int
+    name: str
+    argv: tuple[str, ...]
+    fds: FdTable
+    ppid: int | None = None
+    body: Body | None = None  # None: driven from outside, call by call (Kernel.syscall)
+    call: Call | None = None
+    resume: Any = None  # the last call's result, or its SimOSError, for the program
+    state: str = "ready"  # ready | blocked | zombie
+    status: int | str | None = None
+    children: list[int] = field(default_factory=list)
+    sigpipe_kills: bool = True  # signal(7): SIGPIPE's default action is to terminate
+
+    @property
+    def alive(self) -> bool:
+        return self.state != "zombie"
+
+    def state_text(self) -> str:
+        """``"running"``, ``"blocked in read(3)"``, ``"zombie"``: for the snapshot."""
+        if self.state == "zombie":
+            return "zombie"
+        if self.state == "blocked" and self.call is not None:
+            first = self.call.args[0] if self.call.args else ""
+            shown = first if isinstance(first, int) else ""
+            return f"blocked in {self.call.name}({shown})"
+        return "running"

@@ -1,0 +1,260 @@
+"""Sockets: stream (UNIX stream, TCP) and datagram (UNIX datagram, UDP).
+
+How the simulator draws a stream connection: two sockets linked as peers,
+each with a *send* and a *recv* ring buffer, four buffers per connection as
+the lecture draws them. A write first goes straight into the peer's recv
+buffer while it has room (the network, or the local shortcut, is instant);
+what does not fit waits in the writer's own send buffer and moves over as the
+peer reads. A writer waits only when both are full. (Linux's UNIX sockets
+queue every byte on the receiver and charge the sender's ``SO_SNDBUF``; TCP
+really has both queues. The bytes a reader sees, and their order, are the
+same; only where a byte is *counted* differs: see ``docs/readme/sim-kernel.md``,
+simplification ``socket-buffer-accounting``.)
+
+Shutdown and close follow unix(7) and socket(7): ``shutdown(SHUT_WR)`` on one
+side is end of stream for the other; closing a socket shuts both directions
+for its peer, whose writes then fail with EPIPE; closing with unread bytes
+makes the peer's next read fail once with ECONNRESET (net/unix/af_unix.c,
+``unix_release_sock``).
+
+Datagram sockets keep message boundaries: a ``recv`` returns one datagram and
+drops what did not fit in ``n`` (udp(7), unix(7)).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from iochannels.model import Buffer, BufferRole, Channel, Kind
+from iochannels.sim.buffers import RingBuffer
+from iochannels.sim.errors import fail
+from iochannels.sim.files import Chan, OpenFile, Wake
+
+__all__ = ["MAX_DGRAM_QLEN", "Addr", "DgramSocket", "Socket", "StreamSocket", "show_addr"]
+
+Addr = str | tuple[str, int] | None  # a path (unix), (host, port) (inet), None (unnamed)
+MAX_DGRAM_QLEN = 10  # /proc/sys/net/unix/max_dgram_qlen: datagrams queued per receiver
+
+
+class Room:
+    """A wait channel of its own for connects that wait for room in an accept queue.
+
+    Each accept frees one place and wakes one of them; the server's accept
+    waits on the socket itself, so it is never woken by a client's retry.
+    """
+
+    __slots__ = ("id",)
+
+    def __init__(self, ident: str) -> None:
+        self.id = ident
+
+
+def show_addr(addr: Addr) -> str | None:
+    """``("127.0.0.1", 80)`` -> ``"127.0.0.1:80"``; a path stays a path."""
+    if addr is None or isinstance(addr, str):
+        return addr
+    return f"{addr[0]}:{addr[1]}"
+
+
+class Socket(Chan):
+    """What every socket has: a family, an address once bound, shutdown flags."""
+
+    def __init__(self, ident: str, wake: Wake, family: str, capacity: int) -> None:
+        super().__init__(ident, wake)
+        self.family = family
+        self.capacity = capacity
+        self.local: Addr = None
+        self.shut_rd = False  # RCV_SHUTDOWN: reads see end of stream once empty
+        self.shut_wr = False  # SEND_SHUTDOWN: writes fail with EPIPE
+        self.closed = False
+        self.discarded = 0  # payload bytes thrown away: unread at close, cut off datagrams
+
+    @property
+    def inet(self) -> bool:
+        return self.family == "inet"
+
+
+class StreamSocket(Socket):
+    """A UNIX stream or TCP socket: unconnected, listening, or one end of a connection."""
+
+    def __init__(self, ident: str, wake: Wake, family: str, capacity: int) -> None:
+        super().__init__(ident, wake, family, capacity)
+        self.kind = Kind.TCP if family == "inet" else Kind.UNIX_STREAM
+        self.state = "UNCONNECTED"
+        self.send = RingBuffer(capacity)
+        self.recv = RingBuffer(capacity)
+        self.peer: StreamSocket | None = None
+        self.remote: Addr = None
+        self.err: str | None = None  # a pending error, reported once (socket(7) SO_ERROR)
+        self.backlog = 0
+        self.queue: deque[StreamSocket] = deque()  # connections waiting for accept
+        self.room = Room(ident)  # where connects wait while the accept queue is full
+
+    # -- connections ----------------------------------------------------------------------
+    def link(self, other: StreamSocket) -> None:
+        self.peer, other.peer = other, self
+        self.state = other.state = "CONNECTED"
+        self.remote, other.remote = other.local, self.local
+
+    @property
+    def accept_queue_full(self) -> bool:
+        # Linux lets backlog + 1 connections wait: sk_acceptq_is_full() tests ">".
+        return len(self.queue) > self.backlog
+
+    # -- data -----------------------------------------------------------------------------
+    def write(self, f: OpenFile, data: bytes, atomic: bool) -> int:
+        if self.state != "CONNECTED":
+            raise fail("ENOTCONN")
+        if self.shut_wr:
+            raise fail("EPIPE")  # shut down for writing, or the peer is gone
+        peer = self.peer
+        assert peer is not None, "a connected socket without a peer"
+        if not data:
+            return 0
+        self.pump()
+        taken = peer.recv.write(data) if self.send.used == 0 else 0
+        taken += self.send.write(memoryview(data)[taken:])
+        if taken:
+            self.wake(peer)
+        return taken
+
+    def pump(self) -> None:
+        """Move bytes from this socket's send buffer into the peer's recv buffer."""
+        peer = self.peer
+        if peer is not None and self.send.used and peer.recv.free:
+            self.send.read(peer.recv.write(self.send.peek(peer.recv.free)))
+
+    def read(self, f: OpenFile, n: int) -> bytes | None:
+        if self.state != "CONNECTED":
+            raise fail("ENOTCONN" if self.inet else "EINVAL")
+        if self.recv.used:
+            data = self.recv.read(n)
+            if self.peer is not None:
+                self.peer.pump()  # room here: the peer's waiting bytes move over
+                self.wake(self.peer)
+            return data
+        if self.err is not None:
+            err, self.err = self.err, None
+            raise fail(err)
+        return b"" if self.shut_rd else None
+
+    def shutdown(self, rd: bool, wr: bool) -> None:
+        """shutdown(2): this side's directions, and the matching ones of the peer."""
+        self.shut_rd |= rd
+        self.shut_wr |= wr
+        if self.peer is not None:
+            self.peer.shut_wr |= rd  # unix(7): the peer may no longer send to us
+            self.peer.shut_rd |= wr  # the peer reads end of stream after what is queued
+            self.wake(self.peer)
+        self.wake(self)
+
+    def released(self, f: OpenFile) -> None:
+        self.closed = True
+        for waiting in self.queue:  # connections never accepted: their clients are reset
+            waiting.close_connection()
+        self.queue.clear()
+        self.wake(self.room)  # connects that wait for room: refused now
+        self.close_connection()
+        self.wake(self)
+
+    def close_connection(self) -> None:
+        self.closed = True
+        peer = self.peer
+        if peer is None:
+            return
+        if self.recv.used or peer.send.used:
+            peer.err = "ECONNRESET"  # closed with unread bytes: the peer is reset
+            self.discarded += peer.send.clear()
+        self.discarded += self.recv.clear()
+        peer.shut_rd = peer.shut_wr = True
+        self.wake(peer)
+
+    # -- the picture ----------------------------------------------------------------------
+    def picture_key(self) -> object:
+        peer = self.peer
+        return (self.state, self.send.nread, self.send.nwrite, self.recv.nread,
+                self.recv.nwrite, len(self.queue), self.backlog, self.local, self.remote,
+                None if peer is None else (peer.id, peer.closed))
+
+    def model(self) -> Channel:
+        state = self.state
+        if self.inet and state == "CONNECTED":
+            state = "CLOSE_WAIT" if self.peer is not None and self.peer.closed else "ESTABLISHED"
+        buffers = (Buffer(BufferRole.SEND, self.send.capacity, self.send.used),
+                   Buffer(BufferRole.RECV, self.recv.capacity, self.recv.used))
+        detail = {}
+        if self.state == "LISTEN":
+            detail = {"backlog": str(self.backlog), "accept queue": str(len(self.queue))}
+        local, remote = show_addr(self.local), show_addr(self.remote)
+        label = " -> ".join(a or "(unnamed)" for a in (local, remote)) if self.peer else (
+            local or "(unbound)")
+        peer = self.peer.id if self.peer is not None and not self.peer.closed else None
+        return Channel(self.id, self.kind, label, state, local, remote, peer, buffers, detail)
+
+
+class DgramSocket(Socket):
+    """A UNIX datagram or UDP socket: a queue of whole messages, each with its sender."""
+
+    def __init__(self, ident: str, wake: Wake, family: str, capacity: int) -> None:
+        super().__init__(ident, wake, family, capacity)
+        self.kind = Kind.UDP if family == "inet" else Kind.UNIX_DGRAM
+        self.queue: deque[tuple[bytes, Addr]] = deque()
+        self.queued = 0  # payload bytes in the queue
+        self.peer: DgramSocket | None = None  # the socketpair peer, or connect()'s target
+        self.dest: Addr = None  # connect()'s default destination
+        self.paired = False  # a socketpair: its peer was never an address
+
+    def room_for(self, data: bytes, sender: DgramSocket) -> bool:
+        if self.queued + len(data) > self.capacity:
+            return False
+        # unix(7): an unconnected sender waits once max_dgram_qlen datagrams queue up.
+        return self.inet or sender.peer is self or len(self.queue) <= MAX_DGRAM_QLEN
+
+    def deliver(self, data: bytes, sender: Addr) -> None:
+        self.queue.append((data, sender))
+        self.queued += len(data)
+        self.wake(self)
+
+    def take(self, n: int) -> tuple[bytes, Addr] | None:
+        """One datagram, cut to ``n`` bytes (the rest is lost), or None when none is queued."""
+        if not self.queue:
+            return None
+        data, sender = self.queue.popleft()
+        self.queued -= len(data)
+        self.discarded += max(len(data) - n, 0)
+        self.wake(self)  # a sender may wait for room
+        return data[:n], sender
+
+    def read(self, f: OpenFile, n: int) -> bytes | None:
+        got = self.take(n)
+        if got is None:
+            return b"" if self.shut_rd else None
+        return got[0]
+
+    def shutdown(self, rd: bool, wr: bool) -> None:
+        self.shut_rd |= rd
+        self.shut_wr |= wr
+        self.wake(self)
+
+    def released(self, f: OpenFile) -> None:
+        self.closed = True
+        self.queue.clear()
+        self.discarded += self.queued
+        self.queued = 0
+        self.wake(self)
+
+    def picture_key(self) -> object:
+        peer = self.peer
+        return (self.queued, len(self.queue), self.local, self.dest,
+                None if peer is None else (peer.id, peer.closed))
+
+    def model(self) -> Channel:
+        buffers = (Buffer(BufferRole.SEND, self.capacity, 0),
+                   Buffer(BufferRole.RECV, self.capacity, self.queued))
+        local = show_addr(self.local)
+        remote = show_addr(self.dest)
+        state = "CONNECTED" if self.peer is not None or self.dest is not None else "UNCONNECTED"
+        peer = self.peer.id if self.peer is not None and not self.peer.closed else None
+        detail = {"datagrams": str(len(self.queue))}
+        return Channel(self.id, self.kind, local or "(unbound)", state, local, remote, peer,
+                       buffers, detail)
