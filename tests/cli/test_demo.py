@@ -51,6 +51,12 @@ def test_run_prints_narration_tables_and_facts(capsys: pytest.CaptureFixture[str
     (["demo", "clients", "--clients", "0"], 2, "--clients must be 1 .. 20,000"),
     (["demo", "clients", "--clients", "x"], 2, "invalid int value"),
     (["demo", "clients", "--port", "70000"], 2, "--port must be"),
+    # backlog 0 made 20 clients wait out SYN retries for two minutes; huge ones crashed listen
+    (["demo", "clients", "--backlog", "0"], 2, "--backlog must be 1 .. 65,535"),
+    (["demo", "clients", "--backlog", "99999999999"], 2, "--backlog must be 1 .. 65,535"),
+    (["demo", "tcp", "--svg", "/proc/no-such-dir"], 1, "cannot write pictures in /proc/"),
+    (["demo", "tcp", "--svg", "/etc/passwd"], 2, "--svg /etc/passwd: not a directory"),
+    (["demo", "tcp", "--sim", "--svg", "/tmp"], 2, "iochannels sim run tcp --format svg"),
 ])
 def test_bad_input_is_one_line(argv: list[str], status: int, message: str,
                                capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,6 +69,27 @@ def test_bad_input_is_one_line(argv: list[str], status: int, message: str,
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_a_bad_svg_dir_fails_before_the_demo_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    """The check runs first: no heading, no processes, then a traceback at the end."""
+    assert main(["demo", "tcp", "--quick", "--svg", "/proc/no-such-dir"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("iochannels: cannot write pictures in /proc/no-such-dir")
+
+
+def test_an_option_the_demo_refuses_prints_no_heading(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The heading waits for the demo's first words: a refused option is the only line."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # reaped: its pid names no process now
+    for argv, status in ((["demo", "buffer-size", "--total", "1K"], 2),
+                         (["demo", "pitch-fds", "--pid", str(gone.pid)], 1)):
+        assert main(argv) == status
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert len(captured.err.strip().splitlines()) == 1
 
 
 def test_sigint_halfway_cleans_up() -> None:

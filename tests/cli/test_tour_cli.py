@@ -36,7 +36,7 @@ def test_quick_tour_of_one_section(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_sigint_during_the_tour_still_writes_the_report(tmp_path: Path) -> None:
     tour = subprocess.Popen(
         [sys.executable, "-m", "iochannels", "tour", "--section", "5", "--out", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 30
@@ -49,11 +49,15 @@ def test_sigint_during_the_tour_still_writes_the_report(tmp_path: Path) -> None:
     finally:
         tour.kill()
         tour.wait()
-        assert tour.stderr is not None
+        assert tour.stderr is not None and tour.stdout is not None
         err = tour.stderr.read().decode()
+        out = tour.stdout.read().decode()
         tour.stderr.close()
+        tour.stdout.close()
     assert err.strip() == "iochannels: interrupted"
     assert (tmp_path / "index.html").exists()
+    # the student is told where the partial report is
+    assert f"report of the sections done so far: {(tmp_path / 'index.html').resolve()}" in out
     assert all(not Path(f"/proc/{pid}").exists() for pid in started)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import need_program
 from iochannels.demos import pitch, registry
-from iochannels.demos.base import Show, staged
+from iochannels.demos.base import Say, Show, staged
 from iochannels.errors import NotFound, UsageError
 
 
@@ -109,3 +109,20 @@ def test_lsof_counts_the_standin_the_same_way() -> None:
         "a_inode": counts["anon"], "CHR": counts["chr"], "REG": counts["file"],
         "IPv4": counts["tcp"],
     }
+
+
+def test_the_count_says_only_what_is_there() -> None:
+    """A process whose pipes lead elsewhere: no "in 0 pairs", no "rest" when none is left."""
+    with subprocess.Popen(["sleep", "30"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL) as sleeper:
+        try:
+            info = registry.get("pitch-fds")
+            with staged(info, options={"pid": sleeper.pid}) as stage:
+                pitch.pitch_fds(stage)
+        finally:
+            sleeper.kill()
+    said = [b.text for b in stage.blocks if isinstance(b, Say)]
+    assert stage.facts["sentence"] == "0 sockets, 2 pipes, 0 FIFOs"
+    assert said == ["Of 3 fds: 0 sockets, 2 pipes, 0 FIFOs; 1 file or device."]
+    standin, _ = run("pitch-fds")
+    assert standin["sentence"] == "9 sockets, 4 pipes in 2 pairs, 1 FIFO"

@@ -82,3 +82,14 @@ def test_interesting_drops_what_follows_each_execve() -> None:
         "2 close(3) = 0",
     ))
     assert _interesting(trace).splitlines()[-1] == '2 execve("/bin/w", ["w"]) = 0'
+
+
+def test_trace_results_sit_at_column_40_as_strace_puts_them() -> None:
+    """Padding every result to the longest call pushed ``= 29216`` past an 80-column panel."""
+    result = run_demo("redirect-stdout", quick=True)
+    shell = next(b.text for b in result.blocks
+                 if isinstance(b, Code) and b.title == "the shell's calls, in order")
+    lines = shell.splitlines()
+    assert lines[0].endswith(", 0644) = 3")  # longer than 40 columns: one space, as strace
+    clone = next(line for line in lines if "clone(...)" in line)
+    assert clone.index("= ") == 40 and len(clone) < 60

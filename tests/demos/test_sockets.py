@@ -6,10 +6,12 @@ import socket
 
 import pytest
 
-from iochannels.demos.base import Show, Table
+from iochannels.demos.base import Say, Show, Stage, Table
+from iochannels.demos.registry import get
 from iochannels.demos.runner import run_demo
-from iochannels.demos.sockets import _shares, percentile
+from iochannels.demos.sockets import Round, _missing, _shares, percentile
 from iochannels.errors import IoChannelsError
+from iochannels.render import render_snapshot
 
 N = 20
 
@@ -50,3 +52,39 @@ def test_percentiles_and_shares() -> None:
     assert percentile([], 50) == 0.0
     assert _shares(20) == [20]
     assert sum(_shares(20_000)) == 20_000 and len(_shares(20_000)) == 4
+
+
+def test_one_client_is_said_in_the_singular() -> None:
+    said = " ".join(b.text for b in run_demo("clients", quick=True, options={"clients": 1}).blocks
+                    if isinstance(b, Say))
+    assert "1 client," in said and "1 socket for 1 client;" in said
+    assert "1 clients" not in said
+
+
+def test_clients_that_failed_are_not_blamed_on_the_fd_limit() -> None:
+    """Fewer sockets than 1 + N because clients failed (backlog 0 gave ECONNRESET): say that,
+    not that the server ran out of fds when it had 20,000 to spare."""
+    stage = Stage(get("clients"))
+    failed = Round("tcp", 20, (1.0,) * 13, {"ECONNRESET": 7}, 0, 14, 20_000)
+    _missing(stage, failed)
+    said = " ".join(b.text for b in stage.blocks if isinstance(b, Say))
+    assert "7 clients never got an answer" in said and "RLIMIT_NOFILE" not in said
+    stage = Stage(get("clients"))
+    _missing(stage, Round("tcp", 20_000, (1.0,) * 20_000, {}, 0, 19_985, 20_000))
+    assert "RLIMIT_NOFILE" in " ".join(b.text for b in stage.blocks if isinstance(b, Say))
+
+
+def test_the_tcp_picture_keeps_the_listening_socket_apart() -> None:
+    """Five similar fds collapse into one svg row ("tcp ×5"), hiding 1 listening + N."""
+    result = run_demo("clients", quick=True, options={"clients": 6})
+    tcp = next(b.step.snapshot for b in result.blocks if isinstance(b, Show))
+    svg = render_snapshot(tcp, "svg")
+    assert "LISTEN" in svg and "×" not in svg
+    assert result.facts["tcp_server_sockets"] == 7  # all counted, fewer drawn
+
+
+def test_progress_names_each_round() -> None:
+    calls: list[tuple[str, int, int]] = []
+    run_demo("clients", quick=True,
+             options={"clients": 3, "progress": lambda *call: calls.append(call)})
+    assert calls == [("TCP, 3 clients", 0, 2), ("UDP, 3 clients", 1, 2), ("done", 2, 2)]

@@ -11,6 +11,7 @@ import pytest
 from iochannels.demos import tour
 from iochannels.demos.base import DemoInfo
 from iochannels.demos.console import ConsolePrinter, make_console
+from iochannels.demos.runner import scenario_walkthrough
 
 
 def printer() -> ConsolePrinter:
@@ -60,3 +61,15 @@ def test_section_scenarios_cover_the_twins() -> None:
     assert every, "no scenario at all"
     assert tour.tour_options("clients", quick=True) == {"clients": 20}
     assert tour.tour_options("blocking", quick=False, out=Path("r"))["plot_dir"] == "r/files"
+
+
+def test_walkthrough_summaries_read_as_strace_not_python() -> None:
+    """A blocked call has no result yet and exit never returns: never ``= None``."""
+    pytest.importorskip("iochannels.sim.scenarios")
+    shown = printer()
+    shown.walkthrough_summary(scenario_walkthrough("pipe-operator"), limit=100)
+    text = shown.console.file.getvalue()  # type: ignore[attr-defined]
+    assert "None" not in text
+    assert "[pid 100] wait(-1) … blocks" in text
+    assert "[pid 101] exit(0) = ?" in text
+    assert "[pid 100] pipe([3, 4]) = 0" in text

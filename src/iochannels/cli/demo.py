@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iochannels.cli.common import emit
-from iochannels.errors import UsageError
+from iochannels.errors import IoChannelsError, UsageError
 
 if TYPE_CHECKING:
-    from iochannels.demos.base import DemoInfo, DemoResult
+    from iochannels.demos.base import Block, DemoInfo, DemoResult, Listener
     from iochannels.demos.console import ConsolePrinter
 
 EPILOG = """\
@@ -26,6 +27,7 @@ examples:
 """
 
 MAX_CLIENTS = 20_000
+MAX_BACKLOG = 65_535
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +47,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _demo_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--clients", type=int, metavar="N", help=f"clients: 1 .. {MAX_CLIENTS:,}")
-    group.add_argument("--backlog", type=int, metavar="N", help="clients: the listen backlog")
+    group.add_argument("--backlog", type=int, metavar="N",
+                       help=f"clients: the listen backlog, 1 .. {MAX_BACKLOG:,} (default 10)")
     group.add_argument("--pid", type=int, help="pitch-fds: inspect this process")
     group.add_argument("--name", dest="proc_name", metavar="NAME",
                        help="pitch-fds: inspect processes with this name")
@@ -59,8 +62,10 @@ def options_of(args: argparse.Namespace) -> dict[str, Any]:
     """The per-demo options the user gave, checked, for ``stage.options``."""
     if args.clients is not None and not 1 <= args.clients <= MAX_CLIENTS:
         raise UsageError(f"--clients must be 1 .. {MAX_CLIENTS:,}, not {args.clients}")
-    if args.backlog is not None and args.backlog < 0:
-        raise UsageError(f"--backlog must be 0 or more, not {args.backlog}")
+    # listen(2): Linux caps the backlog at net.core.somaxconn. With 0 the SYN queue is
+    # bounded by it too: clients wait out SYN retries (tcp(7)), minutes for 20 of them.
+    if args.backlog is not None and not 1 <= args.backlog <= MAX_BACKLOG:
+        raise UsageError(f"--backlog must be 1 .. {MAX_BACKLOG:,}, not {args.backlog}")
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0 .. 65535, not {args.port}")
     if args.pid is not None and args.pid <= 0:
@@ -79,8 +84,12 @@ def run(args: argparse.Namespace) -> int:
     info = get(args.name)
     options = options_of(args)
     if args.sim:
+        if args.svg is not None:  # asked for pictures that --sim would never write
+            raise UsageError(f"--svg draws the real run; the simulated twin as SVG: "
+                             f"iochannels sim run {info.sim or 'SCENARIO'} --format svg -o FILE")
         return _sim(info, args.json)
     if args.svg is not None:  # plots too (buffer-size), in the same directory
+        _svg_dir(args.svg)
         options.update(plot_dir=str(args.svg), plot_format="svg")
     # SIGTERM ends a demo as Ctrl-C does: the stage's cleanup runs (signal(7)).
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -88,6 +97,18 @@ def run(args: argparse.Namespace) -> int:
         return _run(info, args, options)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _svg_dir(directory: Path) -> None:
+    """Make --svg DIR before the demo starts: a bad DIR is one line, not a traceback at the end."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--svg {directory}: not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IoChannelsError(f"cannot write pictures in {directory}: {exc.strerror}") from None
+    if not os.access(directory, os.W_OK):  # access(2): an existing, read-only directory
+        raise IoChannelsError(f"cannot write pictures in {directory}: permission denied")
 
 
 def _run(info: DemoInfo, args: argparse.Namespace, options: dict[str, Any]) -> int:
@@ -99,14 +120,28 @@ def _run(info: DemoInfo, args: argparse.Namespace, options: dict[str, Any]) -> i
         emit(json.dumps(_json_of(result), indent=2, default=str))
         return 0
     printer = ConsolePrinter()
-    printer.heading(info)
     options.setdefault("progress", _progress(printer))
-    result = run_demo(info, quick=args.quick, options=options, listeners=[printer],
-                      svg_dir=args.svg)
+    result = run_demo(info, quick=args.quick, options=options,
+                      listeners=[_headed(printer, info)], svg_dir=args.svg)
     printer.facts(result.facts)
     for path in result.files:
         printer.console.print(f"wrote {path}")
     return 0
+
+
+def _headed(printer: ConsolePrinter, info: DemoInfo) -> Listener:
+    """The printer, with the demo's heading before its first block: a bad option the demo
+    finds before it says anything (``--total 1K``, ``--pid`` of no process) is one line."""
+    started = False
+
+    def listen(block: Block) -> None:
+        nonlocal started
+        if not started:
+            printer.heading(info)
+            started = True
+        printer(block)
+
+    return listen
 
 
 def _progress(printer: ConsolePrinter) -> Callable[[str, int, int], None]:

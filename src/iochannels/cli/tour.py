@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 EPILOG = """\
 examples:
-  iochannels tour                       every section, about a minute; report in ./tour-report
+  iochannels tour                       every section, 10 to 20 s; report in ./tour-report
   iochannels tour --quick --out /tmp/r  smaller sizes, a few seconds per section
   iochannels tour --section 4 --section 6
 """
@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         outcome = run_tour(args.out, quick=args.quick, sections=args.section)
+    except KeyboardInterrupt:  # run_tour wrote the sections done: say where, then stop
+        _partial(args.out / "index.html")
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
     console = _console()
@@ -60,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"failed: {', '.join(outcome.failed)}", style="bold red", soft_wrap=True)
         return 1
     return 0
+
+
+def _partial(index: Path) -> None:
+    if index.exists():
+        _console().print(f"report of the sections done so far: {index.resolve()}",
+                         soft_wrap=True)
 
 
 def _console() -> Console:

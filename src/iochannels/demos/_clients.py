@@ -32,6 +32,7 @@ MESSAGE = b"ping"
 UDP_RETRY_SECONDS = 0.5  # a datagram lost (a full receive queue) is sent again
 UDP_TRIES = 6
 DEADLINE_SECONDS = 300.0
+FD_SPARE = 16  # fds the server keeps free of held connections: stdio, its listening socket
 
 
 def tell(event: str, **data: object) -> None:
@@ -55,7 +56,8 @@ def serve(kind: str, backlog: int, hold: int, port: int) -> None:
     try:
         server.bind((HOST, port))
     except OSError as exc:
-        tell("error", message=f"cannot bind {HOST}:{port}: {exc.strerror}")
+        taken = " (choose another with --port)" if exc.errno == errno.EADDRINUSE else ""
+        tell("error", message=f"cannot bind {HOST}:{port}: {exc.strerror}{taken}")
         return
     if kind == "tcp":
         server.listen(backlog)  # tcp(7): the accept queue holds `backlog` finished handshakes
@@ -66,7 +68,7 @@ def serve(kind: str, backlog: int, hold: int, port: int) -> None:
         if 0 in ready and not os.read(0, 4096):
             return  # the demo closed our stdin: done
         if server.fileno() in ready:
-            _serve_one(server, kind, held, min(hold, limit - 16))
+            _serve_one(server, kind, held, min(hold, limit - FD_SPARE))
 
 
 def _serve_one(server: socket.socket, kind: str, held: list[socket.socket], hold: int) -> None:

@@ -85,8 +85,8 @@ def buffer_size(stage: Stage) -> None:
     if total < MiB:
         raise UsageError(f"--total {total:,} bytes is too little to time: give 1M or more")
     progress: Progress = stage.options.get("progress") or (lambda label, done, of: None)
-    stage.say(f"Move {_label(total)} through a file and through a pipe, {len(SIZES)} times "
-              "each, in chunks from 1 KiB to 128 KiB: one system call per chunk.")
+    stage.say(f"Move {_label(total)} through a file and through a pipe, once for each of "
+              f"{len(SIZES)} chunk sizes from 1 KiB to 128 KiB: one system call per chunk.")
     points = list(_measure_all(stage, total, progress))
     _report(stage, points, total)
     _plot(stage, points)

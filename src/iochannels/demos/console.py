@@ -125,8 +125,14 @@ def walkthrough_text(run: Walkthrough, *, width: int = 100, color: bool = False)
 
 
 def event_line(event: Event) -> str:
-    """One system call as strace prints it: ``[pid 12] write(4, "hi", 2) = 2``."""
-    args = ", ".join(str(a) for a in event.args)
-    result = f"-1 {event.error}" if event.error else str(event.result)
-    blocked = " (blocked)" if event.blocked else ""
-    return f"[pid {event.pid}] {event.call}({args}) = {result}{blocked}"
+    """One system call as strace prints it: ``[pid 12] write(4, "hi", 2) = 2``.
+
+    A call that sleeps has no result yet: ``read(5, 100) … blocks``, as the other
+    views say it. One that never returns (exit) ends in ``= ?``, as in strace(1).
+    """
+    call = f"[pid {event.pid}] {event.call}({', '.join(str(a) for a in event.args)})"
+    if event.blocked:
+        return f"{call} … blocks"
+    if event.error:
+        return f"{call} = -1 {event.error}"
+    return f"{call} = {'?' if event.result is None else event.result}"

@@ -14,6 +14,7 @@ process instead of the stand-in), ``port`` (the stand-in's server; 0: free).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from iochannels import live
@@ -87,12 +88,14 @@ def _count(stage: Stage, snap: Snapshot) -> dict[str, int]:
     counts = snap.counts_by_kind()
     sockets = sum(n for kind, n in counts.items() if kind.is_socket)
     pipes, pairs, fifos = counts[Kind.PIPE], _pipe_pairs(snap), counts[Kind.FIFO]
-    sentence = (f"{_many(sockets, 'socket')}, {_many(pipes, 'pipe')} in "
-                f"{_many(pairs, 'pair')}, {_many(fifos, 'FIFO')}")
+    in_pairs = f" in {_many(pairs, 'pair')}" if pairs else ""  # pairs: both ends in one table
+    sentence = (f"{_many(sockets, 'socket')}, {_many(pipes, 'pipe')}{in_pairs}, "
+                f"{_many(fifos, 'FIFO')}")
     stage.table("fds by kind", ("kind", "fds"), sorted((k.value, n) for k, n in counts.items()))
     files = counts[Kind.FILE] + counts[Kind.CHR]
-    stage.say(f"Of {counts.total()} fds: {sentence}; {_many(files, 'file')} and devices. The "
-              "rest are channels to other processes and to the kernel.")
+    devices = "file or device" if files == 1 else "files and devices"
+    stage.say(f"Of {counts.total()} fds: {sentence}; {files} {devices}."
+              + _rest(counts, sockets + pipes + fifos + files))
     stage.fact("counts", tally(snap))
     stage.fact("sockets", sockets)
     stage.fact("pipes", pipes)
@@ -100,6 +103,17 @@ def _count(stage: Stage, snap: Snapshot) -> dict[str, int]:
     stage.fact("fifos", fifos)
     stage.fact("sentence", sentence)
     return tally(snap)
+
+
+def _rest(counts: Counter[Kind], told: int) -> str:
+    """The fds the sentence has not counted yet, by kind; nothing when there are none."""
+    rest = counts.total() - told
+    if not rest:
+        return ""
+    kinds = ", ".join(f"{k.value} {n}" for k, n in sorted(counts.items())
+                      if n and not k.is_socket
+                      and k not in (Kind.PIPE, Kind.FIFO, Kind.FILE, Kind.CHR))
+    return f" The other {rest} ({kinds}) lead to no other process."
 
 
 def _many(count: int, word: str) -> str:

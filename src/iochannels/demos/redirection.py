@@ -41,10 +41,13 @@ READER = "import sys; print('Message is:', sys.stdin.readline().rstrip())"  # an
 STRACE_CALLS = "pipe2,clone,clone3,close,dup2,dup3,execve"
 
 
+RESULT_COLUMN = 40  # strace(1) -a: results aligned at column 40 (its default)
+
+
 def trace_text(calls: Sequence[tuple[str, object]]) -> str:
-    """Calls and results in strace's two columns."""
-    width = max(len(call) for call, _ in calls) + 1
-    return "\n".join(f"{call:<{width}}= {result}" for call, result in calls)
+    """Calls and results as strace prints them: ``= result`` at column 40, or just after a
+    longer call, so that no line is wider than its call needs (an 80-column panel)."""
+    return "\n".join(f"{call:<{RESULT_COLUMN - 1}} = {result}" for call, result in calls)
 
 
 # -- redirect-stdout -----------------------------------------------------------------------

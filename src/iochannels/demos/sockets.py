@@ -7,6 +7,10 @@ listen backlog the accept queue overflows, connection attempts are dropped and
 retried by the client's TCP stack (tcp(7): the SYN is sent again after about
 one second), and the slow tail shows it. The clients run in a few worker
 processes (``_clients``), each with many sockets, so that N is cheap.
+
+Options (``stage.options``): ``clients``, ``backlog``, ``port`` (0: a free one), ``progress``
+(a callable ``(label, done, of)`` called before each of the two rounds and with ``("done", 2,
+2)`` at the end).
 """
 
 from __future__ import annotations
@@ -15,19 +19,24 @@ import math
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from iochannels.demos._clients import FD_SPARE
 from iochannels.demos._procs import program, read_json, start
 from iochannels.demos._snapshots import keep_fds, snapshot
 from iochannels.demos.base import Stage
 from iochannels.errors import IoChannelsError
 from iochannels.model import Snapshot
+from iochannels.render.grouping import COLLAPSE_MIN
 
 __all__ = ["Round", "clients", "percentile"]
 
 QUICK_CLIENTS, DEFAULT_CLIENTS = 20, 200
 DEFAULT_BACKLOG = 10  # the lecture's: small enough to overflow
 CLIENTS_PER_WORKER, MAX_WORKERS, WINDOW = 100, 4, 16
-SHOWN_CONNECTIONS = 4  # connection sockets drawn in the picture; all are counted
+# Connection sockets drawn in the picture (all are counted): fewer than the svg view's run
+# that collapses into one row, so that the listening socket keeps a row of its own.
+SHOWN_CONNECTIONS = COLLAPSE_MIN - 2
 RESULT_SECONDS = 600.0  # a bound for 20,000 clients behind a small backlog
 
 
@@ -67,9 +76,14 @@ def clients(stage: Stage) -> None:
     given = stage.options.get("backlog")
     backlog = DEFAULT_BACKLOG if given is None else int(given)
     stage.say(f"One iterative server on 127.0.0.1 (it serves one client at a time), "
-              f"{count:,} clients, each sending a short message and timing the echo. "
-              f"TCP first, with a listen backlog of {backlog}, then UDP.")
-    rounds = [_round(stage, kind, count, backlog) for kind in ("tcp", "udp")]
+              f"{_many(count, 'client')}, each sending a short message and timing the echo. "
+              f"TCP first, with a listen backlog of {backlog:,}{_capped(backlog)}, then UDP.")
+    progress = stage.options.get("progress") or (lambda label, done, of: None)
+    rounds = []
+    for done, kind in enumerate(("tcp", "udp")):  # 20,000 clients take seconds: say which
+        progress(f"{kind.upper()}, {_many(count, 'client')}", done, 2)
+        rounds.append(_round(stage, kind, count, backlog))
+    progress("done", 2, 2)
     _table(stage, rounds)
     _facts(stage, rounds, backlog)
     _explain(stage, rounds, backlog)
@@ -128,8 +142,8 @@ def _picture(stage: Stage, kind: str, pid: int, count: int) -> int:
             else "one socket for every client")
     more = f" ({len(shown)} of them drawn)" if len(sockets) > len(shown) else ""
     stage.show(keep_fds(snap, lambda _pid, fd: fd in shown),
-               f"the {kind.upper()} server with {count:,} clients served: {len(sockets):,} "
-               f"{noun}, {what}{more}")
+               f"the {kind.upper()} server with {_many(count, 'client')} served: "
+               f"{len(sockets):,} {noun}, {what}{more}")
     return len(sockets)
 
 
@@ -169,16 +183,40 @@ def _facts(stage: Stage, rounds: list[Round], backlog: int) -> None:
     stage.fact("udp_resends", rounds[1].retries)
 
 
+def _capped(backlog: int) -> str:
+    """What the kernel makes of a backlog above net.core.somaxconn (listen(2): capped)."""
+    try:
+        most = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    except (OSError, ValueError):
+        return ""
+    return f" (capped by the kernel at somaxconn, {most:,}: listen(2))" if backlog > most else ""
+
+
+def _many(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def _missing(stage: Stage, tcp: Round) -> None:
+    """Why the server holds fewer than 1 + N sockets: its fd limit, or clients that failed."""
+    if tcp.server_sockets >= tcp.clients + 1:
+        return
+    failed = sum(tcp.errors.values())
+    if tcp.fd_limit - FD_SPARE < tcp.clients:  # the server closes its oldest past this
+        stage.say(f"Not all {tcp.clients:,} connections could stay open: the server may hold "
+                  f"{tcp.fd_limit:,} fds (RLIMIT_NOFILE, getrlimit(2)), so it closed its oldest "
+                  "connections as new ones came.")
+    elif failed:
+        stage.say(f"{_many(failed, 'client')} never got an answer (see errors): the server "
+                  "holds no connection socket for them.")
+
+
 def _explain(stage: Stage, rounds: list[Round], backlog: int) -> None:
     tcp, udp = rounds
     slow = sum(1 for t in tcp.rtts_ms if t >= 100.0)
     stage.say(f"TCP: the server held {tcp.server_sockets:,} sockets, the listening one and a "
-              f"connection socket per client. UDP: {udp.server_sockets} socket for all "
-              f"{udp.clients:,} clients; datagrams carry their sender's address instead.")
-    if tcp.server_sockets < tcp.clients + 1:
-        stage.say(f"Not all {tcp.clients:,} connections could stay open: the server may hold "
-                  f"{tcp.fd_limit:,} fds (RLIMIT_NOFILE, getrlimit(2)), so it closed its oldest "
-                  "connections as new ones came.")
+              f"connection socket per client. UDP: {_many(udp.server_sockets, 'socket')} for "
+              f"{_many(udp.clients, 'client')}; datagrams carry their sender's address instead.")
+    _missing(stage, tcp)
     if slow:
         stage.say(f"{slow} TCP client(s) took 100 ms or more: while the server was busy, its "
                   f"accept queue (backlog {backlog}) was full, the kernel dropped their "

@@ -9,7 +9,6 @@ to a wanted channel; only those few get their fdinfo read, for the access mode.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Mapping
 
 from iochannels.live import procfs
@@ -36,12 +35,7 @@ def find_holders(
     found: dict[str, list[str]] = {}
     denied: list[int] = []
     missing = {cid: need for cid, need in wanted.values()}
-    me = os.getpid()
     for pid in _nearest_first(asked, skip_asked):
-        if pid == me and me not in asked:
-            # The inspector itself: it inherited its shell's fds, so it would show up
-            # as a holder of every pipe to that shell, which nobody asked about.
-            continue
         try:
             links = procfs.read_fds(pid, with_info=False)
         except procfs.Gone:
@@ -59,7 +53,8 @@ def find_holders(
                 del missing[cid]
         if not missing:
             break
-    return found, denied
+    # A denied process matters only when some other end is still unaccounted for.
+    return found, denied if missing else []
 
 
 def _nearest_first(asked: Collection[int], skip_asked: bool) -> list[int]:

@@ -206,7 +206,7 @@ class _Builder:
         if self.unsearched:
             shown = ", ".join(str(p) for p in self.unsearched[:10])
             more = f" and {len(self.unsearched) - 10} more" if len(self.unsearched) > 10 else ""
-            out.append(f"other ends not looked for in {shown}{more} (permission denied)")
+            out.append(f"some other ends may be in pid {shown}{more}, whose fds are not readable")
         return out
 
 
