@@ -151,3 +151,67 @@ def test_watch_ends_cleanly_on_ctrl_c(sleep_cat: tuple[int, int]) -> None:
     finally:
         watch.kill()
         watch.wait()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (("--watch", "nan"), "--watch needs a positive number"),
+        (("--watch", "inf"), "--watch needs a positive number"),
+        (("-d", ""), "bad fd range"),
+    ],
+)
+def test_bad_option_values_are_exit_2(argv: tuple[str, ...], words: str) -> None:
+    one_line_error(iochannels("fds", str(os.getpid()), *argv), 2, words)
+
+
+@pytest.mark.parametrize("pid", ["\u00b2", "\uff11"])  # int() refuses "²" and reads "１" as 1
+def test_a_non_ascii_digit_is_not_a_pid(pid: str) -> None:
+    one_line_error(iochannels("fds", pid), 2, "not a process id")
+
+
+def test_an_empty_name_matches_nothing() -> None:
+    """Kernel threads have no argv[0]: "" would have matched every one of them."""
+    from iochannels import live
+
+    assert live.pids_by_name("") == []
+    one_line_error(iochannels("fds", "--name", ""), 2, "--name needs a command name")
+
+
+def test_a_full_disk_is_a_one_line_failure(sleep_cat: tuple[int, int]) -> None:
+    _, cat = sleep_cat
+    env = {**os.environ, "PYTHONPATH": SRC, "NO_COLOR": "1"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "iochannels", "fds", str(cat)],
+                                stdout=full, stderr=subprocess.PIPE, text=True, env=env,
+                                timeout=60, check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == "iochannels: cannot write the output: No space left on device\n"
+
+
+def test_stdout_closed_is_a_one_line_failure(sleep_cat: tuple[int, int]) -> None:
+    _, cat = sleep_cat
+    env = {**os.environ, "PYTHONPATH": SRC, "NO_COLOR": "1"}
+    result = subprocess.run([sys.executable, "-m", "iochannels", "fds", str(cat)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env, timeout=60, check=False, preexec_fn=lambda: os.close(1))
+    assert result.returncode == 1 and "stdout is closed" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_graph_of_one_pid_draws_the_other_end(sleep_cat: tuple[int, int]) -> None:
+    """The text names cat at the other end of sleep's pipe; the pictures must draw it too."""
+    sleep, cat = sleep_cat
+    text = iochannels("graph", str(sleep)).stdout
+    assert re.search(rf"^{sleep} sleep fd1 --pipe:\[\d+\]--> {cat} cat fd0$", text, re.M), text
+    for fmt, mark in (("dot", f"<b>{cat} cat</b>"), ("mermaid", f'p{cat}["{cat} cat"]'),
+                      ("svg", f'data-pid="{cat}"')):
+        drawn = iochannels("graph", str(sleep), "--format", fmt)
+        assert drawn.returncode == 0 and mark in drawn.stdout, (fmt, drawn.stdout[:2000])
+
+
+@pytest.mark.parametrize("command", ["fds", "graph"])
+def test_json_with_another_format_is_exit_2(command: str) -> None:
+    """--json used to win silently over --format svg: the user got the other document."""
+    one_line_error(iochannels(command, str(os.getpid()), "--json", "--format", "svg"), 2,
+                   "contradict each other")

@@ -62,4 +62,5 @@ def test_live_snapshot_in_every_format(talking_pair: tuple[Snapshot, int, int]) 
     assert len(pairs) == 1  # the socketpair: two sockets linked, four buffers
     graph = render_graph(snap, "svg")
     assert svg_problems(graph) == []
-    assert graph.count('class="proc"') == 2
+    # a, b, and this process at the other end of a's pipe, as the text graph names it too
+    assert graph.count('class="proc"') == 3 and f'data-pid="{os.getpid()}"' in graph

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -176,8 +178,12 @@ def test_a_file_runs_with_its_own_programs(tmp_path: Path) -> None:
         ("def main(:\n", "syntax error"),
         ("async def main(p):\n    await p.write(1, b'x')\n    raise ValueError('bad')\n",
          "ValueError: bad"),
+        ("async def main():\n    return 0\n", "main must take the process"),
+        ("import sys\nasync def main(p):\n    sys.exit(3)\n", "in main: SystemExit: 3"),
+        ("import sys\nsys.exit(0)\n", "SystemExit: 0"),
     ],
-    ids=["no-main", "not-async", "raises-on-import", "syntax", "raises-while-running"],
+    ids=["no-main", "not-async", "raises-on-import", "syntax", "raises-while-running",
+         "main-without-p", "sys-exit-while-running", "sys-exit-on-import"],
 )
 def test_a_bad_file_is_a_one_line_error(tmp_path: Path, source: str, message: str) -> None:
     prog = tmp_path / "bad.py"
@@ -202,6 +208,34 @@ def test_unknown_scenario_exits_1_with_the_list_hint() -> None:
 
 def test_missing_file_exits_1() -> None:
     assert "no such file" in one_line_error(cli("sim", "run", "nowhere/x.py"), 1)
+
+
+def test_a_directory_is_not_a_missing_file(tmp_path: Path) -> None:
+    assert "is a directory" in one_line_error(cli("sim", "run", str(tmp_path)), 1)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("pipe", "-p", "pipe_capacity=-1"), "pipe_capacity must be 1 or more, not -1"),
+        (("pipe", "-p", "pipe_capacity=0"), "pipe_capacity must be 1 or more, not 0"),
+        (("examples/hello_pipe.py", "-p", "max_files=\u00b2"), "must be an integer"),
+    ],
+)
+def test_a_bad_kernel_option_says_what_it_takes(argv: tuple[str, ...], message: str) -> None:
+    assert message in one_line_error(cli("sim", "run", *argv), 2)
+
+
+@pytest.mark.parametrize("opts", [("--json", "--trace"), ("--trace", "--format", "svg"),
+                                  ("--json", "--format", "json")])
+def test_run_takes_one_of_json_trace_format(opts: tuple[str, ...]) -> None:
+    """Each prints another document: two of them used to print one and drop the other."""
+    assert "alternatives" in one_line_error(cli("sim", "run", "pipe", *opts), 2)
+
+
+def test_stopped_after_one_call_is_singular() -> None:
+    proc = cli("sim", "run", "pipe", "--max-steps", "1")
+    assert "stopped after 1 call: " in proc.stdout, proc.stdout
 
 
 @pytest.mark.parametrize(
@@ -252,6 +286,52 @@ def test_step_reads_a_pipe_too() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "[step 4/" in proc.stdout and "[step 5/" not in proc.stdout
     assert "end of the run" not in proc.stdout
+
+
+def test_step_starts_with_the_programs_fds() -> None:
+    """Step 0, before the first call, shows the spawned process on the terminal."""
+    proc = cli("sim", "step", "pipe", stdin="q\n")
+    start = proc.stdout[proc.stdout.index("start\n"):proc.stdout.index("[step 1/")]
+    assert "(no processes)" not in start and "100 parent" in start, start
+    assert re.search(r"^ +0 +rw +chr .*/dev/tty$", start, re.M), start
+
+
+def test_step_with_stdin_closed_ends_quietly() -> None:
+    proc = subprocess.run([sys.executable, "-m", "iochannels", "sim", "step", "pipe"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=60, cwd=ROOT, check=False, preexec_fn=lambda: os.close(0))
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "[step 1/" in proc.stdout
+
+
+def test_ctrl_c_while_stepping_is_one_line_on_its_own() -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "iochannels", "sim", "step", "pipe"],
+                          cwd=str(ROOT), encoding="utf-8", timeout=30, dimensions=(50, 120))
+    try:
+        child.expect(r"\[step 1/\d+\] Enter: next, q: quit ")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        tail = child.before
+    finally:
+        child.close()
+    assert child.exitstatus == 130 and "Traceback" not in tail
+    assert re.search(r"^iochannels: interrupted", tail, re.M), repr(tail)
+
+
+def test_ctrl_c_while_running_prints_no_warnings() -> None:
+    """Coroutines of programs never started would each warn as Python exits."""
+    child = pexpect.spawn(sys.executable, ["-m", "iochannels", "sim", "run", "tcp-clients",
+                                           "-p", "clients=200000"],
+                          cwd=str(ROOT), encoding="utf-8", timeout=60)
+    try:
+        time.sleep(3)  # building 200,000 clients' programs takes longer than this
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        out = child.before
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130, out
+    assert "RuntimeWarning" not in out and "never awaited" not in out, out
 
 
 def test_step_to_the_end_shows_the_statuses() -> None:

@@ -61,7 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"iochannels: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        # Cleanup ran in the commands' finally blocks; say so in one line.
+        # Cleanup ran in the commands' finally blocks; say so in one line. A simulated
+        # program interrupted before it started is a coroutine never awaited: Python would
+        # warn about each one as it exits, lines that say nothing to the user.
+        import warnings
+
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
         print("iochannels: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn
 
 from iochannels.errors import IoChannelsError, UsageError
 
-__all__ = ["FORMATS", "Parser", "add_format_options", "emit", "parse_pid"]
+__all__ = ["FORMATS", "Parser", "add_format_options", "chosen_format", "emit", "parse_pid"]
 
 FORMATS = ("text", "svg", "html", "mermaid", "dot", "json")
 
@@ -31,11 +32,17 @@ def add_format_options(parser: argparse.ArgumentParser, formats: tuple[str, ...]
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
 
+def chosen_format(as_json: bool, fmt: str) -> str:
+    """``--json`` is ``--format json``; with another --format it is a contradiction, not a pick."""
+    if as_json and fmt not in ("text", "json"):
+        raise UsageError(f"--json and --format {fmt} contradict each other: give one")
+    return "json" if as_json else fmt
+
+
 def emit(text: str, output: str | None = None) -> None:
     """Write ``text`` to stdout, or to the file named by ``-o``."""
     if output is None or output == "-":
-        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-        sys.stdout.flush()
+        _write_stdout(text if text.endswith("\n") or not text else text + "\n")
         return
     try:
         with open(output, "w", encoding="utf-8") as fh:
@@ -44,8 +51,26 @@ def emit(text: str, output: str | None = None) -> None:
         raise IoChannelsError(f"cannot write {output}: {exc.strerror}") from None
 
 
+def _write_stdout(text: str) -> None:
+    """Write and flush; a full disk or a closed stdout is a one-line failure, not a traceback."""
+    if sys.stdout is None:  # started with stdout closed (`iochannels ... >&-`)
+        raise IoChannelsError("cannot write the output: stdout is closed (try -o FILE)")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away: main stops quietly
+    except OSError as exc:
+        # What is still buffered would fail again when Python exits: drop it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise IoChannelsError(f"cannot write the output: {exc.strerror}") from None
+
+
 def parse_pid(text: str) -> int:
     """A PID from the command line: a positive integer, else a usage error."""
-    if not text.isdigit() or int(text) <= 0:
+    # isdigit() alone takes "²" and "１", which int() refuses or reads as another number.
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise UsageError(f"not a process id: {text!r}")
     return int(text)

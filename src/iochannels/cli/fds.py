@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from iochannels.cli.common import add_format_options, emit, parse_pid
+from iochannels.cli.common import add_format_options, chosen_format, emit, parse_pid
 from iochannels.errors import NotFound, UsageError
 
 __all__ = ["parse_fd_range", "register", "run"]
@@ -112,6 +112,8 @@ def target_pids(args: argparse.Namespace) -> list[int] | None:
         if not live.exists(pid):
             raise NotFound(f"no process {pid}")
     for name in args.name:
+        if not name.strip():
+            raise UsageError("--name needs a command name, e.g. --name cat")
         found = [p for p in live.pids_by_name(name) if p != os.getpid()]  # not us, as pgrep
         if not found:
             raise NotFound(f"no process named {name!r}")
@@ -125,7 +127,7 @@ def take(args: argparse.Namespace, pids: list[int] | None) -> object:
     from iochannels import live
     from iochannels.model import Kind
 
-    fd_range = parse_fd_range(args.fds) if args.fds else None
+    fd_range = parse_fd_range(args.fds) if args.fds is not None else None
     chosen = kinds_of(args.kind)
     kinds = None if chosen is None else {Kind(k) for k in chosen}
     # Counts need no search for the other ends in other processes.
@@ -133,13 +135,13 @@ def take(args: argparse.Namespace, pids: list[int] | None) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    fmt = "json" if args.json else args.format
-    if args.fds:
-        parse_fd_range(args.fds)  # a bad range is a usage error before any work
+    fmt = chosen_format(args.json, args.format)
+    if args.fds is not None:
+        parse_fd_range(args.fds)  # a bad range (or -d '') is a usage error before any work
     if args.watch is not None:
         if fmt != "text" or args.output:
             raise UsageError("--watch draws text on the terminal; drop --json/--format/-o")
-        if args.watch <= 0:
+        if not 0 < args.watch < 1e6:  # float() takes "nan" and "inf"; time.sleep does not
             raise UsageError("--watch needs a positive number of seconds")
     pids = target_pids(args)
     if args.watch is not None:
@@ -167,17 +169,21 @@ def _draw(args: argparse.Namespace, pids: list[int] | None, fmt: str, to_tty: bo
 
 def _terminal(to_tty: bool) -> tuple[bool, int]:
     """Color only on a terminal without NO_COLOR (no-color.org); its width, else 100."""
-    if not to_tty or not sys.stdout.isatty():
+    if not to_tty or not _stdout_is_tty():
         return False, 100
     import shutil
 
     return not os.environ.get("NO_COLOR"), shutil.get_terminal_size((100, 24)).columns
 
 
+def _stdout_is_tty() -> bool:
+    return sys.stdout is not None and sys.stdout.isatty()  # None: started with stdout closed
+
+
 def _watch(args: argparse.Namespace, pids: list[int] | None) -> int:
     """Redraw until Ctrl-C: in place with rich Live on a terminal, frame after frame otherwise."""
     try:
-        if sys.stdout.isatty():
+        if _stdout_is_tty():
             _watch_live(args, pids)
         while True:  # not a terminal (a pipe, a file): one frame per interval
             emit(_draw(args, pids, "text", False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from iochannels.cli.common import add_format_options, emit, parse_pid
+from iochannels.cli.common import add_format_options, chosen_format, emit, parse_pid
 from iochannels.errors import NotFound, UsageError
 
 __all__ = ["register", "run"]
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from iochannels import live
     from iochannels.render import render_graph
 
+    fmt = chosen_format(args.json, args.format)
     if args.all and args.pids:
         raise UsageError("--all takes no PID")
     pids = [parse_pid(p) for p in args.pids] or None
@@ -45,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
         if not live.exists(pid):
             raise NotFound(f"no process {pid}")
     snap = live.snapshot(pids)
-    emit(render_graph(snap, "json" if args.json else args.format), args.output)
+    emit(render_graph(snap, fmt), args.output)
     return 0

@@ -151,6 +151,8 @@ def _list(as_json: bool) -> int:
 def _run(args: argparse.Namespace) -> int:
     from iochannels.render import render_walkthrough
 
+    if args.json + args.trace + (args.format != "text") > 1:  # each prints another document
+        raise UsageError("--json, --trace and --format are alternatives: give one")
     prepared = _prepare(args)  # the trace too: its names come from the pictures
     result = prepared.run(args.max_steps)
     walkthrough = result.walkthrough(prepared.title, prepared.watch)
@@ -200,8 +202,9 @@ def _text(prepared: Prepared, result: SimRun, walkthrough: Walkthrough, seed: in
     if result.deadlock is not None:
         parts.append("\n".join(_deadlock_lines(result)) + "\n")
     if result.stopped:
-        parts.append(f"stopped after {len(result.events)} calls: the programs could still "
-                     "run (see --max-steps)\n")
+        calls = len(result.events)
+        parts.append(f"stopped after {calls} call{'s' if calls != 1 else ''}: the programs "
+                     "could still run (see --max-steps)\n")
     if prepared.watch:
         parts.append("what to watch\n" + _indent(prepared.watch))
     return "\n".join(p for p in parts if p)
@@ -284,7 +287,8 @@ def _summary(result: SimRun, walkthrough: Walkthrough) -> str:
     extra = [_terminal(result)]
     if result.deadlock is not None:
         extra.append("\n".join(_deadlock_lines(result)) + "\n")
-    return statuses_text(result.exit_status, _final_names(walkthrough.steps)) + "".join(extra)
+    statuses = statuses_text(result.exit_status, _final_names(walkthrough.steps))
+    return "\n".join([statuses, *extra])  # spaced as `sim run` prints them
 
 
 def _page(walkthrough: Walkthrough, predict: bool) -> bool:
@@ -313,7 +317,12 @@ def _page(walkthrough: Walkthrough, predict: bool) -> bool:
 def _ask(prompt: str) -> bool:
     """Prompt and read one line; False on q or at the end of the input."""
     print(prompt, end="", flush=True)
-    line = sys.stdin.readline()
-    if not line or not sys.stdin.isatty():
+    try:
+        # None: started with stdin closed (`<&-`), which is the end of the input too.
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+    except KeyboardInterrupt:
+        print(flush=True)  # "iochannels: interrupted" on its own line, not after the prompt
+        raise
+    if not line or sys.stdin is None or not sys.stdin.isatty():
         print(flush=True)  # a terminal echoes the Enter; a pipe does not
     return bool(line) and line.strip().lower() not in ("q", "quit")

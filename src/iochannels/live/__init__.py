@@ -26,7 +26,9 @@ def pids_by_name(name: str) -> list[int]:
     comm is cut to 15 characters by the kernel (proc(5)), so a longer name also
     matches on its first 15 characters, or on argv[0]'s basename.
     """
-    found = []
+    found: list[int] = []
+    if not name:  # "" would match every kernel thread: they have no argv[0]
+        return found
     for pid in all_pids():
         comm = read_comm(pid)
         if comm == name or (len(name) > 15 and comm == name[:15]) or _argv0(pid) == name:

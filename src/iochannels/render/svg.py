@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
-from iochannels.model import Access, Kind, Process, Reach, Snapshot
+from iochannels.model import Access, FdEntry, Kind, Process, Reach, Snapshot
 from iochannels.render.chanbox import draw_group
 from iochannels.render.grouping import Row, fd_span, plan
 from iochannels.render.layout import GAP, Layout, Link, PlacedProc, arrange
@@ -157,8 +157,29 @@ def snapshot_svg(snap: Snapshot, title: str = "", focus: Focus = frozenset()) ->
     return _draw(snap, layout, heading, snap.counts_by_kind(), focus)
 
 
+_ACCESS: dict[str, Access] = {"r": "r", "w": "w", "rw": "rw"}
+
+
+def _outside(snap: Snapshot) -> tuple[Process, ...]:
+    """The holders found outside the asked processes (``detail["held_by"]``), as processes
+    with only those fds: ``graph PID`` draws who is at the other end, as its text does."""
+    from iochannels.render.text import parse_held_by
+
+    inside = {p.pid for p in snap.processes}
+    found: dict[int, tuple[str, list[FdEntry]]] = {}
+    for cid, channel in snap.channels.items():
+        for h in parse_held_by(channel.detail.get("held_by", "")):
+            if h.pid not in inside:
+                entry = FdEntry(h.fd, cid, _ACCESS.get(h.access))
+                found.setdefault(h.pid, (h.name, []))[1].append(entry)
+    return tuple(Process(pid, name, (), tuple(sorted(fds, key=lambda e: e.fd)))
+                 for pid, (name, fds) in sorted(found.items()))
+
+
 def talking(snap: Snapshot) -> Snapshot:
     """Only the fds on channels between two processes, and the processes that hold them."""
+    snap = Snapshot(snap.processes + _outside(snap), snap.channels, snap.source, snap.taken_at,
+                    snap.notes)
     shared: set[str] = set()
     for cid, channel in snap.channels.items():
         pids = {e.pid for e in snap.ends(cid)}

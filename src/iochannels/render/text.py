@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
 
-__all__ = ["count_line", "graph_links", "graph_text", "other_end", "snapshot_text"]
+__all__ = ["count_line", "graph_links", "graph_text", "other_end", "parse_held_by", "snapshot_text"]
 
 HEADERS = ("FD", "ACC", "KIND", "TYPE", "WHAT", "OTHER END", "BUFFER")
 # Minimum widths; the order in which columns give up space (WHAT first).
@@ -93,7 +93,7 @@ def holders(snap: Snapshot, channel_id: str) -> list[Holder]:
     found = list(_ends_index(snap).get(channel_id, ()))
     channel = snap.channels.get(channel_id)
     if channel is not None and "held_by" in channel.detail:
-        found += _parse_held_by(channel.detail["held_by"])
+        found += parse_held_by(channel.detail["held_by"])
     return found
 
 
@@ -114,7 +114,7 @@ def _ends_index(snap: Snapshot) -> dict[str, list[Holder]]:
     return index
 
 
-def _parse_held_by(text: str) -> list[Holder]:
+def parse_held_by(text: str) -> list[Holder]:
     """``"1240 cat fd0 r, 1241 sh fd1 w"`` -> holders (the format live writes)."""
     out = []
     for item in filter(None, (s.strip() for s in text.split(","))):
@@ -132,7 +132,9 @@ def other_end(snap: Snapshot, pid: int, entry: FdEntry, channel: Channel) -> str
         mine = entry.access or ""
         others = [h for h in holders(snap, channel.id) if (h.pid, h.fd) != (pid, entry.fd)]
         opposite = [h for h in others if h.access != mine and "?" not in (h.access, mine)]
-        if not opposite and mine in ("r", "w") and not _blind(snap):
+        if not opposite and mine in ("r", "w"):
+            if _blind(snap):  # the other end may be in a table we could not read; another
+                return "? (denied)"  # writer of a write end is not its other end
             # Nobody holds the other end: a writer would get EPIPE, a reader EOF (pipe(7)).
             return "no reader" if mine == "w" else "no writer"
         return _names(opposite or others)
@@ -149,7 +151,10 @@ def other_end(snap: Snapshot, pid: int, entry: FdEntry, channel: Channel) -> str
 
 def _blind(snap: Snapshot) -> bool:
     """Whether some fd tables could not be read: then "nobody" may be someone hidden."""
-    return any(p.error for p in snap.processes) or any("denied" in n for n in snap.notes)
+    # live's notes: "permission denied reading the fds of ...", "some other ends may be in
+    # pid ..., whose fds are not readable".
+    return any(p.error for p in snap.processes) or any(
+        "denied" in n or "not readable" in n for n in snap.notes)
 
 
 def _names(found: Sequence[Holder]) -> str:
@@ -272,7 +277,10 @@ def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
     for row in rows:
         table.add_row(*(_cut(c, w) for c, w in zip(row, widths, strict=True)))
     out = StringIO()
-    Console(file=out, width=width, force_terminal=True, color_system="standard").print(table)
+    # Below the columns' minimum widths, rich would squeeze FD and KIND to "…": let the row
+    # wrap in the terminal instead, as the plain table does.
+    room = max(width, sum(widths) + 2 * len(widths))
+    Console(file=out, width=room, force_terminal=True, color_system="standard").print(table)
     return out.getvalue()
 
 

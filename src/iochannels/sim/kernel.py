@@ -216,6 +216,10 @@ class Kernel:
     # -- running programs -----------------------------------------------------------------
     def run(self, max_steps: int = 1_000_000) -> SimRun:
         """Run until every program has exited, all wait (a deadlock), or ``max_steps`` turns."""
+        if not self.events:
+            # The first picture was taken before anything was spawned: retake it, so that
+            # "start" shows the programs with their fds 0, 1, 2, not an empty machine.
+            self.steps[0] = Step(self.snapshot())
         while self.turns < max_steps:
             p = self._next()
             if p is None:

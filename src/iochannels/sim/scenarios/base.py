@@ -96,7 +96,7 @@ def check_kernel_options(options: Mapping[str, int]) -> None:
         raise UsageError("parameter max_files must be 3 or more: fds 0, 1, 2 are the terminal")
     for key in ("pipe_capacity", "socket_buffer"):
         if options.get(key, 1) < 1:
-            raise UsageError(f"parameter {key} must be 1 or more")
+            raise UsageError(f"parameter {key} must be 1 or more, not {options[key]}")
 
 
 def _coerce(name: str, value: Param, default: Param) -> Param:
@@ -107,7 +107,7 @@ def _coerce(name: str, value: Param, default: Param) -> Param:
         number = int(value)
     except ValueError:
         raise UsageError(f"parameter {name} must be an integer, not {value!r}") from None
-    if number < 0:
+    if number < 0 and name not in KERNEL_OPTIONS:  # those: check_kernel_options says why
         raise UsageError(f"parameter {name} must be 0 or more, not {number}")
     return number
 

@@ -42,6 +42,8 @@ class UserProgram:
 def load_file(path: str | Path) -> UserProgram:
     """Import ``path`` as a module and find its ``async def main(p)``."""
     file = Path(path)
+    if file.is_dir():
+        raise IoChannelsError(f"{file} is a directory: give a file that defines main(p)")
     if not file.is_file():
         raise NotFound(f"no such file: {file}")
     module = _import(file)
@@ -50,6 +52,10 @@ def load_file(path: str | Path) -> UserProgram:
         raise IoChannelsError(f"{file}: defines no main (write 'async def main(p): ...')")
     if not inspect.iscoroutinefunction(main):
         raise IoChannelsError(f"{file}: main must be 'async def main(p)', a coroutine function")
+    try:  # the kernel calls main(p): say so now, not with a traceback from inside spawn
+        inspect.signature(main).bind(None)
+    except TypeError:
+        raise IoChannelsError(f"{file}: main must take the process: 'async def main(p)'") from None
     return UserProgram(file, main, inspect.cleandoc(module.__doc__ or ""))
 
 
@@ -64,7 +70,7 @@ def _import(file: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         raise IoChannelsError(f"{file}:{exc.lineno}: syntax error: {exc.msg}") from None
-    except Exception as exc:  # the user's code: any exception is theirs to fix
+    except (Exception, SystemExit) as exc:  # the user's code: any exception is theirs to fix
         raise IoChannelsError(f"{file}: {_one_line(exc)}") from None
     finally:
         sys.modules.pop(name, None)
@@ -77,7 +83,7 @@ def run_guarded(kernel: Kernel, path: Path, max_steps: int = MAX_STEPS) -> SimRu
         return kernel.run(max_steps=max_steps)
     except IoChannelsError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a program would end iochannels
         raise IoChannelsError(f"{_where(exc, path)}{_one_line(exc)}") from None
 
 
@@ -100,7 +106,7 @@ def kernel_options(params: Params) -> dict[str, int]:
         raise UsageError(f"a program file takes no parameter {unknown[0]!r} (only: {known})")
     options = {}
     for key, value in params.items():
-        if not str(value).isdigit():
+        if not (str(value).isascii() and str(value).isdigit()):  # not "²", which int() refuses
             raise UsageError(f"parameter {key} must be an integer, not {value!r}")
         options[key] = int(value)
     check_kernel_options(options)
