@@ -36,7 +36,7 @@ def test_exact_text_at_width_100() -> None:
         "  FD  ACC  KIND         TYPE    WHAT                                         OTHER END      BUFFER",
         "   0  r    chr          stream  /dev/pts/0",
         "   1  w    pipe         stream  pipe                                         11 reader fd0  1000/64K",
-        "   3  r    file         block   /home/student/a/very/long/path/that/does/n…",
+        "   3  r    file         block   …/not/fit/in/eighty/columns/at/all/data.bin",
         "   4  rw   unix-stream  stream  CONNECTED unnamed                            77 server fd4  r 5 s 0",
         "4 fds: 1 UNIX socket, 1 char device, 1 file, 1 pipe",
     ], text
@@ -49,7 +49,7 @@ def test_fits_80_columns_keeping_fd_and_kind() -> None:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
         assert max(len(line) for line in plain.splitlines()) <= 80
         assert re.search(r"^\s+4\s+rw\s+unix-stream\s", plain, re.M), plain
-        assert "/home/student/a/very" in plain and LONG not in plain
+        assert "data.bin" in plain and LONG not in plain  # cut from the left: the name stays
 
 
 def test_color_only_when_asked() -> None:
@@ -108,3 +108,16 @@ def test_a_write_end_whose_reader_is_hidden_is_not_named_by_another_writer(note:
     assert "no reader" not in denied  # it may be in the table that could not be read
     seen_all = snapshot_text(two_writers(()))
     assert seen_all.count("no reader") == 2, seen_all
+
+
+def test_a_long_path_keeps_its_file_name_at_80_columns() -> None:
+    from iochannels.model import Channel, FdEntry, Kind, Process, Snapshot
+    from iochannels.render.text import snapshot_text
+
+    path = "/tmp/iochannels-redirect-stdout-a5e9q0z1/some/deeper/directory/out.txt"
+    snap = Snapshot((Process(7, "demo", fds=(FdEntry(1, path, "w"),)),),
+                    {path: Channel(path, Kind.FILE, path)}, "live")
+    text = snapshot_text(snap, width=80)
+    row = next(line for line in text.splitlines() if line.strip().startswith("1 "))
+    assert len(row) <= 80
+    assert "out.txt" in row  # the start of the path gave way, not the name

@@ -249,7 +249,12 @@ def _widths(rows: Sequence[Sequence[str]], width: int) -> list[int]:
 
 
 def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    """Fit ``text`` in ``width``; a path keeps its end (the file's name says the most)."""
+    if len(text) <= width:
+        return text
+    if text.startswith("/") and width > 1:
+        return "…" + text[len(text) - width + 1 :]
+    return text[: max(width - 1, 0)] + "…"
 
 
 def _plain_table(rows: Sequence[Sequence[str]], width: int) -> str:
