@@ -131,3 +131,17 @@ def test_graph_keeps_only_processes_that_talk() -> None:
 def test_empty_snapshot_draws() -> None:
     svg = render_snapshot(Snapshot((), {}, "live"), "svg")
     assert svg.startswith("<svg") and svg_problems(svg) == []
+
+
+def test_a_listening_socket_keeps_its_own_row_beside_a_run_of_connections() -> None:
+    from iochannels.model import Channel, FdEntry, Kind, Process, Snapshot
+    from iochannels.render.grouping import plan
+
+    channels = {"socket:[1]": Channel("socket:[1]", Kind.TCP, "listen", state="LISTEN")}
+    fds = [FdEntry(3, "socket:[1]", "rw")]
+    for n in range(2, 8):  # six connections whose peers are not in the snapshot
+        cid = f"socket:[{n}]"
+        channels[cid] = Channel(cid, Kind.TCP, "conn", state="ESTABLISHED")
+        fds.append(FdEntry(n + 2, cid, "rw"))
+    rows = plan(Snapshot((Process(9, "server", fds=tuple(fds)),), channels, "live")).rows[9]
+    assert [r.fds for r in rows] == [(3,), (4, 5, 6, 7, 8, 9)]

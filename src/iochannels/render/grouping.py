@@ -64,7 +64,9 @@ def _private(snap: Snapshot, holders: dict[str, int], entry: FdEntry) -> bool:
 
 
 def _similar(snap: Snapshot, a: FdEntry, b: FdEntry) -> bool:
-    return a.access == b.access and snap.channels[a.channel].kind == snap.channels[b.channel].kind
+    """Same access, kind and state: a LISTEN socket never hides among connections."""
+    one, other = snap.channels[a.channel], snap.channels[b.channel]
+    return a.access == b.access and one.kind == other.kind and one.state == other.state
 
 
 def _runs(snap: Snapshot, holders: dict[str, int], proc: Process) -> list[list[FdEntry]]:
