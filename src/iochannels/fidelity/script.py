@@ -64,11 +64,6 @@ class Script:
     steps: tuple[Op, ...]
     max_files: int = 16  # RLIMIT_NOFILE on Linux, MAX_FILES in the simulator
 
-    @property
-    def procs(self) -> int:
-        """How many processes the script has once every fork ran."""
-        return 1 + sum(op.call == "fork" for op in self.steps)
-
     def __str__(self) -> str:
         return "\n".join(f"{i:>3}  {op}" for i, op in enumerate(self.steps))
 

@@ -53,18 +53,14 @@ def normalize(op: Op, value: Any) -> Any:
             return (int(value[0]), int(value[1]))
         case "read" | "recv":
             return bytes(value)
-        case "write" | "send" | "dup" | "dup2":
+        case "write" | "send" | "sendto" | "dup" | "dup2" | "open" | "lseek" | "socket":
             return int(value)
         case "fork":
             return "pid"
-        case "open" | "lseek" | "socket":
-            return int(value)
         case "accept":
             return int(value[0])  # the peer's address: unnamed on both kernels
         case "recvfrom":
             return (bytes(value[0]), value[1])  # the sender's path, or None if unnamed
-        case "sendto":
-            return int(value)
         case _:
             return None
 
@@ -120,11 +116,15 @@ class _SimScript:
         self.namer = Namer()
         self.sent = [0, 0]  # socket payload bytes, socket sends
 
-    def over_budget(self, op: Op) -> bool:
-        if op.call not in ("write", "send", "sendto") or op.proc >= len(self.pids):
-            return False
+    def chan_of(self, op: Op) -> Chan | None:
+        """The channel behind the op's fd (its first argument), if its process has one."""
+        if op.proc >= len(self.pids):
+            return None
         slot = self.k.procs[self.pids[op.proc]].fds.slots.get(op.args[0])
-        if slot is None or not isinstance(slot.file.chan, Socket):
+        return None if slot is None else slot.file.chan
+
+    def over_budget(self, op: Op) -> bool:
+        if op.call not in ("write", "send", "sendto") or not isinstance(self.chan_of(op), Socket):
             return False
         self.sent[0] += op.args[1]
         self.sent[1] += 1
@@ -174,10 +174,7 @@ def _kind(chan: Chan) -> tuple[str, str]:
 
 def _on_terminal(run: _SimScript, op: Op) -> bool:
     """lseek on fds 0-2: a terminal says ESPIPE, the workers' /dev/null says 0 (null(4))."""
-    if op.call != "lseek" or op.proc >= len(run.pids):
-        return False
-    slot = run.k.procs[run.pids[op.proc]].fds.slots.get(op.args[0])
-    return slot is not None and isinstance(slot.file.chan, Terminal)
+    return op.call == "lseek" and isinstance(run.chan_of(op), Terminal)
 
 
 def run_sim(script: Script, options: Mapping[str, int] | None = None) -> SimTrace:

@@ -98,17 +98,16 @@ class Storage:
 class AreaBuffer:
     """A file's cached pages over its storage; writes dirty pages, fsync cleans them."""
 
-    __slots__ = ("_dirty", "_size", "cache", "storage")
+    __slots__ = ("_dirty", "cache", "storage")
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.cache = bytearray(storage.data)  # the whole file, cached on first open
-        self._size = len(self.cache)
         self._dirty: set[int] = set()  # page numbers written since the last write-back
 
     @property
     def size(self) -> int:
-        return self._size
+        return len(self.cache)
 
     @property
     def dirty_pages(self) -> int:
@@ -116,7 +115,7 @@ class AreaBuffer:
 
     def read(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes at ``offset``; nothing at or past the end (read(2): 0 at EOF)."""
-        return bytes(self.cache[offset : min(offset + n, self._size)])
+        return bytes(self.cache[offset : offset + n])
 
     def write(self, offset: int, data: bytes) -> int:
         """Write at ``offset``; a write past the end leaves a hole of zero bytes."""
@@ -124,22 +123,20 @@ class AreaBuffer:
         if end > len(self.cache):
             self.cache.extend(bytes(end - len(self.cache)))
         self.cache[offset:end] = data
-        self._size = max(self._size, end)
         self._dirty.update(range(offset // PAGE_SIZE, (end - 1) // PAGE_SIZE + 1))
         return len(data)
 
     def truncate(self) -> None:
         del self.cache[:]
-        self._size = 0
         self._dirty = {0}  # the new (empty) size must reach storage too
 
     def sync(self) -> int:
         """Write dirty pages back to storage (fsync(2)); return how many were written."""
         written = len(self._dirty)
-        self.storage.data[:] = self.cache[: self._size]
+        self.storage.data[:] = self.cache
         self._dirty.clear()
         return written
 
     def contents(self) -> bytes:
         """What a reader sees now: the cache, written back or not."""
-        return bytes(self.cache[: self._size])
+        return bytes(self.cache)

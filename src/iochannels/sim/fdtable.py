@@ -95,11 +95,8 @@ class FdTable:
 
     def remove(self, fd: int) -> OpenFile:
         """Empty slot ``fd``; the caller drops the reference (and maybe the open file)."""
-        return self.get_and_pop(fd).file
-
-    def get_and_pop(self, fd: int) -> Slot:
         slot = self.get(fd)
         del self.slots[fd]
         if fd < self._top:
             heapq.heappush(self._freed, fd)
-        return slot
+        return slot.file

@@ -124,7 +124,7 @@ class Kernel:
         """Start ``program`` in ``p`` (spawn, fork, exec); the old one, if any, is gone."""
         if p.body is not None:
             p.body.close()
-        awaitable = program(Proc(self, p))
+        awaitable = program(Proc(p))
         p.body = awaitable.__await__()
         p.resume, p.call = None, None
 

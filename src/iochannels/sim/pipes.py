@@ -105,18 +105,20 @@ class Pipe(Chan):
             self.wake(self)
         return taken
 
+    def _mergeable(self, total: int) -> int:
+        """How many of the write's tail bytes fit in the last page (0: none, or no tail)."""
+        chars = total % self.page
+        return chars if chars and self.slots and self.slots[-1].end + chars <= self.page else 0
+
     def _merge(self, total: int) -> int:
         """Top up the last page with the write's tail bytes if they fit there."""
-        chars = total % self.page
-        if chars and self.slots and self.slots[-1].end + chars <= self.page:
+        chars = self._mergeable(total)
+        if chars:
             self.slots[-1].length += chars
-            return chars
-        return 0
+        return chars
 
     def _fits(self, total: int) -> bool:
-        chars = total % self.page
-        merged = chars if chars and self.slots and self.slots[-1].end + chars <= self.page else 0
-        pages = -(-(total - merged) // self.page)
+        pages = -(-(total - self._mergeable(total)) // self.page)
         return len(self.slots) + pages <= self.max_slots
 
     def picture_key(self) -> object:

@@ -8,13 +8,10 @@ program is parked; the kernel resumes it when the call completes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from iochannels.sim.process import Call, Process, Program, Trap
 from iochannels.sim.sockets import Addr
-
-if TYPE_CHECKING:
-    from iochannels.sim.kernel import Kernel
 
 __all__ = ["Proc"]
 
@@ -22,8 +19,7 @@ __all__ = ["Proc"]
 class Proc:
     """The process a program runs in; its methods are the simulated system calls."""
 
-    def __init__(self, kernel: Kernel, process: Process) -> None:
-        self._kernel = kernel
+    def __init__(self, process: Process) -> None:
         self._process = process
 
     @property
