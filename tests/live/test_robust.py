@@ -95,3 +95,16 @@ def test_pids_by_name_and_exists() -> None:
         child.wait()
     assert not live.exists(child.pid)
     assert live.snapshot([child.pid]).processes == ()
+
+
+def test_a_long_list_of_unreadable_pids_is_cut_to_ten() -> None:
+    from iochannels.live.snapshot import _Builder
+
+    builder = _Builder()
+    builder.denied = list(range(1, 13))
+    builder.unsearched = [99]
+    assert builder.notes() == [
+        "permission denied reading the fds of 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more: "
+        "run as their owner or as root (proc(5): ptrace access mode checks)",
+        "some other ends may be in pid 99, whose fds are not readable",
+    ]

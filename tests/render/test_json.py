@@ -55,3 +55,18 @@ def test_same_bytes_on_a_live_snapshot() -> None:
     snap = live.snapshot([os.getpid(), os.getppid()])
     assert snapshot_json(snap) == reference(snap)
     assert render_snapshot(snap, "json") == snapshot_json(snap)
+
+
+def test_the_document_states_the_facts_of_the_snapshot() -> None:
+    text = snapshot_json(odd())
+    doc = json.loads(text)
+    assert text.isascii() and text.endswith("}\n")
+    assert (doc["schema"], doc["source"], doc["taken_at"]) == ("iochannels/snapshot/1", "sim", 3)
+    assert doc["processes"][2]["fds"] == [{"access": "rw", "channel": "file:[8:1:42]",
+                                           "fd": 7, "flags": ["append", "sync"], "offset": 5}]
+    chan = doc["channels"]["file:[8:1:42]"]
+    assert (chan["nature"], chan["local"]) == ("block", "/tmp/\u2603")
+    assert chan["label"] == 'caf\u00e9 "x"\n\\'
+    assert chan["buffers"] == [{"capacity": None, "role": "cache", "used": None},
+                               {"capacity": 10, "role": "cache", "used": 0}]
+    assert doc["counts"] == {"file": 2}  # fds, not channels: two fds on one file

@@ -7,9 +7,17 @@ import os
 import sys
 from typing import NoReturn
 
-from iochannels.errors import IoChannelsError, UsageError
+from iochannels.errors import IoChannelsError, NotFound, UsageError
 
-__all__ = ["FORMATS", "Parser", "add_format_options", "chosen_format", "emit", "parse_pid"]
+__all__ = [
+    "FORMATS",
+    "Parser",
+    "add_format_options",
+    "chosen_format",
+    "emit",
+    "existing_pids",
+    "parse_pid",
+]
 
 FORMATS = ("text", "svg", "html", "mermaid", "dot", "json")
 
@@ -74,3 +82,14 @@ def parse_pid(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise UsageError(f"not a process id: {text!r}")
     return int(text)
+
+
+def existing_pids(texts: list[str]) -> list[int]:
+    """PIDs from the command line, each a running process, else a one-line error."""
+    from iochannels import live
+
+    pids = [parse_pid(p) for p in texts]
+    for pid in pids:
+        if not live.exists(pid):
+            raise NotFound(f"no process {pid}")
+    return pids

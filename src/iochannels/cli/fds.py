@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from iochannels.cli.common import add_format_options, chosen_format, emit, parse_pid
+from iochannels.cli.common import add_format_options, chosen_format, emit, existing_pids
 from iochannels.errors import NotFound, UsageError
+
+if TYPE_CHECKING:
+    from iochannels.model import Snapshot
 
 __all__ = ["parse_fd_range", "register", "run"]
 
@@ -107,10 +111,7 @@ def target_pids(args: argparse.Namespace) -> list[int] | None:
         if args.pids or args.name:
             raise UsageError("--all takes no PID or --name")
         return None
-    pids = [parse_pid(p) for p in args.pids]
-    for pid in pids:
-        if not live.exists(pid):
-            raise NotFound(f"no process {pid}")
+    pids = existing_pids(args.pids)
     for name in args.name:
         if not name.strip():
             raise UsageError("--name needs a command name, e.g. --name cat")
@@ -123,7 +124,7 @@ def target_pids(args: argparse.Namespace) -> list[int] | None:
     return pids
 
 
-def take(args: argparse.Namespace, pids: list[int] | None) -> object:
+def take(args: argparse.Namespace, pids: list[int] | None) -> Snapshot:
     from iochannels import live
     from iochannels.model import Kind
 
@@ -151,10 +152,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace, pids: list[int] | None, fmt: str, to_tty: bool) -> str:
-    from iochannels.model import Snapshot
-
     snap = take(args, pids)
-    assert isinstance(snap, Snapshot)
     if pids is not None and not snap.processes:
         raise NotFound("the processes exited before they could be read")
     color, width = _terminal(to_tty and fmt == "text")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from iochannels.cli.common import add_format_options, chosen_format, emit, parse_pid
-from iochannels.errors import NotFound, UsageError
+from iochannels.cli.common import add_format_options, chosen_format, emit, existing_pids
+from iochannels.errors import UsageError
 
 __all__ = ["register", "run"]
 
@@ -41,10 +41,6 @@ def run(args: argparse.Namespace) -> int:
     fmt = chosen_format(args.json, args.format)
     if args.all and args.pids:
         raise UsageError("--all takes no PID")
-    pids = [parse_pid(p) for p in args.pids] or None
-    for pid in pids or ():
-        if not live.exists(pid):
-            raise NotFound(f"no process {pid}")
-    snap = live.snapshot(pids)
+    snap = live.snapshot(existing_pids(args.pids) or None)
     emit(render_graph(snap, fmt), args.output)
     return 0

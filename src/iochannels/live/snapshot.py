@@ -197,17 +197,22 @@ class _Builder:
     def notes(self) -> list[str]:
         out = list(self.problems)
         if self.denied:
-            shown = ", ".join(str(p) for p in self.denied[:10])
-            more = f" and {len(self.denied) - 10} more" if len(self.denied) > 10 else ""
             out.append(
-                f"permission denied reading the fds of {shown}{more}: run as their "
-                "owner or as root (proc(5): ptrace access mode checks)"
+                f"permission denied reading the fds of {_first_ten(self.denied)}: run as "
+                "their owner or as root (proc(5): ptrace access mode checks)"
             )
         if self.unsearched:
-            shown = ", ".join(str(p) for p in self.unsearched[:10])
-            more = f" and {len(self.unsearched) - 10} more" if len(self.unsearched) > 10 else ""
-            out.append(f"some other ends may be in pid {shown}{more}, whose fds are not readable")
+            out.append(
+                f"some other ends may be in pid {_first_ten(self.unsearched)}, "
+                "whose fds are not readable"
+            )
         return out
+
+
+def _first_ten(pids: list[int]) -> str:
+    """The pids, comma-separated; past ten, the first ten and "and N more"."""
+    more = f" and {len(pids) - 10} more" if len(pids) > 10 else ""
+    return ", ".join(str(p) for p in pids[:10]) + more
 
 
 _MODES: dict[bytes, tuple[Access | None, frozenset[str]]] = {}
