@@ -27,7 +27,13 @@ from typing import Any
 
 from iochannels import live
 from iochannels.model import Snapshot, Walkthrough
-from iochannels.render import render_graph, render_sequence, render_snapshot, render_walkthrough
+from iochannels.render import (
+    fullest,
+    render_graph,
+    render_sequence,
+    render_snapshot,
+    render_walkthrough,
+)
 
 # A child names itself, moves its stdout away (so the picture shows only what matters),
 # says "ready" on the saved copy, and waits to be terminated.
@@ -156,7 +162,7 @@ def pictures(out: Path, workdir: Path) -> list[Path]:
         run = simulated(name)
         if run is not None:
             snap = run.steps[min(step, len(run.steps) - 1)].snapshot if step >= 0 \
-                else _fullest(run)
+                else fullest(run)
             made.append(write(out, f"{picture}.svg", render_snapshot(snap, "svg")))
     if (tcp_run := simulated("tcp")) is not None:
         made.append(write(out, "sim-tcp-sequence.svg", render_sequence(tcp_run, "svg")))
@@ -254,11 +260,6 @@ def views_md(pipe: Snapshot, tcp_run: Walkthrough) -> str:
     return VIEWS_MD.format(pipe_mermaid=render_snapshot(pipe, "mermaid"),
                            tcp_mermaid=render_sequence(tcp_run, "mermaid"),
                            pipe_dot=render_snapshot(pipe, "dot"))
-
-
-def _fullest(run: Walkthrough) -> Snapshot:
-    """The step with the most fds open: the moment worth a picture."""
-    return max(run.steps, key=lambda s: sum(len(p.fds) for p in s.snapshot.processes)).snapshot
 
 
 # The moment each walkthrough's picture shows (a link may name a step: page.html#step-N).

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from iochannels.demos.registry import get
 from iochannels.demos.report import DemoOutcome, SectionOutcome, SimOutcome, write_report
 from iochannels.demos.report_parts import at_a_glance
@@ -13,7 +11,6 @@ from iochannels.demos.runner import scenario_walkthrough
 
 
 def _report(out: Path) -> Path:
-    pytest.importorskip("iochannels.sim.scenarios")
     sims = (SimOutcome("pipe", scenario_walkthrough("pipe")),
             SimOutcome("no-such", None, "no scenario named no-such"))
     failed = DemoOutcome(get("pipe"), None, "it broke")
@@ -41,7 +38,6 @@ def test_the_section_page_links_the_same_stepper(tmp_path: Path) -> None:
 
 def test_one_picture_of_a_run() -> None:
     """Two processes on sockets: the whole run (a sequence diagram); else its fullest step."""
-    pytest.importorskip("iochannels.sim.scenarios")
     tcp = scenario_walkthrough("tcp")
     assert at_a_glance(tcp) is tcp
     fd_table = scenario_walkthrough("fd-table")

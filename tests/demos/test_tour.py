@@ -65,7 +65,6 @@ def test_section_scenarios_cover_the_twins() -> None:
 
 def test_walkthrough_summaries_read_as_strace_not_python() -> None:
     """A blocked call has no result yet and exit never returns: never ``= None``."""
-    pytest.importorskip("iochannels.sim.scenarios")
     shown = printer()
     shown.walkthrough_summary(scenario_walkthrough("pipe-operator"), limit=100)
     text = shown.console.file.getvalue()  # type: ignore[attr-defined]

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 import pytest
 from render_samples import SVG, parse, svg_problems
 
+from iochannels import live
 from iochannels.model import Kind, Snapshot
 from iochannels.render import FORMATS, render_graph, render_snapshot
-
-live = pytest.importorskip("iochannels.live")
 
 CHILD = "import sys; sys.stdout.write('ready\\n'); sys.stdout.flush(); sys.stdin.read()"
 

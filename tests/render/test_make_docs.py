@@ -13,7 +13,6 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_docs.py"
 
 @pytest.mark.slow
 def test_make_docs_writes_every_picture(tmp_path: Path) -> None:
-    pytest.importorskip("iochannels.sim.scenarios")
     done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path), "--no-png"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr

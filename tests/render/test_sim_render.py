@@ -9,8 +9,7 @@ from render_samples import socket_run, svg_problems
 
 from iochannels.render import FORMATS, render_sequence, render_snapshot, render_walkthrough
 from iochannels.render.html import focus
-
-scenarios = pytest.importorskip("iochannels.sim.scenarios")
+from iochannels.sim import scenarios
 
 NAMES = [s.name for s in scenarios.SCENARIOS]
 

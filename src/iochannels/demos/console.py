@@ -108,20 +108,10 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def walkthrough_text(run: Walkthrough, *, width: int = 100, color: bool = False) -> str:
-    """A walkthrough as text: the text view's own when it has one, else step by step here."""
-    from iochannels.errors import IoChannelsError
-    from iochannels.render import render_snapshot, render_walkthrough
+    """A walkthrough as text, step by step: the text view's own."""
+    from iochannels.render import render_walkthrough
 
-    try:
-        return render_walkthrough(run, "text", width=width, color=color)
-    except IoChannelsError:
-        pass  # the text view of walkthroughs is being built: draw each step
-    parts = [run.description] if run.description else []
-    for number, step in enumerate(run.steps):
-        head = event_line(step.event) if step.event else "start"
-        parts.append(f"[{number}] {head}" + (f"  -- {step.caption}" if step.caption else ""))
-        parts.append(render_snapshot(step.snapshot, "text", width=width, color=color))
-    return "\n".join(parts) + "\n"
+    return render_walkthrough(run, "text", width=width, color=color)
 
 
 def event_line(event: Event) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 from importlib.resources import files
 from pathlib import Path
@@ -70,8 +71,8 @@ def write_report(sections: Iterable[SectionOutcome], out: Path, *, quick: bool) 
     """Write index.html, section-N.html, walk-SCENARIO.html and facts.json; return the index."""
     sections = tuple(sections)
     out.mkdir(parents=True, exist_ok=True)
-    walks = _write_walks(sections, out)
-    bodies = {s.number: _section(s, walks) for s in sections}
+    _write_walks(sections, out)
+    bodies = {s.number: _section(s) for s in sections}
     for section in sections:
         page = _nav(sections, here=section.number) + bodies[section.number]
         title = f"{section.heading} · {TITLE}"
@@ -83,20 +84,14 @@ def write_report(sections: Iterable[SectionOutcome], out: Path, *, quick: bool) 
     return index
 
 
-def _write_walks(sections: tuple[SectionOutcome, ...], out: Path) -> set[str]:
-    """Each walkthrough as the html view's own stepper page; the scenarios that got one."""
+def _write_walks(sections: tuple[SectionOutcome, ...], out: Path) -> None:
+    """Each walkthrough as the html view's own stepper page."""
     from iochannels.render import render_walkthrough
 
-    written = set()
-    for sim in (sim for s in sections for sim in s.sims if sim.walkthrough is not None):
-        assert sim.walkthrough is not None
-        try:
+    for sim in (sim for s in sections for sim in s.sims):
+        if sim.walkthrough is not None:
             page = render_walkthrough(sim.walkthrough, "html")
-        except Exception:  # the html view is being built: the index shows the text instead
-            continue
-        (out / sim.filename).write_text(_with_way_back(page, sim.scenario), "utf-8")
-        written.add(sim.scenario)
-    return written
+            (out / sim.filename).write_text(_with_way_back(page, sim.scenario), "utf-8")
 
 
 def _with_way_back(page: str, scenario: str) -> str:
@@ -107,6 +102,7 @@ def _with_way_back(page: str, scenario: str) -> str:
     return page.replace("<body>", f"<body>\n{link}", 1)
 
 
+@cache
 def _style() -> str:
     return files("iochannels.demos").joinpath("static", "report.css").read_text("utf-8")
 
@@ -155,13 +151,12 @@ def _nav(sections: tuple[SectionOutcome, ...], here: int) -> str:
     return f'<nav class="pages"><a href="index.html">← the whole tour</a>{links}</nav>\n'
 
 
-def _section(section: SectionOutcome, walks: set[str]) -> str:
+def _section(section: SectionOutcome) -> str:
     parts = [f'<section id="section-{section.number}"><h2>{escape(section.heading)}</h2>']
     parts += [_demo(d) for d in section.demos]
     if section.sims:
         parts.append('<h3 class="sims">On the simulated kernel</h3>')
-    parts += [sim_html(s.scenario, s.walkthrough, s.error, s.filename if s.scenario in walks
-                       else None) for s in section.sims]
+    parts += [sim_html(s.scenario, s.walkthrough, s.error, s.filename) for s in section.sims]
     if not section.demos and not section.sims:
         parts.append("<p>Nothing to run in this section yet.</p>")
     return "\n".join(parts) + "</section>\n"

@@ -2,7 +2,7 @@
 
 Pure functions from the stage's blocks and the simulator's walkthroughs to
 HTML fragments; the views draw the pictures (``render_snapshot``,
-``render_walkthrough``), and where a view cannot, its text stands in.
+``render_walkthrough``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from iochannels.demos.base import Block, Code, Say, Show, Table
-from iochannels.demos.console import walkthrough_text
 from iochannels.model import Snapshot, Walkthrough
 
 __all__ = ["at_a_glance", "blocks_html", "facts_table", "sim_html"]
@@ -47,14 +46,11 @@ def _block(block: Block) -> str:
 
 
 def _picture(snap: Snapshot) -> str:
-    """The fd tables as SVG when the view draws it, with the text view beside, folded."""
+    """The fd tables as SVG, with the text view beside, folded."""
     from iochannels.render import render_snapshot
 
     text = f"<pre>{escape(render_snapshot(snap, 'text', width=TEXT_WIDTH))}</pre>"
-    try:
-        svg = render_snapshot(snap, "svg")
-    except Exception:  # the svg view is being built (or half-built): the report still gets written
-        return text
+    svg = render_snapshot(snap, "svg")
     return f'<div class="svg">{svg}</div><details><summary>as text</summary>{text}</details>'
 
 
@@ -104,8 +100,7 @@ def _short(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def sim_html(scenario: str, run: Walkthrough | None, error: str | None,
-             page: str | None) -> str:
+def sim_html(scenario: str, run: Walkthrough | None, error: str | None, page: str) -> str:
     """A simulated scenario's card: what it shows, its picture, and the way to its stepper."""
     title = run.title.removesuffix(SIMULATED) if run else scenario
     head = (f'<article class="sim" id="sim-{escape(scenario)}"><h4>{escape(title)} '
@@ -120,10 +115,7 @@ def _sim_picture(run: Walkthrough) -> str:
     """The run at a glance: its sequence diagram, or its fullest step, as SVG."""
     from iochannels.render import render_walkthrough
 
-    try:
-        svg = render_walkthrough(at_a_glance(run), "svg")
-    except Exception:  # no picture yet: the stepper (or the text below) still tells it all
-        return ""
+    svg = render_walkthrough(at_a_glance(run), "svg")
     return f'<figure><div class="svg">{_svg_body(svg)}</div></figure>'
 
 
@@ -140,12 +132,9 @@ def at_a_glance(run: Walkthrough) -> Walkthrough:
     return replace(run, steps=(replace(fullest, event=None),))
 
 
-def _stepper_link(run: Walkthrough, page: str | None) -> str:
-    """A link to the stepper page; without one, the run as text, folded."""
+def _stepper_link(run: Walkthrough, page: str) -> str:
+    """A link to the run's stepper page."""
     steps = len(run.steps)
-    if page is None:
-        text = escape(walkthrough_text(run, width=TEXT_WIDTH))
-        return f"<details><summary>every step ({steps})</summary><pre>{text}</pre></details>"
     return (f'<p><a class="step" href="{escape(page)}">Step through it ▶</a> '
             f'<span class="hint">{steps} steps, the system calls beside each picture '
             f"({escape(page)})</span></p>")

@@ -17,9 +17,9 @@ from typing import Any
 from iochannels.demos.base import Block, DemoInfo, DemoResult, Listener, Show, Stage, staged
 from iochannels.demos.registry import get
 from iochannels.errors import IoChannelsError
-from iochannels.model import Snapshot, Walkthrough
+from iochannels.model import Walkthrough
 
-__all__ = ["load", "run_demo", "scenario_walkthrough", "sim_walkthrough", "svg_available"]
+__all__ = ["load", "run_demo", "scenario_walkthrough", "sim_walkthrough"]
 
 DemoFunction = Callable[[Stage], None]
 
@@ -68,8 +68,6 @@ class SvgWriter:
     """A listener writing each Show step as ``NN-<demo>.svg`` into a directory (--svg DIR)."""
 
     def __init__(self, stage: Stage, directory: Path) -> None:
-        if not svg_available():
-            raise IoChannelsError("--svg: the svg view is not available yet")
         directory.mkdir(parents=True, exist_ok=True)
         self.stage, self.directory, self.count = stage, directory, 0
 
@@ -84,23 +82,6 @@ class SvgWriter:
         self.stage.files.append(path)
 
 
-def svg_available() -> bool:
-    """Whether the views can draw a snapshot as SVG yet (they are being built)."""
-    return _can_render("svg")
-
-
-def _can_render(fmt: str) -> bool:
-    from iochannels.render import render_snapshot
-
-    try:
-        render_snapshot(Snapshot((), {}, "live"), fmt)
-    except IoChannelsError:
-        return False
-    except Exception:  # a view half-built: treat it as missing, never break a demo
-        return False
-    return True
-
-
 def sim_walkthrough(info: DemoInfo, seed: int = 0) -> Walkthrough:
     """The demo's simulated twin (``--sim``): the scenario run on the simulated kernel."""
     if info.sim is None:
@@ -110,12 +91,9 @@ def sim_walkthrough(info: DemoInfo, seed: int = 0) -> Walkthrough:
 
 def scenario_walkthrough(name: str, seed: int = 0) -> Walkthrough:
     """One simulator scenario, run to its end, as steps a view can page through."""
-    try:  # looked up at run time: the simulator is built alongside the demos
-        scenarios = importlib.import_module("iochannels.sim.scenarios")
-        run_scenario, get_scenario = scenarios.run_scenario, scenarios.get
-    except (ImportError, AttributeError) as exc:
-        raise IoChannelsError("the simulator's scenarios are not built yet") from exc
+    from iochannels.sim.scenarios import get as get_scenario
+    from iochannels.sim.scenarios import run_scenario
+
     scenario = get_scenario(name)
     run = run_scenario(name, seed=seed)
-    walkthrough: Walkthrough = run.walkthrough(f"{scenario.title} (simulated)", scenario.watch)
-    return walkthrough
+    return run.walkthrough(f"{scenario.title} (simulated)", scenario.watch)

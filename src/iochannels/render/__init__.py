@@ -23,7 +23,8 @@ from __future__ import annotations
 from iochannels.errors import UsageError
 from iochannels.model import Snapshot, Walkthrough
 
-__all__ = ["FORMATS", "render_graph", "render_sequence", "render_snapshot", "render_walkthrough"]
+__all__ = ["FORMATS", "fullest", "render_graph", "render_sequence", "render_snapshot",
+           "render_walkthrough"]
 
 FORMATS = ("text", "svg", "html", "mermaid", "dot", "json")
 
@@ -61,7 +62,7 @@ def render_snapshot(snap: Snapshot, fmt: str, *, width: int = 100, color: bool =
     raise _unknown(fmt, "a snapshot")
 
 
-def _fullest(run: Walkthrough) -> Snapshot:
+def fullest(run: Walkthrough) -> Snapshot:
     """The step with the most fds open (the first such): the moment worth one picture."""
     if not run.steps:
         return Snapshot((), {}, "sim")
@@ -102,9 +103,9 @@ def render_walkthrough(run: Walkthrough, fmt: str, *, width: int = 100, color: b
         case "svg":
             from iochannels.render.svg import snapshot_svg
 
-            return snapshot_svg(_fullest(run), f"{run.title} · the step with the most fds open")
+            return snapshot_svg(fullest(run), f"{run.title} · the step with the most fds open")
         case "mermaid" | "dot":
-            return render_snapshot(_fullest(run), fmt)
+            return render_snapshot(fullest(run), fmt)
     raise _unknown(fmt, "a walkthrough")
 
 

@@ -12,7 +12,7 @@ from html import escape
 
 from iochannels.model import Channel, Process, Snapshot
 from iochannels.render.chanbox import stream_buffers
-from iochannels.render.grouping import Group, Row, fd_span, plan
+from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
 from iochannels.render.svgkit import NATURE_FILLS, human_size, kind_color
 
 __all__ = ["snapshot_dot"]
@@ -28,13 +28,11 @@ def _table(proc: Process, rows: tuple[Row, ...]) -> str:
     cells = ['<tr><td bgcolor="#334155" colspan="3">'
              f'<font color="white"><b>{head}</b></font></td></tr>']
     for row in rows:
-        kind = "?" if row.kind is None else str(row.kind)
         color = "#6b7280" if row.kind is None else kind_color(row.kind)
-        count = f" ×{len(row.fds)}" if len(row.fds) > 1 else ""
         cells.append(
             f'<tr><td align="right">{escape(fd_span(row.fds))}</td><td>{row.access or "-"}</td>'
             f'<td port="fd{row.fds[0]}" align="left"><font color="{color}">'
-            f"{escape(kind + count)}</font></td></tr>"
+            f"{escape(row.kind_text)}</font></td></tr>"
         )
     if not rows:
         cells.append('<tr><td colspan="3">(no open fds)</td></tr>')
@@ -78,11 +76,7 @@ def _edge(row: Row, target: str) -> str:
 def snapshot_dot(snap: Snapshot, name: str = "iochannels") -> str:
     """``digraph``: processes as fd tables, channels as boxes, arrows as the data flows."""
     layout = plan(snap)
-    ids: dict[str, str] = {}
-    for group in layout.groups:
-        for channel in group.channels:
-            ids[channel.id] = ids.get(group.channels[0].id, f"c{len(ids)}") \
-                if group.shape == "many" else f"c{len(ids)}"
+    ids = node_ids(layout.groups)
     lines = [f"digraph {_q(name)} {{", "  rankdir=LR;", "  nodesep=0.4; ranksep=1.2;",
              '  node [fontname="DejaVu Sans Mono", fontsize=12];',
              '  edge [fontname="DejaVu Sans Mono", fontsize=10];']

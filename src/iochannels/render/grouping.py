@@ -14,7 +14,7 @@ from typing import Literal
 
 from iochannels.model import Access, Channel, FdEntry, Kind, Process, Snapshot
 
-__all__ = ["COLLAPSE_MIN", "Group", "Plan", "Row", "fd_span", "plan"]
+__all__ = ["COLLAPSE_MIN", "Group", "Plan", "Row", "fd_span", "node_ids", "plan"]
 
 COLLAPSE_MIN = 5  # a run of at least this many similar private fds becomes one row
 
@@ -35,6 +35,12 @@ class Row:
     @property
     def key(self) -> str:
         return f"{self.pid}:{self.fds[0]}"
+
+    @property
+    def kind_text(self) -> str:
+        """``pipe``, ``file ×40`` for a collapsed run, ``?`` for a channel not held."""
+        kind = "?" if self.kind is None else str(self.kind)
+        return kind + (f" ×{len(self.fds)}" if len(self.fds) > 1 else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +126,15 @@ def plan(snap: Snapshot) -> Plan:
             if group is not None:
                 groups.setdefault(group.key, group)
     return Plan(rows, tuple(groups.values()))
+
+
+def node_ids(groups: tuple[Group, ...]) -> dict[str, str]:
+    """A short node id per channel (``c0``, ``c1``...); a collapsed run's channels share one."""
+    ids: dict[str, str] = {}
+    for group in groups:
+        for channel in group.channels:
+            ids[channel.id] = f"c{len(ids)}"
+        if group.shape == "many":
+            first = ids[group.channels[0].id]
+            ids.update({c.id: first for c in group.channels})
+    return ids

@@ -13,7 +13,7 @@ from html import escape
 from importlib.resources import files
 
 from iochannels.model import Snapshot, Step, Walkthrough
-from iochannels.render.events import call_line, event_line, names, result_line
+from iochannels.render.events import call_line, event_line, names
 from iochannels.render.sequence import has_socket_calls
 from iochannels.render.seqviews import sequence_svg
 from iochannels.render.svg import graph_svg, snapshot_svg
@@ -73,10 +73,7 @@ def _event_item(step: Step, number: int, who: Mapping[int, str]) -> str:
     if event is None:
         return f'<li data-step="{number}"><span class="seq">{number}</span> start</li>'
     cls = "blocked" if event.blocked else ("error" if event.error else "")
-    result = result_line(event)
-    tail = " … blocks" if event.blocked else (f" = {result}" if result else "")
-    name = who.get(event.pid, "?")
-    line = f"[{event.pid} {name}] {call_line(event)}{tail}"
+    line = event_line(event, who.get(event.pid, "?"))
     cls_attr = f' class="{cls}"' if cls else ""
     return (f'<li data-step="{number}"{cls_attr}><span class="seq">{number}</span> '
             f"{escape(line)}</li>")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from iochannels.model import Channel, Snapshot
 from iochannels.render.chanbox import stream_buffers
-from iochannels.render.grouping import Group, Row, fd_span, plan
+from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
 from iochannels.render.svgkit import KIND_COLORS, human_size
 
 __all__ = ["quote", "snapshot_mermaid"]
@@ -30,9 +30,7 @@ def _row_id(row: Row) -> str:
 
 
 def _row_label(row: Row) -> str:
-    kind = "?" if row.kind is None else str(row.kind)
-    count = f" ×{len(row.fds)}" if len(row.fds) > 1 else ""
-    return f"fd {fd_span(row.fds)} {row.access or '-'} {kind}{count}"
+    return f"fd {fd_span(row.fds)} {row.access or '-'} {row.kind_text}"
 
 
 def _channel_label(channel: Channel) -> str:
@@ -74,21 +72,10 @@ def _edge(row: Row, target: str) -> str:
     return f"  {_row_id(row)} --- {target}"
 
 
-def _ids(groups: tuple[Group, ...]) -> dict[str, str]:
-    ids: dict[str, str] = {}
-    for group in groups:
-        for channel in group.channels:
-            ids[channel.id] = f"c{len(ids)}"
-        if group.shape == "many":
-            first = ids[group.channels[0].id]
-            ids.update({c.id: first for c in group.channels})
-    return ids
-
-
 def snapshot_mermaid(snap: Snapshot) -> str:
     """``flowchart LR``: a subgraph per process (its fd rows), a node per channel."""
     layout = plan(snap)
-    ids = _ids(layout.groups)
+    ids = node_ids(layout.groups)
     lines = ["flowchart LR"]
     for proc in snap.processes:
         lines.append(f'  subgraph p{proc.pid}["{quote(f"{proc.pid} {proc.name}")}"]')

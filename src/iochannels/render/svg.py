@@ -48,9 +48,7 @@ def _row(row: Row, box: Box, index: int, what: str, focus: Focus = frozenset()) 
     if any((row.pid, fd) in focus for fd in row.fds):
         cls = "rowhi"
     fd = fd_span(row.fds)
-    kind = "?" if row.kind is None else str(row.kind)
-    if len(row.fds) > 1:
-        kind += f" ×{len(row.fds)}"
+    kind = row.kind_text
     color = "#6b7280" if row.kind is None else kind_color(row.kind)
     y = box.y + 19
     fd_w = 5 * 15 * 0.64
