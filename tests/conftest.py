@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -122,3 +123,49 @@ def need_program(name: str) -> str:
     if path is None:
         pytest.skip(f"{name} is not installed (make test installs it with apt where allowed)")
     return path
+
+
+def session_members(sid: int) -> set[int]:
+    """The processes, running or zombie, of session ``sid`` (proc(5): stat field 6).
+
+    A demo's children stay in its session once it exits, but not in the tree below this
+    test: orphans are reparented to init (or a subreaper), where ``descendants`` misses them.
+    """
+    found: set[int] = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            # after the command name, in parentheses: state, ppid, pgrp, session
+            if int(stat.rsplit(")", 1)[1].split()[3]) == sid:
+                found.add(int(entry))
+    return found
+
+
+def read_then_hang_up(command: list[str], lines: int) -> tuple[int, str, set[int]]:
+    """Run ``command`` with stdout into a pipe whose reader reads ``lines`` lines and closes
+    it, as ``command | head -N``; its exit status, its stderr, what is left of its session.
+
+    The command leads a session of its own, so that its children are found after it exits.
+    """
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as reader:
+        try:
+            run = subprocess.Popen(command, stdout=write_end, stderr=subprocess.PIPE,
+                                   start_new_session=True)
+        finally:
+            os.close(write_end)  # the command's copy (its fd 1) is now the only writer
+        for _ in range(lines):
+            reader.readline()
+    # The reader is gone: the command's next write fails with EPIPE.
+    try:
+        _, err = run.communicate(timeout=60)
+    finally:
+        run.kill()  # only if it hung; a no-op once it has exited and been reaped
+        run.wait()
+    deadline = time.monotonic() + SETTLE_SECONDS  # killed children take a moment to go
+    while (left := session_members(run.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return run.returncode, err.decode(), left

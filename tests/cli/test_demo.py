@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import descendants
+from conftest import descendants, read_then_hang_up, temp_entries
 from iochannels.cli import main
 from iochannels.demos.registry import DEMOS
 
@@ -115,6 +115,22 @@ def test_sigint_halfway_cleans_up() -> None:
         demo.stderr.close()
     assert err.strip() == "iochannels: interrupted"
     assert all(not Path(f"/proc/{pid}").exists() for pid in started)
+
+
+@pytest.mark.parametrize("lines", [0, 1])
+def test_a_reader_that_goes_away_ends_the_demo_quietly(lines: int) -> None:
+    """`iochannels demo fifo | head -1`: exit 0, no traceback nor error line, and the demo
+    cleaned up: its server and client are gone, its FIFOs and workdir removed.
+
+    rich's console made a broken pipe ``SystemExit(1)``. With 0 lines the reader is gone
+    before the first write, so the pipe breaks for sure; with 1 the demo is under way.
+    """
+    temp_before = temp_entries()  # the demo's workdir lands in this test's TMPDIR
+    status, err, left = read_then_hang_up(
+        [sys.executable, "-m", "iochannels", "demo", "fifo", "--quick"], lines)
+    assert (status, err) == (0, "")
+    assert not left, f"processes left behind: {left}"
+    assert temp_entries() == temp_before
 
 
 def test_sim_shows_the_simulated_twin(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import descendants
+from conftest import descendants, read_then_hang_up
 from iochannels.cli import main
+from iochannels.demos._manifest import MANIFEST
 
 
 def test_a_section_that_does_not_exist(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,3 +68,49 @@ def test_an_unwritable_out_is_one_line(capsys: pytest.CaptureFixture[str]) -> No
     err = capsys.readouterr().err
     assert err.startswith("iochannels: cannot write the report in /proc/no-such-dir/report")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_reader_that_goes_away_ends_the_tour_quietly(tmp_path: Path) -> None:
+    """`iochannels tour | head -1`: exit 0, nothing on stderr, the demos' processes gone,
+    and the report of what ran written all the same, as on Ctrl-C."""
+    status, err, left = read_then_hang_up(
+        [sys.executable, "-m", "iochannels", "tour", "--quick", "--section", "4",
+         "--out", str(tmp_path)], 1)
+    assert (status, err) == (0, "")
+    assert not left, f"processes left behind: {left}"
+    assert (tmp_path / "index.html").exists()
+
+
+def linked_pages(page: Path) -> set[str]:
+    """The files a report page links to: its hrefs, less anchors and the web."""
+    hrefs = re.findall(r'href="([^"#]+)', page.read_text())
+    return {h for h in hrefs if "://" not in h}
+
+
+def test_a_second_tour_removes_the_pages_of_the_first_and_nothing_else(tmp_path: Path) -> None:
+    """Section 1 (a walkthrough, no demo) then section 4: section-1.html and walk-fd-table.html
+    of the first run go; the user's files in DIR, and outside it, stay, even when a tampered
+    manifest names them."""
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "section-9.html").write_text("mine too, though named like a page of the tour")
+    (tmp_path / "outside.txt").write_text("not the tour's")
+    assert main(["tour", "--quick", "--section", "1", "--section", "4", "--out", str(out)]) == 0
+    first = {p.name for p in out.iterdir()}
+    assert {"section-1.html", "walk-fd-table.html", "section-4.html"} <= first
+    assert "walk-fd-table.html" in linked_pages(out / "index.html")
+    manifest = out / MANIFEST
+    with manifest.open("a") as listed:  # what the next run must refuse to remove
+        listed.write(f"../outside.txt\n{tmp_path / 'outside.txt'}\n.\n..\n\n")
+
+    assert main(["tour", "--quick", "--section", "4", "--out", str(out)]) == 0
+    second = {p.name for p in out.iterdir()}
+    assert "section-1.html" not in second and "walk-fd-table.html" not in second
+    assert {"notes.txt", "section-9.html", "section-4.html", "index.html", MANIFEST} <= second
+    assert (tmp_path / "outside.txt").read_text() == "not the tour's"
+    for page in out.glob("*.html"):
+        if page.name != "section-9.html":
+            assert all((out / link).is_file() for link in linked_pages(page)), page.name
+    assert "walk-pipe-operator.html" in linked_pages(out / "index.html")
+    assert "notes.txt" not in manifest.read_text()

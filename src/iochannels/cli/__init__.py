@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from iochannels import __version__
 from iochannels.cli.common import Parser
-from iochannels.errors import IoChannelsError
+from iochannels.errors import IoChannelsError, ReaderGone
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -69,8 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
         print("iochannels: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # The reader went away (`iochannels fds --all | head`): stop quietly, as cat does.
+    except (BrokenPipeError, ReaderGone):
+        # The reader went away (`iochannels fds --all | head`, `iochannels demo X | head`):
+        # stop quietly, as cat does. A demo's cleanup ran in its stage's finally block.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)

@@ -7,6 +7,7 @@ decides both); otherwise plain text that reads the same in a log or a pipe.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from iochannels.demos.base import Block, Code, DemoInfo, Say, Show, Table
 from iochannels.demos.registry import SECTIONS
+from iochannels.errors import ReaderGone
 from iochannels.model import Event, Snapshot, Walkthrough
 
 __all__ = ["ConsolePrinter", "event_line", "make_console", "walkthrough_text"]
@@ -25,7 +27,27 @@ __all__ = ["ConsolePrinter", "event_line", "make_console", "walkthrough_text"]
 
 def make_console(file: IO[str] | None = None) -> Console:
     """A console on stdout (or ``file``); rich honours NO_COLOR and plain output off a tty."""
-    return Console(file=file, highlight=False, soft_wrap=False)
+    return _Console(file=file, highlight=False, soft_wrap=False)
+
+
+class _Console(Console):
+    """rich's console, but a closed pipe (``iochannels demo X | head``) ends the run quietly."""
+
+    def on_broken_pipe(self) -> None:
+        # rich's own raises SystemExit(1): the demo's cleanup still runs on the way out,
+        # but the command fails, where cat and `iochannels fds --all | head` exit 0.
+        self.quiet = True  # later prints (a tour's progress bar as it stops) write nothing
+        try:
+            fileno: int | None = self.file.fileno()
+        except (AttributeError, OSError, ValueError):  # a StringIO, a closed file
+            fileno = None
+        if fileno is not None:
+            # What Python still buffers for it would fail again at exit ("Exception
+            # ignored ... BrokenPipeError", status 120): let it go to /dev/null instead.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fileno)
+            os.close(devnull)
+        raise ReaderGone
 
 
 class ConsolePrinter:

@@ -19,6 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from iochannels.demos._manifest import record_written
 from iochannels.demos.base import DemoInfo, DemoResult
 from iochannels.demos.report_parts import blocks_html, facts_table, sim_html
 from iochannels.model import Walkthrough
@@ -68,30 +69,42 @@ class SectionOutcome:
 
 
 def write_report(sections: Iterable[SectionOutcome], out: Path, *, quick: bool) -> Path:
-    """Write index.html, section-N.html, walk-SCENARIO.html and facts.json; return the index."""
+    """Write index.html, section-N.html, walk-SCENARIO.html and facts.json; return the index.
+
+    Every file written, and the pictures the demos wrote under ``out`` (files/), is
+    listed in ``out``'s manifest: the next tour here removes them before it starts.
+    """
     sections = tuple(sections)
     out.mkdir(parents=True, exist_ok=True)
-    _write_walks(sections, out)
+    written = _write_walks(sections, out)
     bodies = {s.number: _section(s) for s in sections}
     for section in sections:
         page = _nav(sections, here=section.number) + bodies[section.number]
         title = f"{section.heading} · {TITLE}"
-        (out / section.filename).write_text(_page(title, page), "utf-8")
+        written.append(_write(out / section.filename, _page(title, page)))
     page = _intro(sections, quick) + _contents(sections) + "".join(bodies.values())
-    index = out / "index.html"
-    index.write_text(_page(TITLE, page + _footer()), "utf-8")
-    (out / "facts.json").write_text(json.dumps(_facts(sections), indent=2, default=str), "utf-8")
+    index = _write(out / "index.html", _page(TITLE, page + _footer()))
+    facts = _write(out / "facts.json", json.dumps(_facts(sections), indent=2, default=str))
+    pictures = [p for s in sections for d in s.demos if d.result for p in d.result.files]
+    record_written(out, [*written, index, facts, *pictures])
     return index
 
 
-def _write_walks(sections: tuple[SectionOutcome, ...], out: Path) -> None:
-    """Each walkthrough as the html view's own stepper page."""
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _write_walks(sections: tuple[SectionOutcome, ...], out: Path) -> list[Path]:
+    """Each walkthrough as the html view's own stepper page; the pages written."""
     from iochannels.render import render_walkthrough
 
+    written = []
     for sim in (sim for s in sections for sim in s.sims):
         if sim.walkthrough is not None:
             page = render_walkthrough(sim.walkthrough, "html")
-            (out / sim.filename).write_text(_with_way_back(page, sim.scenario), "utf-8")
+            written.append(_write(out / sim.filename, _with_way_back(page, sim.scenario)))
+    return written
 
 
 def _with_way_back(page: str, scenario: str) -> str:

@@ -4,7 +4,9 @@ Each section runs its demos (printed live by the console printer) and the
 simulator's scenarios that belong to it. A demo that fails costs only its own
 place: the section shows the one-line error and the tour goes on; the report
 is always written, also when the tour is interrupted. The caller turns
-``TourOutcome.ok`` into the exit status.
+``TourOutcome.ok`` into the exit status. A run into a directory that holds an
+earlier report first removes the files that report listed (``_manifest``), and
+nothing else.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from iochannels.demos._manifest import remove_previous
 from iochannels.demos.base import DemoInfo
 from iochannels.demos.console import ConsolePrinter
 from iochannels.demos.registry import DEMOS, SECTIONS
@@ -103,6 +106,9 @@ def run_tour(
     printer = printer or ConsolePrinter()
     numbers = sorted(set(sections)) if sections is not None else sorted(SECTIONS)
     started, done = time.monotonic(), []
+    # The previous run's pages, listed in its manifest, go first: those this run does not
+    # write again (another --section, a scenario gone) would otherwise look current.
+    remove_previous(out)
     try:
         with _progress(printer, _count_steps(numbers)) as advance:
             for number in numbers:
