@@ -228,6 +228,9 @@ class Snapshot:
     source: Source
     taken_at: float = 0.0  # seconds: time.time() for live, the step number for sim
     notes: tuple[str, ...] = ()
+    # Pids whose fd tables the kernel would not show (live: permission denied), asked for
+    # or searched for other ends: an end no table shows may be held there.
+    unreadable: tuple[int, ...] = ()
 
     def process(self, pid: int) -> Process | None:
         return next((p for p in self.processes if p.pid == pid), None)

@@ -49,7 +49,8 @@ def test_root_process_seen_by_nobody() -> None:
             # pytest replaced sys.stdout: point it (and stderr) at our pipe.
             sys.stdout = sys.stderr = open(w, "w", closefd=False)  # noqa: SIM115
             print(json.dumps({"error": proc and proc.error, "name": proc and proc.name,
-                              "notes": list(snap.notes)}), flush=True)
+                              "notes": list(snap.notes), "unreadable": snap.unreadable}),
+                  flush=True)
             code = main(["fds", str(target.pid)])
         finally:
             os._exit(code)
@@ -65,6 +66,7 @@ def test_root_process_seen_by_nobody() -> None:
     seen = json.loads(first)
     assert seen["error"] == "permission denied" and seen["name"] == "sleep"
     assert any("permission denied" in n for n in seen["notes"])
+    assert seen["unreadable"] == [target.pid]
     assert os.waitstatus_to_exitcode(status) == 0
     assert "cannot read its fds: permission denied" in rest and "Traceback" not in rest
 

@@ -26,7 +26,7 @@ def odd() -> Snapshot:
     procs = (Process(1, "init"), Process(2, "x\u00ff", ("a", ""), (FdEntry(0, chan.id),), 1,
                                          None, "permission denied"),
              Process(3, "y", fds=(FdEntry(7, chan.id, "rw", frozenset({"sync", "append"}), 5),)))
-    return Snapshot(procs, {chan.id: chan}, "sim", 3, ("a note",))
+    return Snapshot(procs, {chan.id: chan}, "sim", 3, ("a note",), (2, 9))
 
 
 SAMPLES = [pipe_between, redirection, tcp_pair, odd, lambda: Snapshot((), {}, "live")]
@@ -70,3 +70,4 @@ def test_the_document_states_the_facts_of_the_snapshot() -> None:
     assert chan["buffers"] == [{"capacity": None, "role": "cache", "used": None},
                                {"capacity": 10, "role": "cache", "used": 0}]
     assert doc["counts"] == {"file": 2}  # fds, not channels: two fds on one file
+    assert doc["unreadable"] == [2, 9]

@@ -62,10 +62,9 @@ def _nearest_first(asked: Collection[int], skip_asked: bool) -> list[int]:
     parent: dict[int, int] = {}
     for pid in procfs.all_pids():
         try:
-            with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
-                parent[pid] = procfs.parse_stat(fh.read())[2]
-        except OSError:
-            continue  # gone: nothing to find there
+            parent[pid] = procfs.read_ppid(pid)
+        except (procfs.Gone, procfs.Denied):
+            continue  # gone (or hidden): nothing to find there
     ppids = {parent.get(p) for p in asked}
 
     def rank(pid: int) -> int:
@@ -80,8 +79,5 @@ def _nearest_first(asked: Collection[int], skip_asked: bool) -> list[int]:
 
 def _access(pid: int, fd: int) -> str | None:
     """The access mode of one fd, or None where it is gone or hidden."""
-    try:
-        with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as fh:
-            return access_of(procfs.pos_flags(fh.read())[1])
-    except OSError:
-        return None
+    flags = procfs.read_fd_flags(pid, fd)
+    return None if flags is None else access_of(flags)

@@ -26,7 +26,9 @@ __all__ = [
     "parse_fdinfo",
     "parse_stat",
     "read_comm",
+    "read_fd_flags",
     "read_fds",
+    "read_ppid",
     "read_procinfo",
     "stat_target",
     "translate",
@@ -104,6 +106,26 @@ def read_procinfo(pid: int) -> ProcInfo:
         raise translate(exc) from None
     argv = tuple(a.decode(errors="replace") for a in raw.split(b"\0")[:-1])
     return ProcInfo(comm, argv, ppid, state)
+
+
+def read_ppid(pid: int) -> int:
+    """The parent of ``pid`` (proc(5) /proc/pid/stat); raises Gone or Denied."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            return parse_stat(fh.read())[2]
+    except OSError as exc:
+        raise translate(exc) from None
+
+
+def read_fd_flags(pid: int, fd: int) -> int | None:
+    """The open(2) flags of one fd from its fdinfo, or None where it is gone or hidden."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as fh:
+            return pos_flags(fh.read())[1]
+    except OSError as exc:
+        if isinstance(translate(exc), Gone | Denied):
+            return None
+        raise
 
 
 def read_comm(pid: int) -> str:

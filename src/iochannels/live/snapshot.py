@@ -47,7 +47,8 @@ def snapshot(
     builder.finish_sockets()
     if others and pids is not None:
         builder.name_holders(processes, complete=fd_range is None)
-    snap = Snapshot(processes, builder.channels, "live", taken_at, tuple(builder.notes()))
+    snap = Snapshot(processes, builder.channels, "live", taken_at, tuple(builder.notes()),
+                    tuple(sorted({*builder.denied, *builder.unsearched})))
     return snap if kinds is None else only_kinds(snap, kinds)
 
 

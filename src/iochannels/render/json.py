@@ -93,6 +93,7 @@ def snapshot_to_dict(snap: Snapshot) -> dict[str, Any]:
         "processes": [_process(p) for p in snap.processes],
         "channels": {cid: _channel(ch) for cid, ch in sorted(snap.channels.items())},
         "counts": {str(kind): n for kind, n in sorted(counts.items())},
+        "unreadable": list(snap.unreadable),
     }
 
 
@@ -137,7 +138,8 @@ def snapshot_json(snap: Snapshot) -> str:
     _processes(snap.processes, parts)
     parts += [",\n", '  "schema": ', _string(SNAPSHOT_SCHEMA), ",\n"]
     parts += ['  "source": ', _string(snap.source), ",\n"]
-    parts += ['  "taken_at": ', _value(snap.taken_at, "  "), "\n}\n"]
+    parts += ['  "taken_at": ', _value(snap.taken_at, "  "), ",\n"]
+    parts += ['  "unreadable": ', _value(list(snap.unreadable), "  "), "\n}\n"]
     return "".join(parts)
 
 

@@ -9,6 +9,7 @@ fd open for writing, out of it for reading, both ways for ``rw``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from xml.sax.saxutils import escape
 
 from iochannels.model import Access, FdEntry, Kind, Process, Reach, Snapshot
@@ -176,8 +177,7 @@ def _outside(snap: Snapshot) -> tuple[Process, ...]:
 
 def talking(snap: Snapshot) -> Snapshot:
     """Only the fds on channels between two processes, and the processes that hold them."""
-    snap = Snapshot(snap.processes + _outside(snap), snap.channels, snap.source, snap.taken_at,
-                    snap.notes)
+    snap = replace(snap, processes=snap.processes + _outside(snap))
     shared: set[str] = set()
     for cid, channel in snap.channels.items():
         pids = {e.pid for e in snap.ends(cid)}
@@ -190,7 +190,7 @@ def talking(snap: Snapshot) -> Snapshot:
                 p.ppid, p.state, p.error)
         for p in snap.processes if any(e.channel in shared for e in p.fds)
     )
-    return Snapshot(procs, snap.channels, snap.source, snap.taken_at, snap.notes)
+    return replace(snap, processes=procs)
 
 
 def graph_svg(snap: Snapshot) -> str:

@@ -151,10 +151,7 @@ def other_end(snap: Snapshot, pid: int, entry: FdEntry, channel: Channel) -> str
 
 def _blind(snap: Snapshot) -> bool:
     """Whether some fd tables could not be read: then "nobody" may be someone hidden."""
-    # live's notes: "permission denied reading the fds of ...", "some other ends may be in
-    # pid ..., whose fds are not readable".
-    return any(p.error for p in snap.processes) or any(
-        "denied" in n or "not readable" in n for n in snap.notes)
+    return bool(snap.unreadable) or any(p.error for p in snap.processes)
 
 
 def _names(found: Sequence[Holder]) -> str:
