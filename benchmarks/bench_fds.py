@@ -6,6 +6,12 @@ Each command is run whole (a new process, as a user runs it), several times in
 alternation, and the median wall time is kept. A holder process opens N fds of
 mixed kinds (pipes, UNIX socketpairs, files, eventfds, /dev/null, UDP sockets,
 epoll), 10 per group.
+
+Two floors are measured in the same run, to show what the targets leave to spend:
+the interpreter's own start (``python -c pass``) and ``fdfloor.c``, which makes
+only the reads that any tool reporting per-fd flags and offsets must make (the
+fdinfo of every fd; and with ``links``, each fd's link too). It is compiled with
+``cc`` when a C compiler is installed, and left out otherwise.
 """
 
 from __future__ import annotations
@@ -64,8 +70,30 @@ def holder(n: int) -> Iterator[int]:
         os.unlink(path)
 
 
-def commands(pid: int | None) -> dict[str, list[str]]:
-    """The commands to compare; None for pid means every process."""
+@contextmanager
+def floor_program() -> Iterator[str | None]:
+    """``fdfloor.c`` compiled in a temporary directory; None without a C compiler."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="iochannels-bench-floor-") as tmp:
+        program = os.path.join(tmp, "fdfloor")
+        built = subprocess.run([compiler, "-O2", "-o", program, str(HERE / "fdfloor.c")],
+                               capture_output=True, text=True, check=False)
+        yield program if built.returncode == 0 else None
+
+
+FLOOR_INFO = "floor: fdinfo of each fd (C)"
+FLOOR_LINKS = "floor: fdinfo + readlink of each fd (C)"
+PYTHON_START = "floor: python -c pass"
+
+
+def commands(pid: int | None, floor: str | None = None) -> dict[str, list[str]]:
+    """The commands to compare; None for pid means every process.
+
+    ``floor``: the compiled fdfloor program, measured on the holder when given.
+    """
     me = [sys.executable, "-m", "iochannels", "fds"]
     if pid is None:
         found = {"iochannels fds --all --json": [*me, "--all", "--json"],
@@ -73,7 +101,11 @@ def commands(pid: int | None) -> dict[str, list[str]]:
     else:
         found = {"iochannels fds PID --json": [*me, str(pid), "--json"],
                  "lsof -p PID": ["lsof", "-n", "-P", "-w", "-p", str(pid)],
-                 "lsfd -p PID": ["lsfd", "-p", str(pid)], "ss -axp": ["ss", "-axp"]}
+                 "lsfd -p PID": ["lsfd", "-p", str(pid)], "ss -axp": ["ss", "-axp"],
+                 PYTHON_START: [sys.executable, "-c", "pass"]}
+        if floor is not None:
+            found[FLOOR_INFO] = [floor, str(pid)]
+            found[FLOOR_LINKS] = [floor, str(pid), "links"]
     return {k: v for k, v in found.items() if shutil.which(v[0]) or v[0] == sys.executable}
 
 
@@ -130,9 +162,10 @@ def measure(sizes: Sequence[int] = SIZES) -> tuple[Results, Results]:
     """(wall, cpu): case -> command -> median seconds."""
     walls: Results = {}
     cpus: Results = {}
-    for n in sizes:
-        with holder(n) as pid:
-            walls[f"{n} fds"], cpus[f"{n} fds"] = median_seconds(commands(pid))
+    with floor_program() as floor:
+        for n in sizes:
+            with holder(n) as pid:
+                walls[f"{n} fds"], cpus[f"{n} fds"] = median_seconds(commands(pid, floor))
     walls["all processes"], cpus["all processes"] = median_seconds(commands(None))
     return walls, cpus
 
@@ -153,7 +186,30 @@ def table(walls: Results, cpus: Results) -> str:
               "|---|---:|---:|"]
     lines += [f"| `{cmd}` | {secs * 1e6:.1f} | {cpu_fd[cmd] * 1e6:.1f} |"
               for cmd, secs in wall_fd.items()]
-    return "\n".join(lines)
+    return "\n".join(lines + budget(walls))
+
+
+def budget(walls: Results) -> list[str]:
+    """What the issue's targets leave once the floors are paid, at the largest size.
+
+    Targets: the whole command at most half of ``lsof -p``'s wall time, and each added
+    fd at most half of lsof's cost per added fd.
+    """
+    large = walls[f"{SIZES[-1]} fds"]
+    lsof, floor = large.get("lsof -p PID"), large.get(FLOOR_INFO)
+    start = large.get(PYTHON_START)
+    if lsof is None or floor is None or start is None:
+        return []
+    target = lsof / 2
+    left = target - floor - start
+    fds = SIZES[-1]
+    lsof_fd, floor_fd = per_fd(walls)["lsof -p PID"], per_fd(walls)[FLOOR_INFO]
+    return ["", f"At {fds:,} fds: target (half of lsof -p) {target * 1e3:.0f} ms; "
+            f"the fdinfo reads alone take {floor * 1e3:.0f} ms and the interpreter's start "
+            f"{start * 1e3:.0f} ms, which leaves {left * 1e3:.0f} ms "
+            f"({max(left, 0) / fds * 1e6:.1f} us per fd) for everything else. "
+            f"Per added fd: target {lsof_fd / 2 * 1e6:.1f} us, the fdinfo read alone "
+            f"{floor_fd * 1e6:.1f} us."]
 
 
 def test_bench_fds(capsys: pytest.CaptureFixture[str]) -> None:
