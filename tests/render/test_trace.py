@@ -76,12 +76,11 @@ def test_gauge_shows_the_fill() -> None:
     assert trace.gauge(Buffer(BufferRole.SEND), 4) == "[????]"
 
 
-def test_human_size() -> None:
-    assert trace.human_size(14) == "14 B"
-    assert trace.human_size(65536) == "64 KiB"
-    assert trace.human_size(81920) == "80 KiB"
-    assert trace.human_size(100_000) == "97.7 KiB"
-    assert trace.human_size(None) == "?"
+def test_every_view_spells_a_size_the_same_way() -> None:
+    from iochannels.render import chanbox, dot, mermaid, svgkit, units
+
+    for module in (trace, svgkit, chanbox, dot, mermaid):
+        assert module.human_size is units.human_size, module.__name__
 
 
 def test_fd_tables_and_buffers() -> None:

@@ -18,13 +18,13 @@ from iochannels.render.svgkit import (
     NATURE_FILLS,
     Box,
     fit,
-    human_size,
     kind_color,
     num,
     rect,
     text,
     vhead,
 )
+from iochannels.render.units import human_size
 
 __all__ = ["CHAN_W", "Offsets", "draw_group", "group_height", "part_boxes"]
 

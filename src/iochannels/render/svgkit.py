@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from iochannels.model import Kind, Nature
+from iochannels.render.units import human_size
 
 __all__ = [
     "CHAR_EM",
@@ -186,17 +187,6 @@ def document(width: float, height: float, body: Iterable[str], title: str) -> st
     parts.extend(body)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
-
-
-def human_size(n: int | None) -> str:
-    """``14`` -> ``14 B``; ``65536`` -> ``64 KiB``; ``None`` -> ``?``."""
-    if n is None:
-        return "?"
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            value = n / size
-            return f"{n // size} {unit}" if n % size == 0 else f"{value:.1f} {unit}"
-    return f"{n} B"
 
 
 def arrowhead(x: float, y: float, direction: float, color: str, size: float = 11) -> str:

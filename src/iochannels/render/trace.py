@@ -19,6 +19,7 @@ from iochannels.model import Buffer, Channel, Event, FdEntry, Process, Snapshot,
 
 # ``write(4, "hi", 2)``: the call and its arguments, as strace prints them.
 from iochannels.render.events import call_line as call_text
+from iochannels.render.units import human_size
 
 __all__ = [
     "buffers_text",
@@ -104,18 +105,6 @@ def trace_text(run: Walkthrough, events: Sequence[Event] | None = None) -> str:
         event_line(e, n, width, e.seq in resumed) for e, n in zip(events, named, strict=True)
     ]
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def human_size(n: int | None) -> str:
-    """``14`` -> ``14 B``; ``65536`` -> ``64 KiB``; ``None`` -> ``?``."""
-    if n is None:
-        return "?"
-    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size and n % size == 0:
-            return f"{n // size} {unit}"
-        if n >= 10 * size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 def gauge(buf: Buffer, width: int = GAUGE_WIDTH) -> str:
