@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, with apt, the system programs that iochannels' tests use as independent
-# witnesses (lsof, lsfd, ss, strace) and the headless browser for the HTML test.
+# witnesses (lsof, lsfd, ss, strace, graphviz's dot) and the headless browser for the
+# HTML test.
 # The package itself needs none of them. Nothing is installed when all are present,
 # when IOCHANNELS_NO_APT=1, or when we are neither root nor allowed sudo: the tests
 # that need a missing witness then skip and say why.
@@ -11,6 +12,7 @@ command -v lsof >/dev/null 2>&1 || need+=(lsof)
 command -v lsfd >/dev/null 2>&1 || need+=(util-linux-extra)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 if [ "${1:-}" = venv ]; then need=(python3-venv); fi
 [ ${#need[@]} -eq 0 ] && exit 0

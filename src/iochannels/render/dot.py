@@ -13,7 +13,8 @@ from html import escape
 from iochannels.model import Channel, Process, Snapshot
 from iochannels.render.chanbox import stream_buffers
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
-from iochannels.render.svgkit import NATURE_FILLS, human_size, kind_color
+from iochannels.render.svgkit import NATURE_FILLS, kind_color
+from iochannels.render.units import human_size
 
 __all__ = ["snapshot_dot"]
 
@@ -23,8 +24,20 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# XML has no place for control characters (graphviz rejects them in an HTML-like label and
+# copies them into an SVG no parser reads): a tab is a space (an HTML-like label drops it),
+# a newline a line break, any other is shown as U+FFFD.
+_CONTROLS = {c: "\ufffd" for c in range(32) if chr(c) != "\n"} | {ord("\t"): " "}
+
+
+def _shown(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
 def _table(proc: Process, rows: tuple[Row, ...]) -> str:
-    head = escape(f"{proc.pid} {proc.name}")
+    # graphviz expands \N, \G... in HTML-like labels too: a backslash is written \\
+    head = escape(_shown(f"{proc.pid} {proc.name}")).replace("\\", "\\\\")
+    head = head.replace("\n", "<br/>")
     cells = ['<tr><td bgcolor="#334155" colspan="3">'
              f'<font color="white"><b>{head}</b></font></td></tr>']
     for row in rows:
@@ -48,7 +61,9 @@ def _channel_label(channel: Channel, count: int) -> str:
     if count == 1:
         parts += [f"{b.role}: {human_size(b.used)} / {human_size(b.capacity)}"
                   for b in stream_buffers(channel)]
-    return "\\n".join(p.replace("\\", "\\\\").replace('"', '\\"') for p in parts)
+    # graphviz decodes HTML entities in a quoted label too: '&' is written &amp;
+    return "\\n".join(_shown(p).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
+                       for p in parts)
 
 
 def _channel_nodes(group: Group, ids: dict[str, str]) -> list[str]:
@@ -61,8 +76,9 @@ def _channel_nodes(group: Group, ids: dict[str, str]) -> list[str]:
                      f'color="{color}", fillcolor="{fill}", penwidth=2];')
     if group.shape == "pair":
         a, b = group.channels
+        # xlabel, not label: graphviz 2.43 loses a labelled flat edge beside a wide node
         lines.append(f'  {ids[a.id]} -> {ids[b.id]} [dir=both, style=dashed, '
-                     f'label="connection: 4 buffers", constraint=false];')
+                     f'xlabel="connection: 4 buffers", constraint=false];')
     return lines
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from iochannels.model import Channel, Snapshot
 from iochannels.render.chanbox import stream_buffers
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
-from iochannels.render.svgkit import KIND_COLORS, human_size
+from iochannels.render.svgkit import KIND_COLORS
+from iochannels.render.units import human_size
 
 __all__ = ["quote", "snapshot_mermaid"]
 
