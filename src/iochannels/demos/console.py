@@ -20,9 +20,10 @@ from rich.text import Text
 from iochannels.demos.base import Block, Code, DemoInfo, Say, Show, Table
 from iochannels.demos.registry import SECTIONS
 from iochannels.errors import ReaderGone
-from iochannels.model import Event, Snapshot, Walkthrough
+from iochannels.model import Snapshot, Walkthrough
+from iochannels.render.trace import trace_text
 
-__all__ = ["ConsolePrinter", "event_line", "make_console", "walkthrough_text"]
+__all__ = ["ConsolePrinter", "make_console", "walkthrough_text"]
 
 
 def make_console(file: IO[str] | None = None) -> Console:
@@ -107,9 +108,10 @@ class ConsolePrinter:
         self.console.print(Text.from_ansi(walkthrough_text(run, color=self.color)))
 
     def walkthrough_summary(self, run: Walkthrough, limit: int = 24) -> None:
-        """A walkthrough in a few lines: its calls as strace prints them (the report has all)."""
-        lines = [event_line(e) for e in run.events]
-        more = [f"... {len(lines) - limit} more calls"] if len(lines) > limit else []
+        """A walkthrough in a few lines: its first calls, as the trace view prints them (the
+        report has all)."""
+        lines = trace_text(run, run.events[:limit]).splitlines()
+        more = [f"... {len(run.events) - limit} more calls"] if len(run.events) > limit else []
         self.console.print(Text(run.title, style="bold"))
         if run.description:
             self.console.print(Text(run.description, style="italic"))
@@ -134,17 +136,3 @@ def walkthrough_text(run: Walkthrough, *, width: int = 100, color: bool = False)
     from iochannels.render import render_walkthrough
 
     return render_walkthrough(run, "text", width=width, color=color)
-
-
-def event_line(event: Event) -> str:
-    """One system call as strace prints it: ``[pid 12] write(4, "hi", 2) = 2``.
-
-    A call that sleeps has no result yet: ``read(5, 100) … blocks``, as the other
-    views say it. One that never returns (exit) ends in ``= ?``, as in strace(1).
-    """
-    call = f"[pid {event.pid}] {event.call}({', '.join(str(a) for a in event.args)})"
-    if event.blocked:
-        return f"{call} … blocks"
-    if event.error:
-        return f"{call} = -1 {event.error}"
-    return f"{call} = {'?' if event.result is None else event.result}"

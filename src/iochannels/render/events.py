@@ -22,7 +22,7 @@ def result_line(event: Event) -> str:
         return "blocks"
     if event.error:
         return f"-1 {event.error}"
-    return "" if event.result is None else str(event.result)
+    return "?" if event.result is None else str(event.result)  # "?": never returned (exit)
 
 
 def event_line(event: Event, name: str = "") -> str:

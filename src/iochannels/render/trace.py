@@ -42,14 +42,13 @@ GAUGE_WIDTH = 20
 
 
 def result_text(event: Event) -> str:
-    """`` = 14``, `` = -1 EPIPE``, `` <blocked>``, or nothing for a call with no result."""
+    """`` = 14``, `` = -1 EPIPE``, `` <blocked>``; `` = ?`` for a call that never returns
+    (exit), as strace(1) prints it."""
     if event.blocked:
         return " <blocked>"
     if event.error:
         return f" = -1 {event.error}"
-    if event.result is None:
-        return ""
-    return f" = {event.result}"
+    return f" = {'?' if event.result is None else event.result}"
 
 
 def call_line(event: Event, name: str, width: int = 0, resumed: bool = False) -> str:
