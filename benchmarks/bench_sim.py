@@ -3,7 +3,10 @@
 - bytes per second through a simulated pipe with 64 KiB writes, and through a
   real pipe driven from Python in the same run (target: the simulator at least
   10% of the real pipe);
-- a TCP server with 10,000 clients in the simulator, snapshots off: seconds.
+- a TCP server with 10,000 clients in the simulator, snapshots off: seconds;
+- the ``tcp-clients`` scenario with 1,000 clients, a picture after every call (as
+  ``iochannels sim run tcp-clients -p clients=1000`` takes them): seconds. A picture
+  costs what the call changed, so this grows with the calls, not with their square.
 
 Run directly for a plain report: ``python benchmarks/bench_sim.py``.
 """
@@ -16,6 +19,7 @@ import time
 from typing import Any
 
 from iochannels.sim import Kernel, Proc
+from iochannels.sim.scenarios import run_scenario
 
 CHUNK = 65536
 TOTAL = 256 * 1024 * 1024  # 256 MiB through each pipe
@@ -105,6 +109,16 @@ def tcp_clients_seconds(clients: int = 10_000) -> float:
     return elapsed
 
 
+def tcp_clients_snapshots_seconds(clients: int = 1000) -> float:
+    """Seconds to run the ``tcp-clients`` scenario with a snapshot after every call."""
+    start = time.perf_counter()
+    run = run_scenario("tcp-clients", seed=3, clients=clients)
+    elapsed = time.perf_counter() - start
+    assert run.deadlock is None and set(run.exit_status.values()) == {0}
+    assert len(run.steps) == len(run.events) + 1  # one picture per call, and the start
+    return elapsed
+
+
 def test_sim_pipe_throughput(benchmark: Any) -> None:
     sim = benchmark.pedantic(sim_pipe_seconds, rounds=1, iterations=1)
     real = real_pipe_seconds()
@@ -120,8 +134,17 @@ def test_tcp_server_with_10000_clients(benchmark: Any) -> None:
     assert seconds < 60
 
 
+def test_tcp_clients_scenario_with_snapshots(benchmark: Any) -> None:
+    seconds = benchmark.pedantic(tcp_clients_snapshots_seconds, rounds=1, iterations=1)
+    benchmark.extra_info["seconds"] = seconds
+
+
 if __name__ == "__main__":
     sim, real = sim_pipe_seconds(), real_pipe_seconds()
     print(f"pipe, 64 KiB writes: simulated {TOTAL / sim / 1e6:,.0f} MB/s, "
           f"real {TOTAL / real / 1e6:,.0f} MB/s: {real / sim:.0%} of real")
-    print(f"TCP server with 10,000 clients (simulated): {tcp_clients_seconds():.1f} s")
+    print(f"TCP server with 10,000 clients (simulated, snapshots off): "
+          f"{tcp_clients_seconds():.1f} s")
+    for n in (250, 500, 1000):
+        print(f"tcp-clients scenario, {n:,} clients, a snapshot after every call: "
+              f"{tcp_clients_snapshots_seconds(n):.2f} s")

@@ -39,7 +39,7 @@ from iochannels.sim.pipes import Pipe
 from iochannels.sim.proc import Proc
 from iochannels.sim.process import Call, Process, Program, Trap
 from iochannels.sim.run import SimRun, deadlock_of
-from iochannels.sim.snapshot import Camera
+from iochannels.sim.snapshot import Camera, draw
 from iochannels.sim.sockets import Addr, DgramSocket, Socket, StreamSocket
 from iochannels.sim.strace import describe, strace_name
 
@@ -87,6 +87,8 @@ class Kernel:
         self.tty.keyboard += keys
 
     def snapshot(self) -> Snapshot:
+        if not self.snapshots:  # nothing was marked: draw it from scratch
+            return draw(self.procs, float(len(self.events)))
         return self.camera.take(self.procs, float(len(self.events)))
 
     # -- processes ------------------------------------------------------------------------
@@ -115,6 +117,8 @@ class Kernel:
         p = Process(self._next_pid, name, argv, fds, ppid)
         self._next_pid += 1
         self.procs[p.pid] = p
+        if self.snapshots:
+            self.camera.rebuild.add(p.pid)
         if program is not None:
             self.load(p, program)
             self._ready.append(p)
@@ -137,15 +141,20 @@ class Kernel:
             p.body = None
         p.state, p.status, p.call = "zombie", status, None
         self.exit_status[p.pid] = status
+        if self.snapshots:
+            self.camera.rebuild.add(p.pid)
         for child in p.children:
             self.procs[child].ppid = None  # orphans: init adopts and reaps them
-            self.camera.changed.add(child)
+            if self.snapshots:
+                self.camera.changed.add(child)
         if p.ppid is not None:
             self.wakeup(self.procs[p.ppid])
 
     def reap(self, parent: Process, child: Process) -> None:
         parent.children.remove(child.pid)
         del self.procs[child.pid]
+        if self.snapshots:
+            self.camera.gone.add(child.pid)
 
     def sigpipe(self, p: Process) -> None:
         if p.sigpipe_kills:
@@ -171,7 +180,10 @@ class Kernel:
 
     def install(self, p: Process, f: OpenFile, cloexec: bool = False,
                 fd: int | None = None) -> int:
-        return p.fds.install(f, cloexec, fd)
+        fd = p.fds.install(f, cloexec, fd)
+        if self.snapshots:
+            self.camera.fds.add((p.pid, fd))
+        return fd
 
     def drop(self, f: OpenFile) -> None:
         """One fd fewer on ``f``; the last one releases the channel's end (xv6 fileclose)."""
@@ -194,6 +206,8 @@ class Kernel:
     # -- sleep and wakeup -----------------------------------------------------------------
     def wakeup(self, chan: object, one: bool = False) -> None:
         """Make the processes that sleep on ``chan`` ready (only the first with ``one``)."""
+        if self.snapshots:
+            self.camera.touched.add(chan)  # channels wake their sleepers when they change
         sleepers = self._sleepers.pop(chan, None)
         if not sleepers:
             return
@@ -205,12 +219,14 @@ class Kernel:
         for p in sleepers:
             if p.state == "blocked" and p.call is not None and p.call.wchan is chan:
                 p.state = "ready"
-                self.camera.changed.add(p.pid)
+                if self.snapshots:
+                    self.camera.changed.add(p.pid)
                 (self._ready if p.body is not None else self._woken).append(p)
 
     def _sleep(self, p: Process, chan: object) -> None:
         p.state = "blocked"
-        self.camera.changed.add(p.pid)
+        if self.snapshots:
+            self.camera.changed.add(p.pid)
         self._sleepers.setdefault(chan, []).append(p)
 
     # -- running programs -----------------------------------------------------------------
@@ -310,23 +326,28 @@ class Kernel:
                       result if isinstance(result, int | str) or result is None else str(result),
                       error, blocked, note)
         self.events.append(event)
-        self._note_changes(p, call)
         if self.snapshots:
+            self._note_changes(p, call)
             self.steps.append(Step(self.snapshot(), event))
 
     def _note_changes(self, p: Process, call: Call) -> None:
-        """Which pictures the call may have changed: its process's, or all of them when an
-        open file that other processes share changed its flags or offset."""
-        self.camera.changed.add(p.pid)
-        if p.ppid is not None:
-            self.camera.changed.add(p.ppid)  # a child's exit or a fork shows in the parent
-        if call.name == "set_nonblock" or (
-                call.name in ("read", "write", "lseek") and self._seekable(p, call.args[0])):
-            self.camera.everything = True
-
-    def _seekable(self, p: Process, fd: object) -> bool:
-        slot = p.fds.slots.get(fd) if isinstance(fd, int) else None
-        return slot is not None and slot.file.chan.seekable
+        """What the call may have changed in the picture (the camera redraws only that):
+        its process, the fds it names and their channels
+        (new fds mark themselves in :meth:`install`, woken channels in :meth:`wakeup`),
+        and every fd on an open file whose flags or offset it changed."""
+        camera = self.camera
+        camera.changed.add(p.pid)  # a safety net: its state changes are marked where they happen
+        if call.name == "exec":
+            camera.rebuild.add(p.pid)  # a new name, and the close-on-exec fds closed
+        shared = call.name in ("set_nonblock", "read", "write", "lseek")
+        for arg in call.args:  # an int that is no fd (a size) only costs a look
+            if isinstance(arg, int):
+                camera.fds.add((p.pid, arg))
+                slot = p.fds.slots.get(arg)
+                if slot is not None:
+                    camera.touched.add(slot.file.chan)
+                    if shared and (call.name == "set_nonblock" or slot.file.chan.seekable):
+                        camera.files.add(slot.file)
 
     # -- driven call by call (the fidelity harness) ---------------------------------------
     def syscall(self, pid: int, name: str, *args: Any) -> Outcome:

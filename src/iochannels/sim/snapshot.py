@@ -4,79 +4,337 @@ Channel ids are the kernel's own (``pipe#1``, ``socket#3``, ``file#1``), stable
 for the whole run. A connection queued on a listening socket but not yet
 accepted is drawn too: its buffers already hold the client's bytes.
 
-A run takes a picture after every call, so pictures are cheap: a process's
-model is rebuilt only when the kernel marked it changed (its own call, a
-wakeup, a shared open file's flags or offset), and a channel's only when
-what it shows (``Chan.picture_key``) changed. Frozen model objects are
-shared between snapshots.
+:func:`draw` takes a picture from scratch. A run takes one after every call,
+so the kernel's :class:`Camera` redraws only what changed since the last
+picture, and shares every other frozen model object with it. The kernel marks
+what a step may have changed (the marks may say too much, never too little):
+
+- ``changed``: pids whose line changed (state, parent); ``rebuild``: pids whose
+  whole fd table must be read again (new, exec, exit); ``gone``: reaped pids;
+- ``fds``: ``(pid, fd)`` slots a call named or filled; ``files``: open files
+  whose flags or offset changed (every fd on them, in every process);
+- ``touched``: channels a call named or the kernel woke. A touched socket's
+  peer, and the sockets whose peer it is, are looked at too; a channel's model
+  is rebuilt only when what it shows (``Chan.picture_key``) changed.
+
+So a step costs what it changed, plus copying the tuple of processes and the
+mapping of channels. The cache holds only what a picture shows: a channel that
+no fd holds and no accept queue holds leaves it.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+from heapq import heapify, heappop, heappush
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from iochannels.model import Channel, FdEntry, Process, Snapshot
-from iochannels.sim.files import Chan
+from iochannels.sim.files import Chan, OpenFile
 from iochannels.sim.sockets import StreamSocket
 
 if TYPE_CHECKING:
-    from iochannels.sim.fdtable import FdTable
+    from collections.abc import Mapping
+
+    from iochannels.sim.fdtable import Slot
     from iochannels.sim.process import Process as SimProcess
 
-__all__ = ["Camera"]
+__all__ = ["Camera", "draw"]
+
+Where = tuple[int, int]  # (pid, fd)
+
+
+def draw(procs: Mapping[int, SimProcess], taken_at: float) -> Snapshot:
+    """The picture from scratch: every process, every fd, every channel built anew."""
+    chans: dict[str, Chan] = {}
+    models = []
+    for pid in sorted(procs):
+        p = procs[pid]
+        fds = []
+        for fd, slot in p.fds:
+            fds.append(_entry(fd, slot))
+            chans.setdefault(slot.file.chan.id, slot.file.chan)
+        models.append(Process(p.pid, p.name, p.argv, tuple(fds), p.ppid, p.state_text()))
+    for chan in list(chans.values()):
+        if isinstance(chan, StreamSocket):
+            for queued in chan.queue:
+                chans[queued.id] = queued
+    channels = {ident: chan.model() for ident, chan in chans.items()}
+    return Snapshot(tuple(models), channels, "sim", taken_at)
+
+
+def _entry(fd: int, slot: Slot) -> FdEntry:
+    f = slot.file
+    flags = f.flags() | ({"cloexec"} if slot.cloexec else set())
+    offset = f.offset if f.chan.seekable else None
+    return FdEntry(fd, f.chan.id, f.access, frozenset(flags), offset)
+
+
+_first_item = itemgetter(0)
 
 
 class Camera:
-    """Takes snapshots of a kernel's processes, reusing what did not change."""
+    """Takes snapshots of a kernel's processes, redrawing only what the kernel marked."""
 
     def __init__(self) -> None:
-        self.changed: set[int] = set()  # pids whose picture must be redrawn
-        self.everything = True  # redraw every process (shared open files changed)
-        self._procs: dict[int, tuple[Process, tuple[Chan, ...]]] = {}
-        self._chans: dict[str, tuple[object, Channel]] = {}
+        # What the kernel marked since the last picture.
+        self.changed: set[int] = set()
+        self.rebuild: set[int] = set()
+        self.gone: set[int] = set()
+        self.fds: set[Where] = set()
+        self.files: set[OpenFile] = set()
+        self.touched: set[object] = set()
+        self._fresh = True  # the first picture reads everything
+        # Processes: the model, its fd entries (with the open file each points to).
+        self._procs: dict[int, Process] = {}
+        self._entries: dict[int, dict[int, tuple[FdEntry, OpenFile]]] = {}
+        self._fdlists: dict[int, list[int]] = {}  # each process's fds, in order
+        self._tables: dict[int, tuple[FdEntry, ...]] = {}
+        self._file_fds: dict[OpenFile, set[Where]] = {}
+        # Channels: who holds each, and the order a picture lists them in: by first holder
+        # (a heap per channel finds the next one), then the connections queued for accept.
+        self._holders: dict[str, set[Where]] = {}
+        self._heaps: dict[str, list[Where]] = {}
+        self._first: dict[str, Where] = {}
+        self._order_keys: list[Where] = []  # sorted: the first holder of each channel
+        self._order_ids: list[str] = []  # the channel ids, in the same order
+        self._removed: list[str] = []  # left the picture: out of the layout, order kept
+        self._chans: dict[str, Chan] = {}  # every channel the last picture showed
+        self._keys: dict[str, object] = {}
+        self._models: dict[str, Channel] = {}
+        self._watchers: dict[str, set[str]] = {}  # a socket's id -> those whose peer it is
+        self._watching: dict[str, str] = {}
+        self._listeners: dict[str, StreamSocket] = {}
+        self._volatile: set[str] = set()  # channels whose picture_key is None
+        self._queued: list[str] = []
+        self._layout: dict[str, Channel] = {}
+        self._stale = True  # the order of the channels changed: lay them out again
 
-    def take(self, procs: dict[int, SimProcess], taken_at: float) -> Snapshot:
-        chans: dict[str, Chan] = {}
-        models = []
-        for pid in sorted(procs):
-            model, held = self._process(procs[pid])
-            models.append(model)
-            for chan in held:
-                chans[chan.id] = chan
-        for chan in list(chans.values()):
+    # -- the picture ----------------------------------------------------------------------
+    def take(self, procs: Mapping[int, SimProcess], taken_at: float) -> Snapshot:
+        if self._fresh:
+            self.rebuild.update(procs)
+            self._fresh = False
+        self.rebuild.update(pid for pid in self.changed if pid not in self._entries)
+        dirty: set[Chan] = {c for c in self.touched if isinstance(c, Chan)}
+        gone: set[str] = set()
+        tables: set[int] = set()
+        for pid in self.gone | {pid for pid in self.rebuild if pid not in procs}:
+            self._forget_process(pid, dirty, gone)
+        for f in self.files:
+            self.fds.update(self._file_fds.get(f, ()))
+        for pid in self.rebuild:
+            p = procs.get(pid)
+            if p is not None:
+                self.fds.update((pid, fd) for fd in self._entries.setdefault(pid, {}))
+                self.fds.update((pid, fd) for fd in p.fds.slots)
+                self.changed.add(pid)
+                tables.add(pid)
+        for pid, fd in self.fds:
+            p = procs.get(pid)
+            if p is not None and self._update_entry(p, fd, dirty, gone):
+                tables.add(pid)
+        self._redraw_processes(procs, tables)
+        self._redraw_channels(dirty, gone)
+        for marks in (self.changed, self.rebuild, self.gone, self.fds, self.files, self.touched):
+            marks.clear()
+        return Snapshot(tuple(self._procs.values()), dict(self._layout), "sim", taken_at)
+
+    # -- processes and their fd tables ----------------------------------------------------
+    def _redraw_processes(self, procs: Mapping[int, SimProcess], tables: set[int]) -> None:
+        unsorted = False
+        for pid in self.changed | tables:
+            p = procs.get(pid)
+            if p is None:
+                continue
+            if pid in tables or pid not in self._tables:
+                held = map(self._entries.setdefault(pid, {}).__getitem__,
+                           self._fdlists.setdefault(pid, []))
+                self._tables[pid] = tuple(map(_first_item, held))
+            if pid not in self._procs and self._procs and pid < next(reversed(self._procs)):
+                unsorted = True
+            self._procs[pid] = Process(p.pid, p.name, p.argv, self._tables[pid], p.ppid,
+                                       p.state_text())
+        if unsorted:
+            self._procs = dict(sorted(self._procs.items()))
+
+    def _forget_process(self, pid: int, dirty: set[Chan], gone: set[str]) -> None:
+        for fd, held in self._entries.pop(pid, {}).items():
+            self._release(pid, fd, held, dirty, gone)
+        self._procs.pop(pid, None)
+        self._tables.pop(pid, None)
+        self._fdlists.pop(pid, None)
+
+    def _update_entry(self, p: SimProcess, fd: int, dirty: set[Chan], gone: set[str]) -> bool:
+        """Read slot ``fd`` of ``p`` again; True if its entry changed."""
+        entries = self._entries.setdefault(p.pid, {})
+        old = entries.get(fd)
+        slot = p.fds.slots.get(fd)
+        if slot is None:
+            if old is None:
+                return False
+            del entries[fd]
+            fds = self._fdlists[p.pid]
+            del fds[bisect_left(fds, fd)]
+            self._release(p.pid, fd, old, dirty, gone)
+            return True
+        entry = _entry(fd, slot)
+        if old is not None and old[1] is slot.file and old[0] == entry:
+            return False
+        if old is not None:
+            self._release(p.pid, fd, old, dirty, gone)
+        else:
+            insort(self._fdlists.setdefault(p.pid, []), fd)
+        entries[fd] = (entry, slot.file)
+        self._hold(p.pid, fd, slot.file, dirty)
+        return True
+
+    def _hold(self, pid: int, fd: int, f: OpenFile, dirty: set[Chan]) -> None:
+        chan, where = f.chan, (pid, fd)
+        self._file_fds.setdefault(f, set()).add(where)
+        self._holders.setdefault(chan.id, set()).add(where)
+        heappush(self._heaps.setdefault(chan.id, []), where)
+        dirty.add(chan)
+        first = self._first.get(chan.id)
+        if first is None:
+            j = bisect_left(self._order_keys, where)
+            self._order_keys.insert(j, where)
+            self._order_ids.insert(j, chan.id)
+            self._first[chan.id] = where
+            self._stale = True  # a channel in the middle: the layout is drawn again
+        elif where < first:
+            self._move(chan.id, first, where)
+
+    def _release(self, pid: int, fd: int, held: tuple[FdEntry, OpenFile], dirty: set[Chan],
+                 gone: set[str]) -> None:
+        (entry, f), where = held, (pid, fd)
+        ident = entry.channel
+        on_file = self._file_fds.get(f)
+        if on_file is not None:
+            on_file.discard(where)
+            if not on_file:
+                del self._file_fds[f]
+        holders = self._holders[ident]
+        holders.discard(where)
+        dirty.add(f.chan)
+        if not holders:
+            i = self._index(ident)
+            del self._order_keys[i], self._order_ids[i]
+            del self._holders[ident], self._heaps[ident], self._first[ident]
+            self._removed.append(ident)
+            gone.add(ident)
+            return
+        heap = self._heaps[ident]
+        if self._first[ident] == where:
+            while heap[0] not in holders:
+                heappop(heap)
+            self._move(ident, where, heap[0])
+        elif len(heap) > 2 * len(holders) + 8:  # released holders still in the heap
+            heap[:] = holders
+            heapify(heap)
+
+    def _index(self, ident: str) -> int:
+        i = bisect_left(self._order_keys, self._first[ident])
+        assert self._order_ids[i] == ident
+        return i
+
+    def _move(self, ident: str, old: Where, new: Where) -> None:
+        """The channel's first holder is another one now: its place may change."""
+        i = self._index(ident)
+        del self._order_keys[i], self._order_ids[i]
+        j = bisect_left(self._order_keys, new)
+        self._order_keys.insert(j, new)
+        self._order_ids.insert(j, ident)
+        self._first[ident] = new
+        if i != j:
+            self._stale = True
+
+    # -- channels -------------------------------------------------------------------------
+    def _redraw_channels(self, dirty: set[Chan], gone: set[str]) -> None:
+        for chan in list(dirty):
+            peer = getattr(chan, "peer", None)
+            if isinstance(peer, Chan):
+                dirty.add(peer)
+            for ident in self._watchers.get(chan.id, ()):
+                dirty.add(self._chans[ident])
             if isinstance(chan, StreamSocket):
-                for queued in chan.queue:
-                    chans[queued.id] = queued
-        channels = {ident: self._channel(chan) for ident, chan in chans.items()}
-        self.changed.clear()
-        self.everything = False
-        self._procs = {pid: self._procs[pid] for pid in procs}
-        return Snapshot(tuple(models), channels, "sim", taken_at)
+                if chan.id in self._holders and (chan.state == "LISTEN" or chan.queue):
+                    self._listeners[chan.id] = chan
+                else:
+                    self._listeners.pop(chan.id, None)
+        # Connections queued for accept, after every held channel, listener by listener.
+        queued: list[str] = []
+        for ident in sorted(self._listeners, key=self._first.__getitem__):
+            for conn in self._listeners[ident].queue:
+                if conn.id not in self._holders:
+                    queued.append(conn.id)
+                    if conn.id not in self._models:
+                        dirty.add(conn)
+        old_queued = self._queued
+        if queued != old_queued:
+            gone.update(set(old_queued) - set(queued))
+            self._queued = queued
+        shown = set(queued)
+        for ident in gone:
+            if ident not in self._holders and ident not in shown:
+                self._forget_channel(ident)
+        for chan in dirty:
+            if chan.id in self._holders or chan.id in shown:
+                self._redraw(chan)
+        for ident in list(self._volatile):  # it cannot say what it shows: drawn every time
+            self._redraw(self._chans[ident])
+        if self._stale:
+            ids = self._order_ids + queued
+            self._layout = dict(zip(ids, map(self._models.__getitem__, ids), strict=True))
+            self._stale = False
+        else:  # the held channels kept their order: remove what left, queued ones go last
+            for ident in self._removed:
+                self._layout.pop(ident, None)
+            if queued != old_queued:
+                for ident in old_queued + queued:  # a new one may be drawn in already
+                    self._layout.pop(ident, None)
+                for ident in queued:
+                    self._layout[ident] = self._models[ident]
+        self._removed.clear()
 
-    def _process(self, p: SimProcess) -> tuple[Process, tuple[Chan, ...]]:
-        cached = self._procs.get(p.pid)
-        if cached is None or self.everything or p.pid in self.changed:
-            fds, held = _fds(p.fds)
-            cached = Process(p.pid, p.name, p.argv, fds, p.ppid, p.state_text()), held
-            self._procs[p.pid] = cached
-        return cached
-
-    def _channel(self, chan: Chan) -> Channel:
+    def _redraw(self, chan: Chan) -> None:
+        ident = chan.id
         key = chan.picture_key()
-        cached = self._chans.get(chan.id)
-        if cached is not None and key is not None and cached[0] == key:
-            return cached[1]
+        if ident in self._models and key is not None and self._keys[ident] == key:
+            return
         model = chan.model()
-        self._chans[chan.id] = (key, model)
-        return model
+        self._chans[ident], self._keys[ident], self._models[ident] = chan, key, model
+        if key is None:
+            self._volatile.add(ident)
+        else:
+            self._volatile.discard(ident)
+        if not self._stale:
+            self._layout[ident] = model
+        peer = getattr(chan, "peer", None)
+        watched = peer.id if isinstance(peer, Chan) else None
+        if self._watching.get(ident) != watched:
+            self._unwatch(ident)
+            if watched is not None:
+                self._watching[ident] = watched
+                self._watchers.setdefault(watched, set()).add(ident)
 
+    def _unwatch(self, ident: str) -> None:
+        watched = self._watching.pop(ident, None)
+        if watched is not None:
+            watchers = self._watchers[watched]
+            watchers.discard(ident)
+            if not watchers:
+                del self._watchers[watched]
 
-def _fds(table: FdTable) -> tuple[tuple[FdEntry, ...], tuple[Chan, ...]]:
-    entries, held = [], []
-    for fd, slot in table:
-        f = slot.file
-        held.append(f.chan)
-        flags = f.flags() | ({"cloexec"} if slot.cloexec else set())
-        offset = f.offset if f.chan.seekable else None
-        entries.append(FdEntry(fd, f.chan.id, f.access, frozenset(flags), offset))
-    return tuple(entries), tuple(held)
+    def _forget_channel(self, ident: str) -> None:
+        """No fd and no accept queue holds it any more: it leaves the cache."""
+        self._unwatch(ident)
+        for cache in (self._chans, self._keys, self._models):
+            cache.pop(ident, None)
+        self._listeners.pop(ident, None)
+        self._volatile.discard(ident)
+        self._removed.append(ident)
+
+    def cached(self) -> int:
+        """How many channels the camera keeps: those the last picture showed."""
+        return len(self._models)
