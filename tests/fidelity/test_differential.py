@@ -6,14 +6,12 @@ through a chooser over ``data.draw``); one real root worker serves them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
-
 import pytest
+from fidelitykit import DrawChooser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iochannels.fidelity import SIMPLIFICATIONS, Op, Script, check, compare
+from iochannels.fidelity import EXCLUSIONS, Op, Script, check, compare
 from iochannels.fidelity.generate import script_from
 from iochannels.fidelity.linux import LinuxRunner
 from iochannels.fidelity.observe import Result
@@ -21,25 +19,6 @@ from iochannels.fidelity.script import payload
 from iochannels.fidelity.simrun import run_sim
 from iochannels.sim import Kernel
 from iochannels.sim.process import Call, Process
-
-T = TypeVar("T")
-
-
-class DrawChooser:
-    def __init__(self, data: st.DataObject) -> None:
-        self.data = data
-
-    def integer(self, low: int, high: int) -> int:
-        return self.data.draw(st.integers(low, high))
-
-    def pick(self, options: Sequence[T]) -> T:
-        return self.data.draw(st.sampled_from(options))
-
-
-@pytest.fixture(scope="module")
-def linux() -> Iterator[LinuxRunner]:
-    with LinuxRunner() as runner:
-        yield runner
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None,
@@ -90,7 +69,7 @@ def test_check_reports_scripts_steps_and_stops() -> None:
     assert report.ok, report.failures
     assert report.scripts == 30 and report.steps > 30
     assert "30 scripts" in report.summary() and "all agree" in report.summary()
-    assert set(report.stopped_by) <= {s.name for s in SIMPLIFICATIONS}
+    assert set(report.stopped_by) <= {s.name for s in EXCLUSIONS}
 
 
 def test_fifo_opens_and_shared_file_offsets_agree(linux: LinuxRunner) -> None:

@@ -58,9 +58,9 @@ class Report:
 
 
 def compare(script: Script, runner: LinuxRunner, options: Mapping[str, int] | None = None,
-            ) -> tuple[Difference | None, int, str | None]:
+            ignore: frozenset[str] = frozenset()) -> tuple[Difference | None, int, str | None]:
     """(the first difference or None, steps compared, the exclusion that stopped it)."""
-    sim = run_sim(script, options)
+    sim = run_sim(script, options, ignore)
     linux = runner.run(script, sim.records)
     where = first_difference(list(sim.records), linux)
     found = None if where is None else Difference(script.prefix(len(sim.records)), where)

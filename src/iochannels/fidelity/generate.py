@@ -19,6 +19,7 @@ from iochannels.fidelity.script import (
     CREATE,
     NONBLOCK,
     PATHS,
+    PORTS,
     TRUNC,
     Op,
     Script,
@@ -34,13 +35,18 @@ WEIGHTED_CALLS = (
     ("pipe", 8), ("socketpair", 6), ("dup", 5), ("dup2", 5), ("close", 9), ("read", 11),
     ("write", 13), ("recv", 5), ("send", 6), ("set_nonblock", 7), ("set_cloexec", 3),
     ("shutdown", 4), ("fork", 3), ("open", 7), ("lseek", 3), ("mkfifo", 2),
-    ("socket", 4), ("bind", 4), ("listen", 3), ("accept", 3), ("connect", 5),
-    ("sendto", 4), ("recvfrom", 4),
+    ("socket", 6), ("bind", 4), ("listen", 3), ("accept", 3), ("connect", 5),
+    ("sendto", 4), ("recvfrom", 4), ("bind_in", 4), ("connect_in", 4), ("sendto_in", 4),
 )
 OPEN_FLAGS = (0, CREATE, CREATE, CREATE | TRUNC, CREATE | APPEND, APPEND, TRUNC, NONBLOCK,
               CREATE | NONBLOCK, CREATE | CLOEXEC, NONBLOCK | APPEND)
 OFFSETS = (0, 1, 100, 5000, -1, -100)
 MAX_PROCS = 4
+DATAGRAM_SIZES = (0, 1, 100, 4096, 20000)
+
+
+def _port(c: Chooser) -> int:
+    return c.pick((0, 0, 0, 1, 1, len(PORTS)))  # len(PORTS): a port nobody binds
 
 
 class Chooser(Protocol):
@@ -60,16 +66,27 @@ class RandomChooser:
         return self.rng.choice(options)
 
 
+INET_CALLS = (  # TCP and UDP on 127.0.0.1, and what shares, closes and flags their fds
+    ("socket", 4), ("bind_in", 4), ("listen", 3), ("accept", 5), ("connect_in", 6),
+    ("sendto_in", 7), ("recvfrom", 7), ("recv", 7), ("send", 8), ("read", 3), ("write", 3),
+    ("shutdown", 4), ("close", 6), ("set_nonblock", 5), ("dup", 2), ("dup2", 2), ("fork", 2),
+)
 _CALL_TABLE = tuple(call for call, weight in WEIGHTED_CALLS for _ in range(weight))
+_INET_TABLE = tuple(call for call, weight in INET_CALLS for _ in range(weight))
 
 
-def _fd(c: Chooser) -> int:
-    return c.pick((0, 1, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8, 9, 12, 15, 17))
+FDS = (0, 1, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8, 9, 12, 15, 17)
+INET_FDS = (0, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 9)  # mostly the prologue's sockets
 
 
-def _op(c: Chooser, procs: int) -> Op:
+def _op(c: Chooser, procs: int, inet: bool = False) -> Op:
     proc = c.integer(0, procs - 1)
-    call = c.pick(_CALL_TABLE)
+    call = c.pick(_INET_TABLE if inet else _CALL_TABLE)
+    fds = INET_FDS if inet else FDS
+
+    def _fd(c: Chooser) -> int:
+        return c.pick(fds)
+
     if call == "fork" and procs >= MAX_PROCS:
         call = "close"
     match call:
@@ -83,6 +100,12 @@ def _op(c: Chooser, procs: int) -> Op:
             args = (_fd(c), _fd(c))
         case "sendto":
             args = (_fd(c), c.pick((0, 1, 100, 4096)), c.pick((4, 4, 5, 2)))
+        case "sendto_in":
+            args = (_fd(c), c.pick(DATAGRAM_SIZES), _port(c))
+        case "bind_in":
+            args = (_fd(c), c.pick((0, 0, 1, 2)))
+        case "connect_in":
+            args = (_fd(c), _port(c))
         case "read" | "recv" | "recvfrom":
             args = (_fd(c), c.pick(READ_SIZES))
         case "write" | "send":
@@ -97,8 +120,10 @@ def _op(c: Chooser, procs: int) -> Op:
             args = (_fd(c), c.pick(OFFSETS), c.integer(0, 2))
         case "mkfifo":
             args = (c.pick((2, 2, 3, 0)),)
+        case "socket" if inet:
+            args = (c.pick((2, 3)),)
         case "socket":
-            args = (c.pick((0, 0, 1)),)
+            args = (c.pick((0, 0, 1, 2, 2, 3, 3)),)
         case "bind" | "connect":
             args = (_fd(c), c.pick((4, 4, 5, 2, 0)))
         case "listen":
@@ -110,17 +135,47 @@ def _op(c: Chooser, procs: int) -> Op:
     return Op(proc, call, args)
 
 
-def script_from(c: Chooser, length: int) -> Script:
-    """A script of ``length`` steps; fds and processes drawn from those it may have."""
-    steps: list[Op] = []
-    procs = 1
+def _prologue(c: Chooser, starts: tuple[str, ...]) -> list[Op]:
+    """Sometimes a start that random calls rarely find: a TCP connection (listener at
+    fd 3, client 4, accepted 5) or two bound UDP sockets (3 and 4)."""
+    match c.pick(starts):
+        case "tcp":
+            steps = [Op(0, "socket", (2,)), Op(0, "bind_in", (3, 0)),
+                     Op(0, "listen", (3, c.pick((0, 1, 5)))), Op(0, "socket", (2,))]
+            if c.pick((0, 1)):
+                steps.append(Op(0, "set_nonblock", (4, 1)))
+            steps += [Op(0, "connect_in", (4, 0)), Op(0, "accept", (3,))]
+            ends = (4, 5)
+        case "udp":
+            steps = [Op(0, "socket", (3,)), Op(0, "bind_in", (3, 0)), Op(0, "socket", (3,)),
+                     Op(0, "bind_in", (4, 1))][: c.pick((3, 4))]
+            ends = (3, 4)
+        case _:
+            return []
+    for fd in ends:  # nonblocking ends keep a lone process going after an empty read
+        if c.pick((0, 1)):
+            steps.append(Op(0, "set_nonblock", (fd, 1)))
+    return steps + [Op(0, "fork")] * c.pick((0, 0, 1))
+
+
+def script_from(c: Chooser, length: int, inet: bool = False) -> Script:
+    """A script of ``length`` steps; fds and processes drawn from those it may have.
+
+    ``inet``: only TCP and UDP calls (and close, dup, fork, O_NONBLOCK), after a
+    TCP connection or two UDP sockets.
+    """
+    steps: list[Op] = _prologue(c, ("tcp", "tcp", "udp") if inet else
+                                ("none", "none", "none", "tcp", "udp"))
+    procs = 1 + sum(op.call == "fork" for op in steps)
     for _ in range(length):
-        op = _op(c, procs)
+        op = _op(c, procs, inet)
         procs += op.call == "fork"
         steps.append(op)
     return Script(tuple(steps), max_files=c.pick((8, 16, 16)))
 
 
 def random_script(rng: random.Random, low: int = 4, high: int = 24) -> Script:
+    """A random script; one in three is a TCP and UDP one (``script_from(inet=True)``)."""
     chooser = RandomChooser(rng)
-    return script_from(chooser, chooser.integer(low, high))
+    inet = chooser.integer(0, 2) == 0
+    return script_from(chooser, chooser.integer(low, high), inet)

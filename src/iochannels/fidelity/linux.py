@@ -35,13 +35,14 @@ from types import TracebackType
 from typing import Any
 
 from iochannels.fidelity import worker
-from iochannels.fidelity.observe import FdView, Namer, Record, Result
+from iochannels.fidelity.observe import FdView, Namer, Ports, Record, Result
 from iochannels.fidelity.script import (
     APPEND,
     CLOEXEC,
     CREATE,
     NONBLOCK,
     PATHS,
+    PORTS,
     TRUNC,
     Op,
     Script,
@@ -64,7 +65,7 @@ class _Worker:
     ctl: socket.socket
 
 
-def linux_args(op: Op, step: int) -> tuple[Any, ...]:
+def linux_args(op: Op, step: int, ports: Ports) -> tuple[Any, ...]:
     a = op.args
     match op.call:
         case "write" | "send":
@@ -81,7 +82,26 @@ def linux_args(op: Op, step: int) -> tuple[Any, ...]:
             return (a[0], PATHS[a[1]])
         case "sendto":
             return (a[0], payload(step, a[1]), PATHS[a[2]])
+        case "bind_in":  # the worker picks the port by the socket's type (SO_TYPE)
+            return (a[0], ports.choices(a[1]))
+        case "connect_in":
+            return (a[0], ports.targets(a[1]))
+        case "sendto_in":
+            return (a[0], payload(step, a[1]), ports.targets(a[2]))
     return a
+
+
+def nobody_port() -> int:
+    """A port below the ephemeral range that no TCP or UDP socket on this host binds
+    (so a script's own sockets never get it): connect there is refused, sendto lost."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    used = set()
+    for table in ("tcp", "udp", "tcp6", "udp6"):
+        with contextlib.suppress(OSError), open(f"/proc/net/{table}") as f:
+            for line in list(f)[1:]:
+                used.add(int(line.split()[1].rsplit(":", 1)[1], 16))
+    return next(port for port in range(1, low) if port not in used)
 
 
 class LinuxRunner:
@@ -100,6 +120,7 @@ class LinuxRunner:
         self._workers: list[_Worker] = []
         self._base = tempfile.mkdtemp(prefix="iochannels-fidelity-")
         self._scripts = 0
+        self.nobody = nobody_port()
 
     def __enter__(self) -> LinuxRunner:
         return self
@@ -169,6 +190,7 @@ class _LinuxScript:
         self.runner, self.script, self.expected = runner, script, expected
         self.waiting: dict[int, int] = {}  # worker index -> the step whose call waits
         self.namer = Namer()
+        self.ports = Ports(PORTS, runner.nobody)
 
     def run(self) -> list[Record]:
         records = [self.step(i, op) for i, op in enumerate(self.script.steps[:len(self.expected)])]
@@ -187,14 +209,17 @@ class _LinuxScript:
         if op.call == "fork":
             self.runner.fork(worker)
         else:
-            send(worker.ctl, (op.call, linux_args(op, i)))
+            send(worker.ctl, (op.call, linux_args(op, i, self.ports)))
         wait = WAIT_SHORT if expected.result.kind == "blocked" else WAIT_LONG
         reply = _answer(worker.ctl, wait)
         if reply is None:
             self.waiting[op.proc] = i
             result = Result("blocked")
         else:
-            result = _result(op, reply)
+            if op.call == "bind_in" and reply[0] == "done":
+                proto, port = reply[1]
+                self.ports.bound(proto, op.args[1], port)
+            result = _result(op, reply, self.ports)
         finishing = {step for step, _ in expected.completed}
         completed = self._completions(i, finishing, skip=op.proc)
         return Record(result, completed, self._fds(worker.pid))
@@ -208,7 +233,7 @@ class _LinuxScript:
             reply = _answer(self.runner.workers[proc].ctl,
                             WAIT_LONG if step in finishing else WAIT_SHORT if skip is None else 0)
             if reply is not None:
-                done.append((step, _result(self.script.steps[step], reply)))
+                done.append((step, _result(self.script.steps[step], reply, self.ports)))
                 del self.waiting[proc]
         return tuple(sorted(done, key=lambda d: d[0]))
 
@@ -246,8 +271,8 @@ def _answer(ctl: socket.socket, timeout: float) -> Any:
     return receive(ctl) if ready else None
 
 
-def _result(op: Op, reply: tuple[str, Any]) -> Result:
+def _result(op: Op, reply: tuple[str, Any], ports: Ports) -> Result:
     tag, value = reply
     if tag == "error":
         return Result("error", errno.errorcode.get(value, str(value)))
-    return Result("done", normalize(op, value))
+    return Result("done", normalize(op, value, ports))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FdView", "Namer", "Record", "Result", "first_difference"]
+__all__ = ["FdView", "Namer", "Ports", "Record", "Result", "first_difference"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,55 @@ class Namer:
         if key not in self._names:
             self._names[key] = f"{kind}{len(self._names) + 1}"
         return self._names[key]
+
+
+class Ports:
+    """Port numbers of one kernel, as names both kernels share.
+
+    TCP and UDP name their ports apart (their port tables are apart; a UDP port's
+    number may be any TCP socket's on the host). A port bound through a script's
+    port name (``bind_in``) shows as that name (``"a"``); any other port (one the
+    kernel picked in ``connect`` or a first ``sendto``) as ``"e1"``, ``"e2"``... in
+    order of first appearance. So two runs agree when the same sockets send and
+    connect, whatever numbers their kernels chose.
+    """
+
+    def __init__(self, names: tuple[str, ...], nobody: int) -> None:
+        self.names = names
+        self.nobody = nobody  # a port no socket of the script binds: nothing listens there
+        self._ports: dict[tuple[str, int], int] = {}  # (proto, name index) -> port
+        self._labels: dict[tuple[str, int], str] = {}  # (proto, port) -> label
+        self._others = 0
+
+    def port(self, proto: str, name: int) -> int | None:
+        """The port a name was bound to, or None while it is not."""
+        return self._ports.get((proto, name))
+
+    def target(self, proto: str, name: int) -> int:
+        """Where a connect or sendto to ``name`` goes: its port, or the port of nobody."""
+        return self._ports.get((proto, name), self.nobody)
+
+    def choices(self, name: int) -> dict[str, int]:
+        """For the Linux worker, which looks at the socket's type: proto -> port or 0."""
+        return {proto: self.port(proto, name) or 0 for proto in ("tcp", "udp")}
+
+    def targets(self, name: int) -> dict[str, int]:
+        return {proto: self.target(proto, name) for proto in ("tcp", "udp")}
+
+    def bound(self, proto: str, name: int, port: int) -> None:
+        if (proto, name) not in self._ports:
+            self._ports[(proto, name)] = port
+            self._labels[(proto, port)] = self.names[name]
+
+    def label(self, proto: str, address: object) -> object:
+        """``("127.0.0.1", 41234)`` -> ``("127.0.0.1", "a")``; paths and None stay."""
+        if not isinstance(address, tuple):
+            return address
+        host, port = address
+        if (proto, port) not in self._labels:
+            self._others += 1
+            self._labels[(proto, port)] = f"e{self._others}"
+        return (host, self._labels[(proto, port)])
 
 
 def first_difference(sim: list[Record], linux: list[Record]) -> str | None:

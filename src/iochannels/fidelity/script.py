@@ -15,6 +15,13 @@ Calls and their arguments::
     fork()
     socket(type)  bind(fd, path)  listen(fd, backlog)  accept(fd)  connect(fd, path)
     sendto(fd, n, path)  recvfrom(fd, n)
+        # socket type: 0 UNIX stream, 1 UNIX dgram, 2 TCP, 3 UDP (AF_INET)
+    bind_in(fd, port)  connect_in(fd, port)  sendto_in(fd, n, port)
+        # port: an index into PORTS, a name for a port on 127.0.0.1. bind_in binds
+        # port 0 (the kernel picks) the first time a name is bound and names the port
+        # it got; later binds of that name ask for that port again. connect_in and
+        # sendto_in go to the named port, or, for a name not bound yet, to a port
+        # nobody listens on. Ports in results (accept, recvfrom) are shown by name.
     open(path, mode, flags)  lseek(fd, offset, whence)  mkfifo(path)
         # path: an index into PATHS; mode: 0 r, 1 w, 2 rw;
         # flags: a sum of CREATE 1, TRUNC 2, APPEND 4, NONBLOCK 8, CLOEXEC 16
@@ -24,16 +31,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["APPEND", "CALLS", "CLOEXEC", "CREATE", "HOWS", "MODES", "NONBLOCK", "PATHS",
-           "SOCKET_TYPES", "TRUNC", "Op", "Script", "payload"]
+__all__ = ["APPEND", "CALLS", "CLOEXEC", "CREATE", "HOWS", "LOOPBACK", "MODES", "NONBLOCK",
+           "PATHS", "PORTS", "SOCKETS", "SOCKET_TYPES", "TRUNC", "Op", "Script", "payload"]
 
 CALLS = ("pipe", "socketpair", "dup", "dup2", "close", "read", "write", "recv", "send",
          "set_nonblock", "set_cloexec", "shutdown", "fork", "open", "lseek", "mkfifo",
-         "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom")
+         "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom",
+         "bind_in", "connect_in", "sendto_in")
 PATHS = ("f0", "f1", "q0", "q1", "s0", "s1")  # names in the script's own directory
 MODES = ("r", "w", "rw")
 CREATE, TRUNC, APPEND, NONBLOCK, CLOEXEC = 1, 2, 4, 8, 16
-SOCKET_TYPES = ("stream", "dgram")
+SOCKET_TYPES = ("stream", "dgram")  # socketpair's types
+SOCKETS = (("unix", "stream"), ("unix", "dgram"), ("inet", "stream"), ("inet", "dgram"))
+PORTS = ("a", "b", "c")  # names of ports on 127.0.0.1; len(PORTS) names one nobody binds
+LOOPBACK = "127.0.0.1"
 HOWS = ("r", "w", "rw")
 
 _PATTERN = bytes(range(256)) * 1100  # 281,600 bytes: room for any write of a script

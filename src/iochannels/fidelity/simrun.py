@@ -13,17 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from iochannels.fidelity.exclusions import SOCKET_BUDGET, SOCKET_SENDS
-from iochannels.fidelity.observe import FdView, Namer, Record, Result
+from iochannels.fidelity.exclusions import SOCKET_BUDGET, SOCKET_SENDS, UDP_MAX_PAYLOAD
+from iochannels.fidelity.observe import FdView, Namer, Ports, Record, Result
 from iochannels.fidelity.script import (
     APPEND,
     CLOEXEC,
     CREATE,
     HOWS,
+    LOOPBACK,
     MODES,
     NONBLOCK,
     PATHS,
+    PORTS,
     SOCKET_TYPES,
+    SOCKETS,
     TRUNC,
     Op,
     Script,
@@ -33,11 +36,16 @@ from iochannels.sim import Blocked, Done, Failed, Kernel, Outcome
 from iochannels.sim.devices import RegularFile, Terminal
 from iochannels.sim.files import Chan
 from iochannels.sim.pipes import Pipe
-from iochannels.sim.sockets import Socket
+from iochannels.sim.sockets import DgramSocket, Socket, StreamSocket
 
-__all__ = ["SimTrace", "normalize", "run_sim"]
+__all__ = ["SIM_CALL", "SimTrace", "normalize", "run_sim"]
 
 HARNESS_SOCKET_BUFFER = 1 << 20  # never reached: scripts stay within SOCKET_BUDGET
+NOBODY_PORT = 1  # the simulator hands out ports from 32768: nobody is ever at port 1
+SIM_CALL = {"bind_in": "bind", "connect_in": "connect", "sendto_in": "sendto"}
+SENDS = ("write", "send", "sendto", "sendto_in")
+INET_CHECKED = (*SENDS, "bind", "connect", "bind_in", "connect_in", "shutdown",  # fd first
+                "read", "recv", "recvfrom")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,26 +54,32 @@ class SimTrace:
     stopped_by: str | None  # the exclusion that ended the script early, if one did
 
 
-def normalize(op: Op, value: Any) -> Any:
-    """A call's value as both kernels report it: fds, byte counts, bytes, or None."""
+def normalize(op: Op, value: Any, ports: Ports) -> Any:
+    """A call's value as both kernels report it: fds, byte counts, bytes, or None.
+
+    Inet addresses show their ports by name (:class:`Ports`), never as numbers.
+    """
     match op.call:
         case "pipe" | "socketpair":
             return (int(value[0]), int(value[1]))
         case "read" | "recv":
             return bytes(value)
-        case "write" | "send" | "sendto" | "dup" | "dup2" | "open" | "lseek" | "socket":
+        case ("write" | "send" | "sendto" | "sendto_in" | "dup" | "dup2" | "open" | "lseek"
+              | "socket"):
             return int(value)
         case "fork":
             return "pid"
+        case "accept" if isinstance(value[1], tuple):
+            return (int(value[0]), ports.label("tcp", value[1]))  # a TCP client's address
         case "accept":
-            return int(value[0])  # the peer's address: unnamed on both kernels
-        case "recvfrom":
-            return (bytes(value[0]), value[1])  # the sender's path, or None if unnamed
+            return int(value[0])  # a UNIX client's address: unnamed on both kernels
+        case "recvfrom":  # the sender's path or address, or None if unnamed
+            return (bytes(value[0]), ports.label("udp", value[1]))
         case _:
             return None
 
 
-def sim_args(op: Op, step: int) -> tuple[Any, ...]:
+def sim_args(op: Op, step: int, ports: Ports, proto: str) -> tuple[Any, ...]:
     a = op.args
     match op.call:
         case "pipe":
@@ -86,19 +100,25 @@ def sim_args(op: Op, step: int) -> tuple[Any, ...]:
         case "mkfifo":
             return (PATHS[a[0]],)
         case "socket":
-            return ("unix", SOCKET_TYPES[a[0]])
+            return SOCKETS[a[0]]
         case "bind" | "connect":
             return (a[0], PATHS[a[1]])
         case "sendto":
             return (a[0], payload(step, a[1]), PATHS[a[2]])
+        case "bind_in":
+            return (a[0], (LOOPBACK, ports.port(proto, a[1]) or 0))
+        case "connect_in":
+            return (a[0], (LOOPBACK, ports.target(proto, a[1])))
+        case "sendto_in":
+            return (a[0], payload(step, a[1]), (LOOPBACK, ports.target(proto, a[2])))
         case _:
             return a
 
 
-def _result(op: Op, outcome: Outcome) -> Result:
+def _result(op: Op, outcome: Outcome, ports: Ports) -> Result:
     match outcome:
         case Done(value):
-            return Result("done", normalize(op, value))
+            return Result("done", normalize(op, value, ports))
         case Failed(name):
             return Result("error", name)
         case Blocked():
@@ -114,7 +134,9 @@ class _SimScript:
         self.pids = [self.k.attach("p0")]
         self.waiting: dict[int, int] = {}  # pid -> the step whose call waits
         self.namer = Namer()
+        self.ports = Ports(PORTS, NOBODY_PORT)
         self.sent = [0, 0]  # socket payload bytes, socket sends
+        self.embryos: set[str] = set()  # connections dropped unaccepted by a closed listener
 
     def chan_of(self, op: Op) -> Chan | None:
         """The channel behind the op's fd (its first argument), if its process has one."""
@@ -124,7 +146,7 @@ class _SimScript:
         return None if slot is None else slot.file.chan
 
     def over_budget(self, op: Op) -> bool:
-        if op.call not in ("write", "send", "sendto") or not isinstance(self.chan_of(op), Socket):
+        if op.call not in SENDS or not isinstance(self.chan_of(op), Socket):
             return False
         self.sent[0] += op.args[1]
         self.sent[1] += 1
@@ -134,20 +156,40 @@ class _SimScript:
         if op.proc >= len(self.pids) or self.pids[op.proc] in self.waiting:
             return Record(Result("skipped"))  # its process waits, or its fork never ran
         pid = self.pids[op.proc]
-        outcome = self.k.syscall(pid, op.call, *sim_args(op, i))
+        pending = self.pending() if op.call in ("close", "dup2") else []
+        proto = self.proto(op)
+        outcome = self.k.syscall(pid, SIM_CALL.get(op.call, op.call),
+                                 *sim_args(op, i, self.ports, proto))
+        if op.call == "bind_in" and isinstance(outcome, Done):
+            sock = self.chan_of(op)
+            assert isinstance(sock, Socket) and isinstance(sock.local, tuple)
+            self.ports.bound(proto, op.args[1], sock.local[1])
+        self.embryos.update(conn.id for conn in pending if conn.closed)
         if isinstance(outcome, Blocked):
             self.waiting[pid] = i
         finished = dict(self.k.settle())
-        result = _result(op, finished.pop(pid)) if pid in finished else _result(op, outcome)
+        result = _result(op, finished.pop(pid) if pid in finished else outcome, self.ports)
         if op.call == "fork" and isinstance(outcome, Done):
             self.pids.append(outcome.value)
         completed = []
         for other, done in finished.items():
             step = self.waiting.pop(other)
-            completed.append((step, _result(self.script.steps[step], done)))
+            completed.append((step, _result(self.script.steps[step], done, self.ports)))
         if result.kind != "blocked":
             self.waiting.pop(pid, None)
         return Record(result, tuple(sorted(completed, key=lambda c: c[0])), self.fds(pid))
+
+    def proto(self, op: Op) -> str:
+        """Which port table an inet-addressed call looks in: its socket's (tcp or udp)."""
+        if op.call not in SIM_CALL:
+            return "tcp"
+        return "udp" if isinstance(self.chan_of(op), DgramSocket) else "tcp"
+
+    def pending(self) -> list[StreamSocket]:
+        """Connections waiting in a listener's accept queue, UNIX or TCP."""
+        nodes = [*self.k.net.ports.values(), *self.k.fs.nodes.values()]
+        return [conn for node in nodes if isinstance(node, StreamSocket) and not node.closed
+                for conn in node.queue]
 
     def fds(self, pid: int) -> tuple[FdView, ...]:
         views = []
@@ -177,16 +219,139 @@ def _on_terminal(run: _SimScript, op: Op) -> bool:
     return op.call == "lseek" and isinstance(run.chan_of(op), Terminal)
 
 
-def run_sim(script: Script, options: Mapping[str, int] | None = None) -> SimTrace:
+def _inet_exclusion(run: _SimScript, op: Op) -> str | None:
+    """The TCP and UDP exclusions (see exclusions.py) the step would reach, if any."""
+    if op.call not in INET_CHECKED or op.proc >= len(run.pids) or run.pids[op.proc] in run.waiting:
+        return None
+    sock = run.chan_of(op)
+    if isinstance(sock, DgramSocket) and not sock.inet and op.call == "sendto_in":
+        return "address-family" if sock.shut_wr else None  # Linux: EINVAL before EPIPE
+    if not isinstance(sock, Socket) or not sock.inet:
+        return None
+    if op.call in ("bind", "connect") or (op.call == "sendto" and isinstance(sock, DgramSocket)):
+        return "address-family"
+    if (op.call == "bind_in" and isinstance(sock, StreamSocket) and sock.state == "CONNECTED"
+            and (sock.peer is None or sock.peer.closed or (sock.shut_rd and sock.shut_wr))):
+        return "tcp-closed-port"
+    proto = "tcp" if isinstance(sock, StreamSocket) else "udp"
+    if op.call == "bind_in" and (port := run.ports.port(proto, op.args[1])) is not None:
+        holder = run.k.net.ports.get((proto, port))
+        return "port-reuse" if holder is not None and holder.closed else None
+    if isinstance(sock, DgramSocket):
+        return _udp_exclusion(run, op, sock)
+    assert isinstance(sock, StreamSocket)
+    if op.call in ("read", "recv", "recvfrom"):
+        empty = sock.state == "CONNECTED" and not sock.recv.used
+        return "tcp-zero-recv" if empty and op.args[1] == 0 else None
+    if op.call == "shutdown" and sock.state == "UNCONNECTED":
+        return "inet-shutdown-unconnected"
+    if op.call in SENDS:
+        if sock.state != "CONNECTED":
+            return "tcp-unconnected-send"
+        if sock.peer is not None and sock.peer.closed:
+            return "tcp-peer-closed"
+    if op.call == "shutdown":
+        if sock.peer is not None and sock.peer.closed:
+            return "tcp-peer-closed"
+        if sock.state == "LISTEN":
+            return "tcp-shutdown-listener"
+        if sock.state == "CONNECTED" and HOWS[op.args[1]] != "w":
+            return "tcp-shut-rd"
+    if op.call == "connect_in":
+        listener = run.k.net.ports.get(("tcp", run.ports.target("tcp", op.args[1])))
+        listening = (isinstance(listener, StreamSocket) and not listener.closed
+                     and listener.state == "LISTEN")
+        full = isinstance(listener, StreamSocket) and listening and listener.accept_queue_full
+        if sock.state == "LISTEN" or (sock.state == "CONNECTED" and (full or not listening)):
+            return "tcp-connect-order"  # the simulator would not say EISCONN
+        if full:
+            return "tcp-handshake"
+    return None
+
+
+WAITING_ON_FD = ("read", "write", "recv", "send", "recvfrom", "accept", "connect",
+                 "connect_in", "sendto", "sendto_in")
+
+
+def _nonblock_under_a_waiter(run: _SimScript, op: Op) -> bool:
+    """O_NONBLOCK set on an open file that a waiting call of another process waits on."""
+    if op.call != "set_nonblock" or not op.args[1] or op.proc >= len(run.pids):
+        return False
+    slot = run.k.procs[run.pids[op.proc]].fds.slots.get(op.args[0])
+    if slot is None:
+        return False
+    for pid, step in run.waiting.items():
+        waiting = run.script.steps[step]
+        if waiting.call in WAITING_ON_FD:
+            other = run.k.procs[pid].fds.slots.get(waiting.args[0])
+            if other is not None and other.file is slot.file:
+                return True
+    return False
+
+
+def _nonblocking_shut_dgram(run: _SimScript, op: Op) -> bool:
+    """A nonblocking read of an empty datagram socket that is shut down for reading."""
+    if op.call not in ("read", "recv", "recvfrom") or op.proc >= len(run.pids):
+        return False
+    slot = run.k.procs[run.pids[op.proc]].fds.slots.get(op.args[0])
+    if slot is None or not slot.file.nonblock:
+        return False
+    sock = slot.file.chan
+    return isinstance(sock, DgramSocket) and sock.shut_rd and not sock.queue
+
+
+def _reset_by_listener(run: _SimScript, op: Op) -> bool:
+    """A read, recv or send on a client whose connection a closed listener dropped."""
+    if op.call not in (*SENDS, "read", "recv", "recvfrom") or op.proc >= len(run.pids):
+        return False
+    sock = run.chan_of(op)
+    return (isinstance(sock, StreamSocket) and sock.peer is not None
+            and sock.peer.id in run.embryos)
+
+
+def _udp_exclusion(run: _SimScript, op: Op, sock: DgramSocket) -> str | None:
+    if op.call == "shutdown" and sock.dest is None:
+        return "inet-shutdown-unconnected"
+    if op.call not in SENDS:
+        return None
+    if op.args[1] > UDP_MAX_PAYLOAD:
+        return "udp-datagram-size"
+    if op.call in ("write", "send") and sock.local is None and sock.dest is None:
+        return "udp-autobind"
+    dest = (LOOPBACK, run.ports.target("udp", op.args[2])) if op.call == "sendto_in" else sock.dest
+    if not isinstance(dest, tuple):
+        return None  # no destination (EDESTADDRREQ), or a UNIX path (address-family)
+    target = run.k.net.ports.get(("udp", dest[1]))
+    if target is None or target.closed:
+        return "udp-refused" if sock.dest is not None else None
+    if isinstance(target, DgramSocket) and isinstance(target.dest, tuple) and (
+            sock.local is None or target.dest[1] != sock.local[1]):
+        return "udp-connected-filter"
+    return None
+
+
+def run_sim(script: Script, options: Mapping[str, int] | None = None,
+            ignore: frozenset[str] = frozenset()) -> SimTrace:
     """The script's records on the simulator, up to its end or its first exclusion.
 
     ``options`` are more keyword options for the Kernel (a test gives a wrong
-    ``pipe_capacity`` to see the harness catch it).
+    ``pipe_capacity`` to see the harness catch it); ``ignore`` names exclusions
+    not to stop at (``socket-buffer-accounting`` and the TCP and UDP ones: a test
+    shows that each divergence still makes a difference).
     """
     run = _SimScript(script, options or {})
     records: list[Record] = []
     for i, op in enumerate(script.steps):
-        if run.over_budget(op):
+        inet = _inet_exclusion(run, op)
+        if inet is None and _reset_by_listener(run, op):
+            inet = "listener-close-resets"
+        if inet is None and _nonblocking_shut_dgram(run, op):
+            inet = "dgram-shutdown-nonblock"
+        if inet is None and _nonblock_under_a_waiter(run, op):
+            inet = "nonblock-after-wait"
+        if inet is not None and inet not in ignore:
+            return SimTrace(tuple(records), inet)
+        if run.over_budget(op) and "socket-buffer-accounting" not in ignore:
             return SimTrace(tuple(records), "socket-buffer-accounting")
         if _on_terminal(run, op):
             return SimTrace(tuple(records), "terminal")

@@ -19,10 +19,12 @@ fds and its shortcuts around some system calls.
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 import pickle
 import resource
+import select
 import socket
 import struct
 import sys
@@ -31,6 +33,7 @@ from typing import Any
 __all__ = ["CONTROL_FD", "receive", "send"]
 
 CONTROL_FD = 900  # above any fd a script uses, below the root's RLIMIT_NOFILE
+HANDSHAKE_MS = 2000  # how long a nonblocking TCP connect's handshake may take on loopback
 PR_SET_CHILD_SUBREAPER = 36
 _HEADER = struct.Struct("<I")
 
@@ -108,8 +111,11 @@ def call(op: str, args: tuple[Any, ...]) -> Any:
         case "mkfifo", (path,):
             return os.mkfifo(path)
         case "socket", (kind,):
-            fd = socket.socket(socket.AF_UNIX, (socket.SOCK_STREAM, socket.SOCK_DGRAM)[kind])
+            family = socket.AF_UNIX if kind < 2 else socket.AF_INET
+            fd = socket.socket(family, (socket.SOCK_STREAM, socket.SOCK_DGRAM)[kind % 2])
             fd.set_inheritable(True)
+            if kind == 2:  # TCP: no Nagle (see the tcp-nagle simplification)
+                fd.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return fd.detach()
         case _:
             return socket_call(op, args)
@@ -124,6 +130,58 @@ class _SockaddrUn(ctypes.Structure):
 
 def _sockaddr_un(path: str) -> _SockaddrUn:
     return _SockaddrUn(socket.AF_UNIX, path.encode())
+
+
+_SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
+_LOOPBACK = socket.inet_aton("127.0.0.1")
+
+
+def _sockaddr_in(port: int) -> ctypes.Array[ctypes.c_char]:
+    """struct sockaddr_in for 127.0.0.1:port (ip(7))."""
+    raw = struct.pack("=H", socket.AF_INET) + struct.pack("!H", port) + _LOOPBACK + bytes(8)
+    return ctypes.create_string_buffer(raw, len(raw))
+
+
+def _address(raw: bytes, length: int) -> Any:
+    """A sockaddr as the harness compares it: a UNIX path, (host, port), or None."""
+    if length <= 2:
+        return None  # unnamed (a UNIX socket never bound), or none given (TCP)
+    family = struct.unpack_from("=H", raw)[0]
+    if family == socket.AF_INET:
+        return (socket.inet_ntoa(raw[4:8]), struct.unpack_from("!H", raw, 2)[0])
+    path = raw[2:length].split(b"\0", 1)[0]
+    return path.decode() or None
+
+
+def _sockaddr() -> ctypes.Array[ctypes.c_char]:
+    return ctypes.create_string_buffer(_SOCKADDR_MAX)
+
+
+def _local_port(fd: int) -> int:
+    raw = ctypes.create_string_buffer(_SOCKADDR_MAX)
+    length = ctypes.c_uint(_SOCKADDR_MAX)
+    if _LIBC.getsockname(fd, raw, ctypes.byref(length)) < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    return int(struct.unpack_from("!H", raw.raw, 2)[0])
+
+
+def _proto(fd: int) -> str:
+    """Which port table the socket at ``fd`` uses: "udp" for a datagram socket, else
+    "tcp" (for a UNIX socket or no socket at all the call fails whatever the port)."""
+    kind = ctypes.c_int(0)
+    size = ctypes.c_uint(ctypes.sizeof(kind))
+    found = _LIBC.getsockopt(fd, socket.SOL_SOCKET, socket.SO_TYPE, ctypes.byref(kind),
+                             ctypes.byref(size))
+    return "udp" if found == 0 and kind.value == socket.SOCK_DGRAM else "tcp"
+
+
+def _handshake(fd: int) -> bool:
+    """A nonblocking TCP connect said EINPROGRESS: wait (poll(2), POLLOUT) until the
+    handshake is over, whether it succeeded or not; False if it is not over in time."""
+    poller = select.poll()  # poll(2) takes fd numbers: no new fd, EMFILE or not
+    poller.register(fd, select.POLLOUT)
+    return bool(poller.poll(HANDSHAKE_MS))
 
 
 def socket_call(op: str, args: tuple[Any, ...]) -> Any:
@@ -154,14 +212,33 @@ def socket_call(op: str, args: tuple[Any, ...]) -> Any:
                              ctypes.sizeof(address))
             result = n
         case "recvfrom", (fd, size):
-            buffer, sender = ctypes.create_string_buffer(max(size, 1)), _SockaddrUn()
-            length = ctypes.c_uint(ctypes.sizeof(sender))
-            n = _LIBC.recvfrom(fd, buffer, size, 0, ctypes.byref(sender), ctypes.byref(length))
-            named = length.value > ctypes.sizeof(ctypes.c_ushort) and sender.sun_path
-            result = (buffer.raw[: max(n, 0)], sender.sun_path.decode() if named else None)
+            buffer, sender = ctypes.create_string_buffer(max(size, 1)), _sockaddr()
+            length = ctypes.c_uint(_SOCKADDR_MAX)
+            n = _LIBC.recvfrom(fd, buffer, size, 0, sender, ctypes.byref(length))
+            result = (buffer.raw[: max(n, 0)], _address(sender.raw, length.value))
         case "accept", (fd,):
-            n = _LIBC.accept(fd, None, None)  # accept(2), not accept4: no FD_CLOEXEC
-            result = (n, None)
+            peer, length = _sockaddr(), ctypes.c_uint(_SOCKADDR_MAX)
+            n = _LIBC.accept(fd, peer, ctypes.byref(length))  # accept(2): no FD_CLOEXEC
+            client = _address(peer.raw, length.value) if n >= 0 else None
+            result = (n, client if isinstance(client, tuple) else None)
+        case "bind_in", (fd, ports):
+            proto = _proto(fd)
+            inet = _sockaddr_in(ports[proto])
+            n = _LIBC.bind(fd, inet, len(inet))
+            result = (proto, _local_port(fd)) if n == 0 else None  # the port it got
+        case "connect_in", (fd, ports):
+            inet = _sockaddr_in(ports[_proto(fd)])
+            n = _LIBC.connect(fd, inet, len(inet))
+            if n < 0 and ctypes.get_errno() == errno.EINPROGRESS and _handshake(fd):
+                # connect(2) again once the handshake is over, as a program finishing a
+                # nonblocking connect may: 0 and the socket connected (later connects say
+                # EISCONN), or the handshake's error and the socket unconnected again.
+                n = _LIBC.connect(fd, inet, len(inet))
+            result = None
+        case "sendto_in", (fd, data, ports):
+            inet = _sockaddr_in(ports[_proto(fd)])
+            n = _LIBC.sendto(fd, data, len(data), 0, inet, len(inet))
+            result = n
         case _:
             raise AssertionError(f"unknown call {op}")
     if n < 0:
