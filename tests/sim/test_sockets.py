@@ -175,3 +175,31 @@ def test_unix_dgram_reply_needs_a_bound_client() -> None:
     assert ok(k, server, "recvfrom", s, 100) == (b"named", "cli")
     ok(k, server, "sendto", s, b"reply", "cli")
     assert ok(k, client, "recv", c, 100) == b"reply"
+
+
+def test_tcp_close_is_a_fin_and_data_after_it_a_reset() -> None:
+    """tcp(7), unlike unix(7): the first send to a closed peer succeeds and brings its RST
+    (EPIPE next, end of file for recv); a listener's close resets the connections it had
+    not accepted; send on an unconnected socket says EPIPE, connect on a connected one
+    EISCONN, shutdown on a listener 0."""
+    k = Kernel()
+    p = k.attach()
+    ls = ok(k, p, "socket", "inet", "stream")
+    ok(k, p, "bind", ls, ("127.0.0.1", 8080))
+    assert err(k, p, "send", ls, b"x") == "EPIPE"
+    ok(k, p, "listen", ls, 5)
+    c = ok(k, p, "socket", "inet", "stream")
+    ok(k, p, "connect", c, ("127.0.0.1", 8080))
+    conn, _ = ok(k, p, "accept", ls)
+    assert err(k, p, "connect", c, ("127.0.0.1", 9)) == "EISCONN"
+    ok(k, p, "close", conn)
+    assert ok(k, p, "send", c, b"hello") == 5
+    assert err(k, p, "send", c, b"again") == "EPIPE"
+    assert ok(k, p, "recv", c, 10) == b""
+    assert err(k, p, "shutdown", c, "w") == "ENOTCONN"
+    d = ok(k, p, "socket", "inet", "stream")
+    ok(k, p, "connect", d, ("127.0.0.1", 8080))
+    assert ok(k, p, "shutdown", ls, "w") == 0
+    ok(k, p, "close", ls)
+    assert err(k, p, "recv", d, 10) == "ECONNRESET"
+    assert ok(k, p, "recv", d, 10) == b""

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from iochannels.fidelity.exclusions import SOCKET_BUDGET, SOCKET_SENDS, UDP_MAX_PAYLOAD
+from iochannels.fidelity.exclusions import SOCKET_BUDGET, SOCKET_SENDS
 from iochannels.fidelity.observe import FdView, Namer, Ports, Record, Result
 from iochannels.fidelity.script import (
     APPEND,
@@ -136,7 +136,6 @@ class _SimScript:
         self.namer = Namer()
         self.ports = Ports(PORTS, NOBODY_PORT)
         self.sent = [0, 0]  # socket payload bytes, socket sends
-        self.embryos: set[str] = set()  # connections dropped unaccepted by a closed listener
 
     def chan_of(self, op: Op) -> Chan | None:
         """The channel behind the op's fd (its first argument), if its process has one."""
@@ -156,7 +155,6 @@ class _SimScript:
         if op.proc >= len(self.pids) or self.pids[op.proc] in self.waiting:
             return Record(Result("skipped"))  # its process waits, or its fork never ran
         pid = self.pids[op.proc]
-        pending = self.pending() if op.call in ("close", "dup2") else []
         proto = self.proto(op)
         outcome = self.k.syscall(pid, SIM_CALL.get(op.call, op.call),
                                  *sim_args(op, i, self.ports, proto))
@@ -164,7 +162,6 @@ class _SimScript:
             sock = self.chan_of(op)
             assert isinstance(sock, Socket) and isinstance(sock.local, tuple)
             self.ports.bound(proto, op.args[1], sock.local[1])
-        self.embryos.update(conn.id for conn in pending if conn.closed)
         if isinstance(outcome, Blocked):
             self.waiting[pid] = i
         finished = dict(self.k.settle())
@@ -184,12 +181,6 @@ class _SimScript:
         if op.call not in SIM_CALL:
             return "tcp"
         return "udp" if isinstance(self.chan_of(op), DgramSocket) else "tcp"
-
-    def pending(self) -> list[StreamSocket]:
-        """Connections waiting in a listener's accept queue, UNIX or TCP."""
-        nodes = [*self.k.net.ports.values(), *self.k.fs.nodes.values()]
-        return [conn for node in nodes if isinstance(node, StreamSocket) and not node.closed
-                for conn in node.queue]
 
     def fds(self, pid: int) -> tuple[FdView, ...]:
         views = []
@@ -224,110 +215,37 @@ def _inet_exclusion(run: _SimScript, op: Op) -> str | None:
     if op.call not in INET_CHECKED or op.proc >= len(run.pids) or run.pids[op.proc] in run.waiting:
         return None
     sock = run.chan_of(op)
-    if isinstance(sock, DgramSocket) and not sock.inet and op.call == "sendto_in":
-        return "address-family" if sock.shut_wr else None  # Linux: EINVAL before EPIPE
     if not isinstance(sock, Socket) or not sock.inet:
         return None
-    if op.call in ("bind", "connect") or (op.call == "sendto" and isinstance(sock, DgramSocket)):
-        return "address-family"
-    if (op.call == "bind_in" and isinstance(sock, StreamSocket) and sock.state == "CONNECTED"
-            and (sock.peer is None or sock.peer.closed or (sock.shut_rd and sock.shut_wr))):
-        return "tcp-closed-port"
     proto = "tcp" if isinstance(sock, StreamSocket) else "udp"
     if op.call == "bind_in" and (port := run.ports.port(proto, op.args[1])) is not None:
         holder = run.k.net.ports.get((proto, port))
         return "port-reuse" if holder is not None and holder.closed else None
     if isinstance(sock, DgramSocket):
-        return _udp_exclusion(run, op, sock)
+        return None
     assert isinstance(sock, StreamSocket)
-    if op.call in ("read", "recv", "recvfrom"):
-        empty = sock.state == "CONNECTED" and not sock.recv.used
-        return "tcp-zero-recv" if empty and op.args[1] == 0 else None
-    if op.call == "shutdown" and sock.state == "UNCONNECTED":
-        return "inet-shutdown-unconnected"
-    if op.call in SENDS:
-        if sock.state != "CONNECTED":
-            return "tcp-unconnected-send"
-        if sock.peer is not None and sock.peer.closed:
-            return "tcp-peer-closed"
-    if op.call == "shutdown":
-        if sock.peer is not None and sock.peer.closed:
-            return "tcp-peer-closed"
-        if sock.state == "LISTEN":
-            return "tcp-shutdown-listener"
-        if sock.state == "CONNECTED" and HOWS[op.args[1]] != "w":
-            return "tcp-shut-rd"
-    if op.call == "connect_in":
+    if op.call in ("recv", "recvfrom") and op.args[1] == 0:  # read(2) of 0 returns at once
+        return "tcp-zero-recv" if _zero_recv_may_differ(run, op, sock) else None
+    if op.call == "connect_in" and sock.state == "UNCONNECTED":  # else EISCONN at once
         listener = run.k.net.ports.get(("tcp", run.ports.target("tcp", op.args[1])))
-        listening = (isinstance(listener, StreamSocket) and not listener.closed
-                     and listener.state == "LISTEN")
-        full = isinstance(listener, StreamSocket) and listening and listener.accept_queue_full
-        if sock.state == "LISTEN" or (sock.state == "CONNECTED" and (full or not listening)):
-            return "tcp-connect-order"  # the simulator would not say EISCONN
-        if full:
+        if (isinstance(listener, StreamSocket) and not listener.closed
+                and listener.state == "LISTEN" and listener.accept_queue_full):
             return "tcp-handshake"
     return None
 
 
-WAITING_ON_FD = ("read", "write", "recv", "send", "recvfrom", "accept", "connect",
-                 "connect_in", "sendto", "sendto_in")
-
-
-def _nonblock_under_a_waiter(run: _SimScript, op: Op) -> bool:
-    """O_NONBLOCK set on an open file that a waiting call of another process waits on."""
-    if op.call != "set_nonblock" or not op.args[1] or op.proc >= len(run.pids):
+def _zero_recv_may_differ(run: _SimScript, op: Op, sock: StreamSocket) -> bool:
+    """A 0-byte recv on a TCP connection with nothing to read, unless both kernels end it
+    at once alike: end of file (the peer's FIN, or our SHUT_RD), or EAGAIN (nonblocking,
+    tcp_recvmsg looks at timeo before it waits)."""
+    if sock.state != "CONNECTED" or sock.recv.used:
+        return False
+    if sock.err is not None:
+        return True
+    if sock.shut_rd:
         return False
     slot = run.k.procs[run.pids[op.proc]].fds.slots.get(op.args[0])
-    if slot is None:
-        return False
-    for pid, step in run.waiting.items():
-        waiting = run.script.steps[step]
-        if waiting.call in WAITING_ON_FD:
-            other = run.k.procs[pid].fds.slots.get(waiting.args[0])
-            if other is not None and other.file is slot.file:
-                return True
-    return False
-
-
-def _nonblocking_shut_dgram(run: _SimScript, op: Op) -> bool:
-    """A nonblocking read of an empty datagram socket that is shut down for reading."""
-    if op.call not in ("read", "recv", "recvfrom") or op.proc >= len(run.pids):
-        return False
-    slot = run.k.procs[run.pids[op.proc]].fds.slots.get(op.args[0])
-    if slot is None or not slot.file.nonblock:
-        return False
-    sock = slot.file.chan
-    return isinstance(sock, DgramSocket) and sock.shut_rd and not sock.queue
-
-
-def _reset_by_listener(run: _SimScript, op: Op) -> bool:
-    """A read, recv or send on a client whose connection a closed listener dropped."""
-    if op.call not in (*SENDS, "read", "recv", "recvfrom") or op.proc >= len(run.pids):
-        return False
-    sock = run.chan_of(op)
-    return (isinstance(sock, StreamSocket) and sock.peer is not None
-            and sock.peer.id in run.embryos)
-
-
-def _udp_exclusion(run: _SimScript, op: Op, sock: DgramSocket) -> str | None:
-    if op.call == "shutdown" and sock.dest is None:
-        return "inet-shutdown-unconnected"
-    if op.call not in SENDS:
-        return None
-    if op.args[1] > UDP_MAX_PAYLOAD:
-        return "udp-datagram-size"
-    if op.call in ("write", "send") and sock.local is None and sock.dest is None:
-        return "udp-autobind"
-    dest = (LOOPBACK, run.ports.target("udp", op.args[2])) if op.call == "sendto_in" else sock.dest
-    if not isinstance(dest, tuple):
-        return None  # no destination (EDESTADDRREQ), or a UNIX path (address-family)
-    target = run.k.net.ports.get(("udp", dest[1]))
-    if target is None or target.closed:
-        return "udp-refused" if sock.dest is not None else None
-    if isinstance(target, DgramSocket) and isinstance(target.dest, tuple) and (
-            sock.local is None or target.dest[1] != sock.local[1]):
-        return "udp-connected-filter"
-    return None
+    return slot is None or not slot.file.nonblock
 
 
 def run_sim(script: Script, options: Mapping[str, int] | None = None,
@@ -343,12 +261,6 @@ def run_sim(script: Script, options: Mapping[str, int] | None = None,
     records: list[Record] = []
     for i, op in enumerate(script.steps):
         inet = _inet_exclusion(run, op)
-        if inet is None and _reset_by_listener(run, op):
-            inet = "listener-close-resets"
-        if inet is None and _nonblocking_shut_dgram(run, op):
-            inet = "dgram-shutdown-nonblock"
-        if inet is None and _nonblock_under_a_waiter(run, op):
-            inet = "nonblock-after-wait"
         if inet is not None and inet not in ignore:
             return SimTrace(tuple(records), inet)
         if run.over_budget(op) and "socket-buffer-accounting" not in ignore:

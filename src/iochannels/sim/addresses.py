@@ -42,8 +42,10 @@ class Addresses:
         sock.local = addr
 
     def _bind_inet(self, sock: Socket, addr: Addr) -> None:
-        if not isinstance(addr, tuple) or sock.local is not None:
-            raise fail("EINVAL")  # inet_bind checks "already bound" first
+        if not isinstance(addr, tuple):
+            raise fail("EAFNOSUPPORT")  # __inet_bind: the family first
+        if sock.local is not None:
+            raise fail("EINVAL")  # then "already bound"
         proto = _proto(sock)
         host, port = addr
         port = port or self._ephemeral(proto)
@@ -67,7 +69,7 @@ class Addresses:
                 raise fail("EPROTOTYPE")  # unix(7): a stream socket is no datagram peer
             return node if isinstance(node, Socket) and not node.closed else None
         if not isinstance(addr, tuple):
-            raise fail("EINVAL")
+            raise fail("EAFNOSUPPORT")  # tcp_v4_connect, udp_sendmsg: not AF_INET
         found = self.ports.get((_proto(sock), addr[1]))
         return found if found is not None and not found.closed else None
 

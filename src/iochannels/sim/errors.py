@@ -39,9 +39,18 @@ def fail(name: str, note: str = "") -> SimOSError:
 
 
 class WouldBlock(Exception):
-    """The call must wait on ``chan`` until it changes; ``what`` says for what, for people."""
+    """The call must wait on ``chan`` until it changes; ``what`` says for what, for people.
 
-    def __init__(self, chan: object, what: str = "") -> None:
+    ``nonblock`` is O_NONBLOCK on the call's open file now; the kernel keeps the value
+    the call first saw (Linux decides at a call's start whether it may wait). A call
+    that would wait on what can never come (a datagram socket shut down for reading)
+    names its ``ended`` value: a blocking call returns it, a nonblocking one says EAGAIN.
+    """
+
+    def __init__(self, chan: object, what: str = "", nonblock: bool = False,
+                 ended: object = None) -> None:
         super().__init__(what)
         self.chan = chan
         self.what = what
+        self.nonblock = nonblock
+        self.ended = ended

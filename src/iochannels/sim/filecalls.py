@@ -28,8 +28,11 @@ MODES: dict[str, Access] = {"r": "r", "w": "w", "rw": "rw"}
 
 
 def wait_or_eagain(f: OpenFile, chan: object, what: str) -> Exception:
-    """O_NONBLOCK: EAGAIN instead of waiting (read(2), write(2)); else park on ``chan``."""
-    return fail("EAGAIN") if f.nonblock else WouldBlock(chan, what)
+    """O_NONBLOCK: EAGAIN instead of waiting (read(2), write(2)); else park on ``chan``.
+
+    The kernel decides which (:meth:`Kernel._execute`), by O_NONBLOCK as the call
+    found it at its start."""
+    return WouldBlock(chan, what, f.nonblock)
 
 
 def sys_read(k: Kernel, p: Process, call: Call, fd: int, n: int) -> bytes:
@@ -68,7 +71,11 @@ def write_stream(k: Kernel, p: Process, call: Call, f: OpenFile, data: bytes) ->
     call.progress += taken
     if call.progress == len(data):
         return len(data)
-    if f.nonblock and call.progress:
+    # A woken socket send keeps the O_NONBLOCK it started with (sock_sndtimeo); pipe_write
+    # looks at the flag again each time it made room, so a woken pipe write may stop here.
+    nonblock = f.nonblock if call.nonblock is None or not isinstance(f.chan, Socket) \
+        else call.nonblock
+    if nonblock and call.progress:
         return call.progress  # write(2): a partial write, the count of what was taken
     raise wait_or_eagain(f, f.chan, "room in the buffer")
 

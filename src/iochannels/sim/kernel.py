@@ -288,6 +288,18 @@ class Kernel:
         try:
             value = CALLS[call.name](self, p, call, *call.args)
         except WouldBlock as wait:
+            if call.nonblock is None:
+                # Linux decides at a call's start whether it may wait (sock_rcvtimeo,
+                # sock_sndtimeo, inet_csk_accept's timeo): a call woken after another
+                # process set O_NONBLOCK on the shared open file keeps waiting.
+                call.nonblock = wait.nonblock
+            if call.nonblock:
+                exc = fail("EAGAIN")
+                self._finish(p, call, exc, note or exc.note)
+                return Failed(exc.name)
+            if wait.ended is not None:  # it could wait for ever: end of data at once
+                self._finish(p, call, wait.ended, note)
+                return Done(wait.ended)
             return self._park(p, call, wait)
         except SimOSError as exc:
             self._finish(p, call, exc, note or exc.note)

@@ -26,6 +26,8 @@ __all__ = ["NET_CALLS", "dgram_send"]
 
 SOMAXCONN = 4096  # /proc/sys/net/core/somaxconn: listen(2) caps the backlog here
 HOWS = {"r": (True, False), "w": (False, True), "rw": (True, True)}
+UDP_MAX_LEN = 0xFFFF  # udp_sendmsg: EMSGSIZE before anything else
+UDP_MAX_PAYLOAD = UDP_MAX_LEN - 20 - 8  # udp(7), ip(7): less the IP and UDP headers
 
 
 def sys_socket(k: Kernel, p: Process, call: Call, family: str, kind: str) -> int:
@@ -53,8 +55,64 @@ def sys_socketpair(k: Kernel, p: Process, call: Call, kind: str) -> tuple[int, i
 
 
 def sys_bind(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
-    k.net.bind(k.socket_of(p, fd), addr)
+    sock = k.socket_of(p, fd)
+    if isinstance(sock, StreamSocket) and sock.inet:
+        _give_port_up(k, sock)
+        holder = k.net.ports.get(("tcp", addr[1])) if isinstance(addr, tuple) else None
+        if isinstance(holder, StreamSocket):
+            _give_port_up(k, holder)  # the port's holder may have given it up meanwhile
+    k.net.bind(sock, addr)
+    if isinstance(sock, StreamSocket) and isinstance(addr, tuple) and addr[1]:
+        sock.port_locked = True  # inet_bind: a named port is locked (SOCK_BINDPORT_LOCK)
     return 0
+
+
+def _refused(k: Kernel, sock: StreamSocket) -> None:
+    """A refused TCP connect ends in tcp_disconnect (__inet_stream_connect, sock_error):
+    the shutdown marks are cleared, and a port bind did not name is given up."""
+    sock.shut_rd = sock.shut_wr = False
+    _release_port(k, sock)
+
+
+def _release_port(k: Kernel, sock: StreamSocket) -> None:
+    """tcp_set_state(TCP_CLOSE) -> inet_put_port, unless bind named the port
+    (SOCK_BINDPORT_LOCK)."""
+    if sock.port_locked or not isinstance(sock.local, tuple):
+        return
+    key = ("tcp", sock.local[1])
+    sock.local = None
+    if k.net.ports.get(key) is sock:
+        del k.net.ports[key]
+
+
+def _give_port_up(k: Kernel, sock: StreamSocket) -> None:
+    """A TCP connection that is over (reset, or FINs both ways) went back to TCP_CLOSE
+    and gave its port up (tcp_set_state -> inet_put_port): bind may give it another, and
+    its port is free, unless TIME_WAIT holds it (our FIN went first: tcp(7))."""
+    if (not sock.over or sock.port_given_up or sock.port_locked
+            or not isinstance(sock.local, tuple)):
+        return
+    key = ("tcp", sock.local[1])
+    sock.local = None
+    sock.port_given_up = True
+    if k.net.ports.get(key) is sock:
+        del k.net.ports[key]
+        if sock.time_wait:  # the TIME_WAIT socket: taken, and nobody listens there
+            k.net.ports[key] = StreamSocket(f"{sock.id}/time-wait", sock.wake, "inet", 1)
+
+
+def _stopped_listener_port(k: Kernel, sock: StreamSocket) -> None:
+    """A listener stopped by shutdown(SHUT_RD) is back in TCP_CLOSE and has given its port
+    up (tcp_disconnect): listen or bind gives it another. The connections it accepted
+    still use the port on Linux; the simulator keeps it taken, as after a close
+    (simplification port-reuse). A port that bind named stays (SOCK_BINDPORT_LOCK)."""
+    if sock.port_locked or not isinstance(sock.local, tuple):
+        return
+    key = ("tcp", sock.local[1])
+    sock.local = None
+    if k.net.ports.get(key) is sock:
+        held = k.net.ports[key] = StreamSocket(f"{sock.id}/port", sock.wake, "inet", 1)
+        held.closed = True
 
 
 def sys_listen(k: Kernel, p: Process, call: Call, fd: int, backlog: int) -> int:
@@ -95,10 +153,14 @@ def sys_connect(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
     if isinstance(sock, DgramSocket):
         return connect_dgram(k, sock, addr)
     assert isinstance(sock, StreamSocket)
+    if sock.inet and sock.state != "UNCONNECTED":
+        raise fail("EISCONN")  # inet_stream_connect: a connected or listening socket first
     # net/unix/af_unix.c unix_stream_connect: the address first, then the listener,
     # then room in its queue, and only then this socket's own state.
     listener = k.net.lookup(sock, addr)
     if not isinstance(listener, StreamSocket) or listener.state != "LISTEN":
+        if sock.inet:
+            _refused(k, sock)
         raise fail("ECONNREFUSED")  # connect(2): "no one listening on the remote address"
     if listener.accept_queue_full:
         raise wait_or_eagain(f, listener.room, "room in the accept queue")
@@ -118,45 +180,88 @@ def sys_connect(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
 
 
 def connect_dgram(k: Kernel, sock: DgramSocket, addr: Addr) -> int:
-    """connect(2) on a datagram socket: only a default destination, no connection."""
+    """connect(2) on a datagram socket: only a default destination, no connection.
+
+    A connected UDP socket takes datagrams only from that address (udp(7))."""
+    if sock.inet:
+        _autobind(k, sock)  # inet_dgram_connect binds before the address is looked at
+        if not isinstance(addr, tuple):
+            raise fail("EAFNOSUPPORT")  # __ip4_datagram_connect: not AF_INET
+        sock.dest = addr
+        return 0
     target = k.net.lookup(sock, addr)
-    if not sock.inet:
-        if not isinstance(target, DgramSocket) or target.closed:
-            raise fail("ECONNREFUSED")
-        _may_send(sock, target)
-        sock.peer = target
-    elif sock.local is None:
-        k.net.bind(sock, ("127.0.0.1", 0))
+    if not isinstance(target, DgramSocket) or target.closed:
+        raise fail("ECONNREFUSED")
+    _may_send(sock, target)
+    sock.peer = target
     sock.dest = addr
     return 0
+
+
+def _autobind(k: Kernel, sock: DgramSocket) -> None:
+    """ip(7): an unbound UDP socket gets an ephemeral port at its first send or connect."""
+    if sock.local is None:
+        k.net.bind(sock, ("127.0.0.1", 0))
 
 
 def dgram_send(k: Kernel, p: Process, f: OpenFile, data: bytes, addr: Addr) -> int:
     """One datagram, whole or not at all (udp(7), unix(7))."""
     sock = f.chan
     assert isinstance(sock, DgramSocket)
+    if sock.inet:
+        return udp_send(k, sock, data, addr)
+    if addr is not None and not isinstance(addr, str):
+        raise fail("EINVAL")  # unix_dgram_sendmsg: unix_validate_addr comes first
     if sock.shut_wr:
         raise fail("EPIPE")
     target = dgram_target(k, sock, addr)
     if len(data) > sock.capacity:
         raise fail("EMSGSIZE")
-    if sock.inet and sock.local is None:
-        k.net.bind(sock, ("127.0.0.1", 0))  # udp(7): the first sendto binds an ephemeral port
-    if target is None:
-        return len(data)  # udp(7): nobody on that port; the datagram is lost
+    assert target is not None
     if target.shut_rd:
         raise fail("EPIPE")
     if not target.room_for(data, sock):
-        if sock.inet:
-            return len(data)  # a full UDP receive queue drops the datagram
         raise wait_or_eagain(f, target, "room in the receiver's queue")
     target.deliver(data, sock.local)
     return len(data)
 
 
-def dgram_target(k: Kernel, sock: DgramSocket, addr: Addr) -> DgramSocket | None:
+def udp_send(k: Kernel, sock: DgramSocket, data: bytes, addr: Addr) -> int:
+    """udp(7): one datagram, in Linux's order of checks (inet_sendmsg, udp_sendmsg)."""
+    _autobind(k, sock)  # inet_send_prepare: before anything is checked
+    if len(data) > UDP_MAX_LEN:
+        raise fail("EMSGSIZE")
     if addr is None:
-        if sock.paired or (sock.peer is not None and not sock.inet):
+        if sock.dest is None:
+            raise fail("EDESTADDRREQ")
+        addr = sock.dest
+    elif not isinstance(addr, tuple):
+        raise fail("EAFNOSUPPORT")
+    if len(data) > min(UDP_MAX_PAYLOAD, sock.capacity):
+        raise fail("EMSGSIZE")  # __ip_append_data: more than an IP packet holds
+    sock.raise_error()  # sock_alloc_send_pskb: sock_error, then SEND_SHUTDOWN
+    if sock.shut_wr:
+        raise fail("EPIPE")
+    target = k.net.lookup(sock, addr)
+    assert isinstance(sock.local, tuple)
+    if not isinstance(target, DgramSocket) or (
+            isinstance(target.dest, tuple) and target.dest[1] != sock.local[1]):
+        # Nobody takes it (a connected socket only its peer's: __udp4_lib_lookup):
+        # lost, and the ICMP port unreachable goes back; __udp4_lib_err gives it to a
+        # sender connected to that port only, as ECONNREFUSED on its next call.
+        if isinstance(sock.dest, tuple) and sock.dest[1] == addr[1]:
+            sock.err = "ECONNREFUSED"
+            sock.wake(sock)  # sk_error_report: a waiting recv gets it at once
+        return len(data)
+    if target.room_for(data, sock):  # a full UDP receive queue drops the datagram
+        target.deliver(data, sock.local)
+    return len(data)
+
+
+def dgram_target(k: Kernel, sock: DgramSocket, addr: Addr) -> DgramSocket:
+    """The UNIX datagram socket a send goes to (UDP's: :func:`udp_send`)."""
+    if addr is None:
+        if sock.paired or sock.peer is not None:
             peer = sock.peer
             if peer is None:
                 raise fail("ENOTCONN")
@@ -165,15 +270,12 @@ def dgram_target(k: Kernel, sock: DgramSocket, addr: Addr) -> DgramSocket | None
                 raise fail("ECONNREFUSED")
             return peer
         if sock.dest is None:
-            raise fail("EDESTADDRREQ" if sock.inet else "ENOTCONN")
+            raise fail("ENOTCONN")
         addr = sock.dest
     target = k.net.lookup(sock, addr)
-    if target is None and sock.inet:
-        return None
     if not isinstance(target, DgramSocket) or target.closed:
         raise fail("ECONNREFUSED")
-    if not sock.inet:
-        _may_send(sock, target)
+    _may_send(sock, target)
     return target
 
 
@@ -220,10 +322,11 @@ def sys_recvfrom(k: Kernel, p: Process, call: Call, fd: int, n: int) -> tuple[by
         sender = sock.peer.local if data and sock.peer is not None and not sock.inet else None
         return data, sender
     assert isinstance(sock, DgramSocket)
+    sock.raise_error()
     got = sock.take(n)
     if got is None:
         if sock.shut_rd:
-            return b"", None
+            raise sock.ended(f, (b"", None))
         raise wait_or_eagain(f, sock, "a datagram")
     return got
 
@@ -233,11 +336,23 @@ def sys_shutdown(k: Kernel, p: Process, call: Call, fd: int, how: str) -> int:
     if how not in HOWS:
         raise fail("EINVAL")
     if isinstance(sock, StreamSocket):
-        if sock.state != "CONNECTED" and sock.inet:
+        rd, wr = HOWS[how]
+        if sock.inet and sock.state == "LISTEN":
+            if rd:
+                sock.stop_listening()  # inet_shutdown: SHUT_RD disconnects a listener
+                _stopped_listener_port(k, sock)
+            return 0  # SHUT_WR changes nothing
+        if sock.inet and (sock.state != "CONNECTED" or sock.over):
+            # inet_shutdown in TCP_CLOSE (never connected, reset, or shut down both ways):
+            # ENOTCONN, yet the socket is marked shut down (a later recv reads end of file).
+            sock.shut_rd |= rd
+            sock.shut_wr |= wr
             raise fail("ENOTCONN")
-        sock.shutdown(*HOWS[how])
+        sock.shutdown(rd, wr)
     elif isinstance(sock, DgramSocket):
         sock.shutdown(*HOWS[how])
+        if sock.inet and sock.dest is None:
+            raise fail("ENOTCONN")  # inet_shutdown: TCP_CLOSE, yet it marks the socket shut
     return 0
 
 

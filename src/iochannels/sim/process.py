@@ -34,6 +34,7 @@ class Call:
     progress: int = 0  # bytes already written by a write that waits for room for the rest
     scratch: dict[str, int] = field(default_factory=dict)  # per-call state (FIFO open)
     blocked: bool = False  # its <blocked> event was recorded
+    nonblock: bool | None = None  # O_NONBLOCK as the call found it, once it had to wait
     wchan: object | None = None  # what it waits on
     what: str = ""  # why it waits, for people
     held: Any = None  # what a waiting call already made (the open file of a FIFO open)

@@ -12,10 +12,13 @@ same; only where a byte is *counted* differs: see ``docs/readme/sim-kernel.md``,
 simplification ``socket-buffer-accounting``.)
 
 Shutdown and close follow unix(7) and socket(7): ``shutdown(SHUT_WR)`` on one
-side is end of stream for the other; closing a socket shuts both directions
-for its peer, whose writes then fail with EPIPE; closing with unread bytes
-makes the peer's next read fail once with ECONNRESET (net/unix/af_unix.c,
-``unix_release_sock``).
+side is end of stream for the other; closing a UNIX socket shuts both directions
+for its peer, whose writes then fail with EPIPE; closing with unread bytes, or a
+listener with connections not yet accepted, makes the peer's next read fail once
+with ECONNRESET (net/unix/af_unix.c, ``unix_release_sock``). TCP follows tcp(7)
+and net/ipv4/tcp*.c instead: a close is a FIN like ``SHUT_WR``, and data sent to
+a socket that reads no more is answered by RST (:meth:`StreamSocket.reset`);
+``SHUT_RD`` changes only our side.
 
 Datagram sockets keep message boundaries: a ``recv`` returns one datagram and
 drops what did not fit in ``n`` (udp(7), unix(7)).
@@ -27,7 +30,7 @@ from collections import deque
 
 from iochannels.model import Buffer, BufferRole, Channel, Kind
 from iochannels.sim.buffers import RingBuffer
-from iochannels.sim.errors import fail
+from iochannels.sim.errors import WouldBlock, fail
 from iochannels.sim.files import Chan, OpenFile, Wake
 
 __all__ = ["MAX_DGRAM_QLEN", "Addr", "DgramSocket", "Socket", "StreamSocket", "show_addr"]
@@ -89,6 +92,20 @@ class StreamSocket(Socket):
         self.backlog = 0
         self.queue: deque[StreamSocket] = deque()  # connections waiting for accept
         self.room = Room(ident)  # where connects wait while the accept queue is full
+        # TCP only (tcp(7)): a FIN each way, and a reset; with both FINs, or a reset, the
+        # connection is over (TCP_CLOSE) though the socket stays connected (SS_CONNECTED).
+        self.fin = False  # the peer's FIN arrived (tcp_fin sets SOCK_DONE)
+        self.fin_sent = False  # our own shutdown(SHUT_WR) sent one
+        self.was_reset = False  # an RST arrived (tcp_reset)
+        self.time_wait = False  # our FIN went first: TIME_WAIT holds our port on
+        self.port_given_up = False  # over, it gave its port up (a later bind is a new one)
+        self.port_locked = False  # bind named the port (SOCK_BINDPORT_LOCK): it stays
+
+    @property
+    def over(self) -> bool:
+        """A TCP connection in state CLOSE: reset, or shut down both ways."""
+        return self.inet and self.state == "CONNECTED" and (
+            self.was_reset or (self.fin and self.fin_sent))
 
     # -- connections ----------------------------------------------------------------------
     def link(self, other: StreamSocket) -> None:
@@ -104,13 +121,30 @@ class StreamSocket(Socket):
     # -- data -----------------------------------------------------------------------------
     def write(self, f: OpenFile, data: bytes, atomic: bool) -> int:
         if self.state != "CONNECTED":
-            raise fail("ENOTCONN")
+            # tcp_sendmsg -> sk_stream_wait_connect: EPIPE on a new or listening TCP socket;
+            # unix_stream_sendmsg: ENOTCONN without a peer.
+            raise fail("EPIPE" if self.inet else "ENOTCONN")
+        if self.inet and self.err is not None:
+            err, self.err = self.err, None  # sk_stream_wait_connect: a reset's error first
+            raise fail(err)
         if self.shut_wr:
             raise fail("EPIPE")  # shut down for writing, or the peer is gone
         peer = self.peer
         assert peer is not None, "a connected socket without a peer"
         if not data:
             return 0
+        if self.inet and (peer.closed or (peer.fin_sent and peer.shut_rd)):
+            # A closed TCP peer cannot be told from one shut down for writing: this send
+            # succeeds. But a socket that sent its FIN and reads no more (closed, or shut
+            # down both ways) answers data with RST (tcp_rcv_state_process, FIN_WAIT:
+            # "abort on data", RFC 1122): both ends are reset, and our next call fails
+            # (EPIPE after the peer's FIN: tcp_reset in CLOSE_WAIT).
+            taken = min(len(data), self.send.capacity)
+            self.discarded += taken
+            if not peer.closed:
+                peer.reset()
+            self.reset()
+            return taken
         self.pump()
         taken = peer.recv.write(data) if self.send.used == 0 else 0
         taken += self.send.write(memoryview(data)[taken:])
@@ -126,6 +160,8 @@ class StreamSocket(Socket):
 
     def read(self, f: OpenFile, n: int) -> bytes | None:
         if self.state != "CONNECTED":
+            if self.inet and self.state == "UNCONNECTED" and self.shut_rd:
+                return b""  # tcp_recvmsg: RCV_SHUTDOWN (inet_shutdown set it) before ENOTCONN
             raise fail("ENOTCONN" if self.inet else "EINVAL")
         if self.recv.used:
             data = self.recv.read(n)
@@ -133,6 +169,8 @@ class StreamSocket(Socket):
                 self.peer.pump()  # room here: the peer's waiting bytes move over
                 self.wake(self.peer)
             return data
+        if self.inet and self.fin:
+            return b""  # tcp_recvmsg: after the peer's FIN (SOCK_DONE), before any error
         if self.err is not None:
             err, self.err = self.err, None
             raise fail(err)
@@ -142,32 +180,79 @@ class StreamSocket(Socket):
         """shutdown(2): this side's directions, and the matching ones of the peer."""
         self.shut_rd |= rd
         self.shut_wr |= wr
-        if self.peer is not None:
-            self.peer.shut_wr |= rd  # unix(7): the peer may no longer send to us
-            self.peer.shut_rd |= wr  # the peer reads end of stream after what is queued
-            self.wake(self.peer)
+        peer = self.peer
+        if peer is not None and self.inet:
+            # tcp(7): SHUT_RD changes only this side (the peer may still send); SHUT_WR
+            # sends a FIN: end of stream for the peer after what is queued.
+            if wr and not self.fin_sent:
+                self.fin_sent = True
+                peer.fin_arrives()
+            self.wake(peer)
+        elif peer is not None:
+            peer.shut_wr |= rd  # unix(7): the peer may no longer send to us
+            peer.shut_rd |= wr  # the peer reads end of stream after what is queued
+            self.wake(peer)
         self.wake(self)
+
+    def stop_listening(self) -> None:
+        """shutdown(SHUT_RD) on a TCP listener (inet_shutdown -> tcp_disconnect): it stops
+        listening and resets the connections not yet accepted (inet_csk_listen_stop)."""
+        self.drop_unaccepted()
+        self.state = "UNCONNECTED"
+        self.backlog = 0
+        self.wake(self)
+
+    def drop_unaccepted(self) -> None:
+        # Connections never accepted are reset, UNIX (af_unix.c unix_release_sock, with
+        # embrion set) and TCP (inet_csk_listen_stop) alike: their clients see ECONNRESET.
+        for waiting in self.queue:
+            waiting.close_connection(reset=True)
+        self.queue.clear()
+        self.wake(self.room)  # connects that wait for room: refused now
 
     def released(self, f: OpenFile) -> None:
         self.closed = True
-        for waiting in self.queue:  # connections never accepted: their clients are reset
-            waiting.close_connection()
-        self.queue.clear()
-        self.wake(self.room)  # connects that wait for room: refused now
+        self.drop_unaccepted()
         self.close_connection()
         self.wake(self)
 
-    def close_connection(self) -> None:
+    def close_connection(self, reset: bool = False) -> None:
         self.closed = True
         peer = self.peer
         if peer is None:
             return
         if self.recv.used or peer.send.used:
-            peer.err = "ECONNRESET"  # closed with unread bytes: the peer is reset
+            reset = True  # closed with unread bytes: the peer is reset
             self.discarded += peer.send.clear()
         self.discarded += self.recv.clear()
-        peer.shut_rd = peer.shut_wr = True
+        if self.over:
+            pass  # tcp_close in TCP_CLOSE sends nothing more
+        elif self.inet and not reset:
+            peer.fin_arrives()  # tcp_close sends a FIN
+        elif self.inet:
+            peer.reset()
+        else:
+            if reset:
+                peer.err = "ECONNRESET"
+            peer.shut_rd = peer.shut_wr = True
         self.wake(peer)
+
+    def fin_arrives(self) -> None:
+        """The peer's FIN (tcp_fin): end of stream after what is queued; if ours went
+        first, the connection is over and TIME_WAIT keeps our port taken."""
+        if self.fin_sent and not self.fin:
+            self.time_wait = True
+        self.fin = self.shut_rd = True
+
+    def reset(self) -> None:
+        """An RST arrives (tcp_reset): the error for the next call, and the connection is
+        over (tcp_done: TCP_CLOSE, both directions shut down)."""
+        if self.over:
+            return  # already CLOSE: tcp_reset ignores it
+        self.err = "EPIPE" if self.fin else "ECONNRESET"  # tcp_reset: EPIPE in CLOSE_WAIT
+        self.was_reset = True
+        self.shut_rd = self.shut_wr = True
+        self.wake(self)
 
     # -- the picture ----------------------------------------------------------------------
     def picture_key(self) -> object:
@@ -203,6 +288,7 @@ class DgramSocket(Socket):
         self.peer: DgramSocket | None = None  # the socketpair peer, or connect()'s target
         self.dest: Addr = None  # connect()'s default destination
         self.paired = False  # a socketpair: its peer was never an address
+        self.err: str | None = None  # UDP: a pending error (an ICMP's), reported once
 
     def room_for(self, data: bytes, sender: DgramSocket) -> bool:
         if self.queued + len(data) > self.capacity:
@@ -226,10 +312,26 @@ class DgramSocket(Socket):
         return data[:n], sender
 
     def read(self, f: OpenFile, n: int) -> bytes | None:
+        self.raise_error()
         got = self.take(n)
         if got is None:
-            return b"" if self.shut_rd else None
+            if self.shut_rd:
+                raise self.ended(f, b"")
+            return None
         return got[0]
+
+    def raise_error(self) -> None:
+        """A pending error ends the next call, before any datagram (__skb_recv_udp,
+        sock_alloc_send_pskb: sock_error first), and is cleared then."""
+        if self.err is not None:
+            err, self.err = self.err, None
+            raise fail(err)
+
+    def ended(self, f: OpenFile, value: object) -> WouldBlock:
+        """Empty and shut down for reading: a blocking read sees end of file, a nonblocking
+        one EAGAIN (__skb_wait_for_more_packets looks at RCV_SHUTDOWN only when it would
+        wait; unix_dgram_recvmsg turns EAGAIN into 0 for SOCK_SEQPACKET only)."""
+        return WouldBlock(self, "a datagram", f.nonblock, ended=value)
 
     def shutdown(self, rd: bool, wr: bool) -> None:
         self.shut_rd |= rd
