@@ -203,7 +203,8 @@ def budget(walls: Results) -> list[str]:
     target = lsof / 2
     left = target - floor - start
     fds = SIZES[-1]
-    lsof_fd, floor_fd = per_fd(walls)["lsof -p PID"], per_fd(walls)[FLOOR_INFO]
+    added = per_fd(walls)
+    lsof_fd, floor_fd = added["lsof -p PID"], added[FLOOR_INFO]
     return ["", f"At {fds:,} fds: target (half of lsof -p) {target * 1e3:.0f} ms; "
             f"the fdinfo reads alone take {floor * 1e3:.0f} ms and the interpreter's start "
             f"{start * 1e3:.0f} ms, which leaves {left * 1e3:.0f} ms "

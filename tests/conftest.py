@@ -33,10 +33,10 @@ def open_fds() -> dict[int, str]:
     return fds
 
 
-def descendants(root: int | None = None) -> set[int]:
-    """Every live or zombie process below ``root`` (default: this process)."""
-    root = os.getpid() if root is None else root
-    children: dict[int, list[int]] = {}
+def _stat_fields() -> dict[int, list[str]]:
+    """Each process's /proc/PID/stat fields after its command name: state, ppid, pgrp,
+    session... (proc(5)); a process gone meanwhile is left out."""
+    found: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -45,8 +45,16 @@ def descendants(root: int | None = None) -> set[int]:
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
+        found[int(entry)] = stat.rsplit(")", 1)[1].split()
+    return found
+
+
+def descendants(root: int | None = None) -> set[int]:
+    """Every live or zombie process below ``root`` (default: this process)."""
+    root = os.getpid() if root is None else root
+    children: dict[int, list[int]] = {}
+    for pid, fields in _stat_fields().items():
+        children.setdefault(int(fields[1]), []).append(pid)
     found: set[int] = set()
     todo = [root]
     while todo:
@@ -131,17 +139,7 @@ def session_members(sid: int) -> set[int]:
     A demo's children stay in its session once it exits, but not in the tree below this
     test: orphans are reparented to init (or a subreaper), where ``descendants`` misses them.
     """
-    found: set[int] = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue  # gone meanwhile
-            # after the command name, in parentheses: state, ppid, pgrp, session
-            if int(stat.rsplit(")", 1)[1].split()[3]) == sid:
-                found.add(int(entry))
-    return found
+    return {pid for pid, fields in _stat_fields().items() if int(fields[3]) == sid}
 
 
 def read_then_hang_up(command: list[str], lines: int) -> tuple[int, str, set[int]]:

@@ -31,7 +31,7 @@ from iochannels.render.chanbox import stream_buffers
 from iochannels.render.dot import snapshot_dot
 from iochannels.render.grouping import fd_span, node_ids, plan
 from iochannels.render.svg import talking
-from iochannels.render.svgkit import human_size
+from iochannels.render.units import human_size
 from iochannels.sim import scenarios
 
 DIRECTION = {"w": "forward", "r": "back", "rw": "both"}

@@ -77,10 +77,17 @@ def test_gauge_shows_the_fill() -> None:
 
 
 def test_every_view_spells_a_size_the_same_way() -> None:
-    from iochannels.render import chanbox, dot, mermaid, svgkit, units
+    """1,536 bytes waiting in a 64 KiB pipe read the same in the trace, SVG, DOT and Mermaid."""
+    from iochannels.render import render_snapshot
 
-    for module in (trace, svgkit, chanbox, dot, mermaid):
-        assert module.human_size is units.human_size, module.__name__
+    pipe = Channel("pipe:[9]", Kind.PIPE, "pipe", buffers=(Buffer(BufferRole.PIPE, 65536, 1536),))
+    procs = (Process(1, "w", fds=(FdEntry(4, pipe.id, "w"),)),
+             Process(2, "r", fds=(FdEntry(3, pipe.id, "r"),)))
+    snap = Snapshot(procs, {pipe.id: pipe}, "sim")
+    views = {"trace": trace.buffers_text(snap)}
+    views |= {fmt: render_snapshot(snap, fmt) for fmt in ("svg", "dot", "mermaid")}
+    for name, text in views.items():
+        assert "1536 B" in text and "64 KiB" in text and "1.5 KiB" not in text, name
 
 
 def test_fd_tables_and_buffers() -> None:

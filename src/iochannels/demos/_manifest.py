@@ -84,4 +84,3 @@ def _safe(name: str) -> bool:
     """A bare name in its directory: no way up or out, not the manifest, not a comment."""
     return (bool(name) and not name.startswith("#") and name not in (".", "..", MANIFEST)
             and "/" not in name and "\0" not in name)
-

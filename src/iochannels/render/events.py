@@ -28,8 +28,7 @@ def result_line(event: Event) -> str:
 def event_line(event: Event, name: str = "") -> str:
     """``[101 writer] write(4, "hi", 2) = 2`` (or ``… blocks``)."""
     who = f"[{event.pid}{' ' + name if name else ''}] "
-    result = result_line(event)
-    tail = " … blocks" if event.blocked else (f" = {result}" if result else "")
+    tail = " … blocks" if event.blocked else f" = {result_line(event)}"
     return f"{who}{call_line(event)}{tail}"
 
 

@@ -135,10 +135,7 @@ def _is_socket(channel: Channel | None) -> bool:
 
 
 def _text(event: Event, channel: Channel | None) -> str:
-    result = result_line(event)
-    line = call_line(event) + (f" = {result}" if result and not event.blocked else "")
-    if event.blocked:
-        line += " … blocks"
+    line = call_line(event) + (" … blocks" if event.blocked else f" = {result_line(event)}")
     if event.call in ("accept", "accept4") and not event.blocked and not event.error:
         line += " · new connection socket"
     return line

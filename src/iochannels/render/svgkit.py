@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from iochannels.model import Kind, Nature
-from iochannels.render.units import human_size
 
 __all__ = [
     "CHAR_EM",
@@ -26,7 +25,6 @@ __all__ = [
     "document",
     "fit",
     "fit_tail",
-    "human_size",
     "kind_color",
     "num",
     "rect",
