@@ -428,8 +428,8 @@ def test_random_tcp_and_udp_scripts_agree_with_linux(linux: LinuxRunner,
     assert stopped is None or stopped in {e.name for e in EXCLUSIONS}
 
 
-# One script per known divergence: it stops there, and without the stop it differs there.
-# A script per known divergence (none now), run without its stop.
+# One script per known divergence (none now): it stops there, and without the stop it
+# differs there.
 SHOWN_BY: dict[str, tuple[Op, ...]] = {}
 
 

@@ -44,8 +44,7 @@ HARNESS_SOCKET_BUFFER = 1 << 20  # never reached: scripts stay within SOCKET_BUD
 NOBODY_PORT = 1  # the simulator hands out ports from 32768: nobody is ever at port 1
 SIM_CALL = {"bind_in": "bind", "connect_in": "connect", "sendto_in": "sendto"}
 SENDS = ("write", "send", "sendto", "sendto_in")
-INET_CHECKED = (*SENDS, "bind", "connect", "bind_in", "connect_in", "shutdown",  # fd first
-                "read", "recv", "recvfrom")
+INET_CHECKED = ("bind_in", "connect_in", "recv", "recvfrom")  # the calls _inet_exclusion stops
 
 
 @dataclass(frozen=True, slots=True)

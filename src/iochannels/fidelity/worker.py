@@ -158,8 +158,7 @@ def _sockaddr() -> ctypes.Array[ctypes.c_char]:
 
 
 def _local_port(fd: int) -> int:
-    raw = ctypes.create_string_buffer(_SOCKADDR_MAX)
-    length = ctypes.c_uint(_SOCKADDR_MAX)
+    raw, length = _sockaddr(), ctypes.c_uint(_SOCKADDR_MAX)
     if _LIBC.getsockname(fd, raw, ctypes.byref(length)) < 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))

@@ -42,7 +42,8 @@ class WouldBlock(Exception):
     """The call must wait on ``chan`` until it changes; ``what`` says for what, for people.
 
     ``nonblock`` is O_NONBLOCK on the call's open file now; the kernel keeps the value
-    the call first saw (Linux decides at a call's start whether it may wait). A call
+    the call first saw (Linux's socket calls take their timeout once, at the start; a
+    pipe rechecks O_NONBLOCK on each pass, but is woken only when it can go on). A call
     that would wait on what can never come (a datagram socket shut down for reading)
     names its ``ended`` value: a blocking call returns it, a nonblocking one says EAGAIN.
     """

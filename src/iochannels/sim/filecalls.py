@@ -28,10 +28,10 @@ MODES: dict[str, Access] = {"r": "r", "w": "w", "rw": "rw"}
 
 
 def wait_or_eagain(f: OpenFile, chan: object, what: str) -> Exception:
-    """O_NONBLOCK: EAGAIN instead of waiting (read(2), write(2)); else park on ``chan``.
+    """The wait on ``chan`` that a call would make, carrying the file's O_NONBLOCK.
 
-    The kernel decides which (:meth:`Kernel._execute`), by O_NONBLOCK as the call
-    found it at its start."""
+    The kernel (:meth:`Kernel._execute`) turns it into EAGAIN (read(2), write(2)) when
+    O_NONBLOCK was set as the call found it at its start, or parks the call."""
     return WouldBlock(chan, what, f.nonblock)
 
 

@@ -289,9 +289,11 @@ class Kernel:
             value = CALLS[call.name](self, p, call, *call.args)
         except WouldBlock as wait:
             if call.nonblock is None:
-                # Linux decides at a call's start whether it may wait (sock_rcvtimeo,
-                # sock_sndtimeo, inet_csk_accept's timeo): a call woken after another
-                # process set O_NONBLOCK on the shared open file keeps waiting.
+                # A socket call takes its timeout once, at its start (sock_rcvtimeo,
+                # sock_sndtimeo, inet_csk_accept's timeo): woken after another process
+                # set O_NONBLOCK on the shared open file, it keeps waiting. (pipe_read and
+                # pipe_write recheck O_NONBLOCK on each pass, but a parked pipe call is
+                # woken only when it can go on, so the answer is the same.)
                 call.nonblock = wait.nonblock
             if call.nonblock:
                 exc = fail("EAGAIN")

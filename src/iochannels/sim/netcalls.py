@@ -71,34 +71,33 @@ def _refused(k: Kernel, sock: StreamSocket) -> None:
     """A refused TCP connect ends in tcp_disconnect (__inet_stream_connect, sock_error):
     the shutdown marks are cleared, and a port bind did not name is given up."""
     sock.shut_rd = sock.shut_wr = False
-    _release_port(k, sock)
+    _put_port(k, sock)
 
 
-def _release_port(k: Kernel, sock: StreamSocket) -> None:
+def _put_port(k: Kernel, sock: StreamSocket) -> tuple[str, int] | None:
     """tcp_set_state(TCP_CLOSE) -> inet_put_port, unless bind named the port
-    (SOCK_BINDPORT_LOCK)."""
+    (SOCK_BINDPORT_LOCK): the socket has no port any more, and the port it held is free.
+    Its key, if the socket held it, for a caller that keeps it taken yet."""
     if sock.port_locked or not isinstance(sock.local, tuple):
-        return
+        return None
     key = ("tcp", sock.local[1])
     sock.local = None
-    if k.net.ports.get(key) is sock:
-        del k.net.ports[key]
+    if k.net.ports.get(key) is not sock:
+        return None
+    del k.net.ports[key]
+    return key
 
 
 def _give_port_up(k: Kernel, sock: StreamSocket) -> None:
     """A TCP connection that is over (reset, or FINs both ways) went back to TCP_CLOSE
     and gave its port up (tcp_set_state -> inet_put_port): bind may give it another, and
     its port is free, unless TIME_WAIT holds it (our FIN went first: tcp(7))."""
-    if (not sock.over or sock.port_given_up or sock.port_locked
-            or not isinstance(sock.local, tuple)):
+    if not sock.over or sock.port_given_up or sock.port_locked:
         return
-    key = ("tcp", sock.local[1])
-    sock.local = None
-    sock.port_given_up = True
-    if k.net.ports.get(key) is sock:
-        del k.net.ports[key]
-        if sock.time_wait:  # the TIME_WAIT socket: taken, and nobody listens there
-            k.net.ports[key] = StreamSocket(f"{sock.id}/time-wait", sock.wake, "inet", 1)
+    sock.port_given_up = isinstance(sock.local, tuple)
+    key = _put_port(k, sock)
+    if key is not None and sock.time_wait:  # the TIME_WAIT socket: taken, nobody listens
+        k.net.ports[key] = StreamSocket(f"{sock.id}/time-wait", sock.wake, "inet", 1)
 
 
 def _stopped_listener_port(k: Kernel, sock: StreamSocket) -> None:
@@ -106,11 +105,8 @@ def _stopped_listener_port(k: Kernel, sock: StreamSocket) -> None:
     up (tcp_disconnect): listen or bind gives it another. The connections it accepted
     still use the port on Linux; the simulator keeps it taken, as after a close
     (simplification port-reuse). A port that bind named stays (SOCK_BINDPORT_LOCK)."""
-    if sock.port_locked or not isinstance(sock.local, tuple):
-        return
-    key = ("tcp", sock.local[1])
-    sock.local = None
-    if k.net.ports.get(key) is sock:
+    key = _put_port(k, sock)
+    if key is not None:
         held = k.net.ports[key] = StreamSocket(f"{sock.id}/port", sock.wake, "inet", 1)
         held.closed = True
 

@@ -71,10 +71,18 @@ class Socket(Chan):
         self.shut_wr = False  # SEND_SHUTDOWN: writes fail with EPIPE
         self.closed = False
         self.discarded = 0  # payload bytes thrown away: unread at close, cut off datagrams
+        self.err: str | None = None  # a pending error, reported once (socket(7) SO_ERROR)
 
     @property
     def inet(self) -> bool:
         return self.family == "inet"
+
+    def raise_error(self) -> None:
+        """A pending error ends the next call, before any data (sock_error), and is
+        cleared then."""
+        if self.err is not None:
+            err, self.err = self.err, None
+            raise fail(err)
 
 
 class StreamSocket(Socket):
@@ -88,7 +96,6 @@ class StreamSocket(Socket):
         self.recv = RingBuffer(capacity)
         self.peer: StreamSocket | None = None
         self.remote: Addr = None
-        self.err: str | None = None  # a pending error, reported once (socket(7) SO_ERROR)
         self.backlog = 0
         self.queue: deque[StreamSocket] = deque()  # connections waiting for accept
         self.room = Room(ident)  # where connects wait while the accept queue is full
@@ -124,9 +131,8 @@ class StreamSocket(Socket):
             # tcp_sendmsg -> sk_stream_wait_connect: EPIPE on a new or listening TCP socket;
             # unix_stream_sendmsg: ENOTCONN without a peer.
             raise fail("EPIPE" if self.inet else "ENOTCONN")
-        if self.inet and self.err is not None:
-            err, self.err = self.err, None  # sk_stream_wait_connect: a reset's error first
-            raise fail(err)
+        if self.inet:
+            self.raise_error()  # sk_stream_wait_connect: a reset's error first
         if self.shut_wr:
             raise fail("EPIPE")  # shut down for writing, or the peer is gone
         peer = self.peer
@@ -171,9 +177,7 @@ class StreamSocket(Socket):
             return data
         if self.inet and self.fin:
             return b""  # tcp_recvmsg: after the peer's FIN (SOCK_DONE), before any error
-        if self.err is not None:
-            err, self.err = self.err, None
-            raise fail(err)
+        self.raise_error()
         return b"" if self.shut_rd else None
 
     def shutdown(self, rd: bool, wr: bool) -> None:
@@ -288,7 +292,6 @@ class DgramSocket(Socket):
         self.peer: DgramSocket | None = None  # the socketpair peer, or connect()'s target
         self.dest: Addr = None  # connect()'s default destination
         self.paired = False  # a socketpair: its peer was never an address
-        self.err: str | None = None  # UDP: a pending error (an ICMP's), reported once
 
     def room_for(self, data: bytes, sender: DgramSocket) -> bool:
         if self.queued + len(data) > self.capacity:
@@ -319,13 +322,6 @@ class DgramSocket(Socket):
                 raise self.ended(f, b"")
             return None
         return got[0]
-
-    def raise_error(self) -> None:
-        """A pending error ends the next call, before any datagram (__skb_recv_udp,
-        sock_alloc_send_pskb: sock_error first), and is cleared then."""
-        if self.err is not None:
-            err, self.err = self.err, None
-            raise fail(err)
 
     def ended(self, f: OpenFile, value: object) -> WouldBlock:
         """Empty and shut down for reading: a blocking read sees end of file, a nonblocking
