@@ -318,11 +318,8 @@ def sys_recvfrom(k: Kernel, p: Process, call: Call, fd: int, n: int) -> tuple[by
         sender = sock.peer.local if data and sock.peer is not None and not sock.inet else None
         return data, sender
     assert isinstance(sock, DgramSocket)
-    sock.raise_error()
-    got = sock.take(n)
+    got = sock.receive(f, n, (b"", None))
     if got is None:
-        if sock.shut_rd:
-            raise sock.ended(f, (b"", None))
         raise wait_or_eagain(f, sock, "a datagram")
     return got
 

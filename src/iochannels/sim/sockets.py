@@ -315,13 +315,17 @@ class DgramSocket(Socket):
         return data[:n], sender
 
     def read(self, f: OpenFile, n: int) -> bytes | None:
+        got = self.receive(f, n, b"")
+        return None if got is None else got[0]
+
+    def receive(self, f: OpenFile, n: int, empty: object) -> tuple[bytes, Addr] | None:
+        """The next datagram and its sender, None when one must be waited for: a pending
+        error first; shut down for reading and empty, ``empty`` (see ``ended``)."""
         self.raise_error()
         got = self.take(n)
-        if got is None:
-            if self.shut_rd:
-                raise self.ended(f, b"")
-            return None
-        return got[0]
+        if got is None and self.shut_rd:
+            raise self.ended(f, empty)
+        return got
 
     def ended(self, f: OpenFile, value: object) -> WouldBlock:
         """Empty and shut down for reading: a blocking read sees end of file, a nonblocking
