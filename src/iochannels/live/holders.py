@@ -29,8 +29,9 @@ def find_holders(
     to (the channel id it stands for, the access the other end needs: "r" for
     the reader of a pipe whose writers we hold, "" for any). The processes
     nearest to ``asked`` are read first (parents, children, siblings: where
-    pipes usually lead), and the search stops once every wanted channel has
-    its other end, so a busy machine is not read whole for a pipe to the shell.
+    pipes usually lead). The search reads every process: a UNIX socket shared by
+    eight forked workers has eight holders, and stopping at the first would show
+    one as if it were all ("+N" would lie).
     """
     found: dict[str, list[str]] = {}
     denied: list[int] = []
@@ -51,8 +52,6 @@ def find_holders(
             found.setdefault(cid, []).append(f"{pid} {comm} fd{raw.fd} {access or '?'}")
             if cid in missing and missing[cid] in (access or missing[cid]):
                 del missing[cid]
-        if not missing:
-            break
     # A denied process matters only when some other end is still unaccounted for.
     return found, denied if missing else []
 

@@ -184,23 +184,44 @@ def inet_peers(
     """The other endpoint on this host of each wanted TCP/UDP socket, by the 4-tuple.
 
     A connection between two local sockets shows as two rows whose local and
-    remote addresses are swapped; the other row may belong to any process.
+    remote addresses are swapped; the other row may belong to any process, and
+    may be in the other family's table: a ``[::]`` listener that accepts IPv4
+    (IPV6_V6ONLY off, ipv6(7)) lists its connection in tcp6 as ``[::ffff:a.b.c.d]``
+    while the client's row is in tcp. Addresses are compared as IPv4 then.
     """
     found: dict[int, tuple[int, SockRow]] = {}
-    for name, kind, family in _INET_FILES[:4]:
-        if (kind, family) not in present:
-            continue  # no wanted socket of this kind: do not read a table of thousands of rows
-        by_pair: dict[tuple[str, str], str] = {}
+    for kind in (Kind.TCP, Kind.UDP):
+        if not any((kind, family) in present for family in ("ipv4", "ipv6")):
+            continue  # no wanted socket of this kind: do not read tables of thousands of rows
+        by_pair: dict[tuple[str, str], tuple[str, str]] = {}  # -> (line, family)
         mine: dict[int, tuple[str, str]] = {}
-        for line in _lines(name):
-            parts = line.split(None, 10)
-            if len(parts) < 10 or parts[2].endswith(":0000"):
-                continue  # listening or unconnected: no peer
-            by_pair[(parts[1], parts[2])] = line
-            if int(parts[9]) in wanted:
-                mine[int(parts[9])] = (parts[1], parts[2])
+        for name, table_kind, family in _INET_FILES[:4]:
+            if table_kind is not kind:
+                continue
+            for line in _lines(name):
+                parts = line.split(None, 10)
+                if len(parts) < 10 or parts[2].endswith(":0000"):
+                    continue  # listening or unconnected: no peer
+                pair = (_as_v4(parts[1]), _as_v4(parts[2]))
+                by_pair[pair] = (line, family)
+                if int(parts[9]) in wanted:
+                    mine[int(parts[9])] = pair
         for inode, (local, remote) in mine.items():
             other = by_pair.get((remote, local))
             if other is not None:
-                found[inode] = _inet_row(other, kind, family)
+                found[inode] = _inet_row(other[0], kind, other[1])
     return found
+
+
+_V4_MAPPED = "0000000000000000FFFF0000"  # ::ffff:0:0/96 as /proc/net/tcp6 prints it
+
+
+def _as_v4(text: str) -> str:
+    """An IPv4-mapped IPv6 address of /proc/net/tcp6 in the form tcp uses; others as they are.
+
+    >>> _as_v4("0000000000000000FFFF00000100007F:1F90")
+    '0100007F:1F90'
+    >>> _as_v4("00000000000000000000000001000000:1F90")
+    '00000000000000000000000001000000:1F90'
+    """
+    return text[24:] if text.startswith(_V4_MAPPED) and len(text) == 37 else text

@@ -1,44 +1,105 @@
 """The one buffer of a pipe or FIFO: its capacity and how many bytes wait in it.
 
 pipe(7): F_GETPIPE_SZ (fcntl(2)) gives the capacity and FIONREAD (ioctl) the
-unread bytes, but both need an fd on the pipe in *this* process. We get one by
-opening ``/proc/PID/fd/N``, which re-opens the pipe's inode as a FIFO open
-would (proc(5)), with the same ptrace access check as reading the link.
+unread bytes, but both need an fd on the pipe in *this* process.
 
-Why that is safe for the inspected process:
-- O_RDONLY|O_NONBLOCK never blocks: fifo(7) says a non-blocking open for
-  reading succeeds at once even with no writer;
-- we never read, so no byte is taken from the reader it was meant for;
-- we close it at once, so at most for a few microseconds does the pipe count
-  one extra reader (during which a writer whose reader has gone would not get
-  EPIPE).
-Where the open is denied, the buffer says None: we never guess.
+Looking must change nothing, so we never *open* the pipe. Opening
+``/proc/PID/fd/N`` is an open of the pipe's inode, exactly as opening a FIFO
+by name (proc(5), fifo(7)): it counts one more reader, which wakes a process
+blocked in ``open(fifo, O_WRONLY)``, and our close then leaves that writer with
+no reader, so its next write fails with EPIPE and SIGPIPE kills it (pipe(7)).
+A reader blocked in open(O_RDONLY) is woken the same way by an open for writing.
+
+pidfd_getfd(2) (Linux 5.6) instead gives us a copy of the inspected process's
+own fd: a second reference to the SAME open file description, as dup(2) or
+fork(2) make. No open happens, so pipe(7)'s counts of readers and writers do
+not change and nobody is woken. The one trace it could leave: if the holder
+closes its fd in the microseconds we hold the copy, the description is
+released when we drop it, not before (that close's EOF or EPIPE comes those
+microseconds later, never lost nor changed). The copy is checked to be the
+inode expected: an fd number closed and reused meanwhile is not measured.
+
+pidfd_getfd needs ptrace attach rights (PTRACE_MODE_ATTACH_REALCREDS), more
+than reading /proc/PID/fd does. Where it is refused or missing, the buffer
+says None and the snapshot says why: we never guess, and never fall back to
+an open that others can see.
 """
 
 from __future__ import annotations
 
 import array
+import ctypes
+import errno
 import fcntl
 import os
 import termios
 
 from iochannels.model import Buffer, BufferRole
 
-__all__ = ["pipe_buffer"]
+__all__ = ["PipeProbe"]
+
+_SYS_PIDFD_GETFD = 438  # the same number on every architecture (asm-generic/unistd.h)
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def pipe_buffer(pid: int, fd: int) -> Buffer:
-    """The pipe buffer behind ``/proc/pid/fd/fd``; capacity and used None where denied."""
-    try:
-        handle = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return Buffer(BufferRole.PIPE)  # gone or denied: the kernel did not tell
-    try:
-        capacity = fcntl.fcntl(handle, fcntl.F_GETPIPE_SZ)
-        waiting = array.array("i", [0])
-        fcntl.ioctl(handle, termios.FIONREAD, waiting, True)
-        return Buffer(BufferRole.PIPE, capacity, waiting[0])
-    except OSError:
-        return Buffer(BufferRole.PIPE)
-    finally:
-        os.close(handle)
+class PipeProbe:
+    """Measures pipe buffers through pidfd_getfd(2); one pidfd per process, closed by close()."""
+
+    def __init__(self) -> None:
+        self._pidfds: dict[int, int | None] = {}
+        self.refused: dict[int, str] = {}  # pid -> why no buffer could be measured there
+
+    def buffer(self, pid: int, fd: int, inode: int | None = None) -> Buffer:
+        """The pipe buffer behind ``pid``'s ``fd``; capacity and used None where not told.
+
+        ``inode``: the pipe or FIFO's inode, as the fd's link or stat named it; a copy
+        of another file (the fd closed and its number reused) is not measured.
+        """
+        handle = self._copy(pid, fd)
+        if handle is None:
+            return Buffer(BufferRole.PIPE)
+        try:
+            if inode is not None and os.fstat(handle).st_ino != inode:
+                return Buffer(BufferRole.PIPE)
+            capacity = fcntl.fcntl(handle, fcntl.F_GETPIPE_SZ)
+            waiting = array.array("i", [0])
+            fcntl.ioctl(handle, termios.FIONREAD, waiting, True)
+            return Buffer(BufferRole.PIPE, capacity, waiting[0])
+        except OSError:
+            return Buffer(BufferRole.PIPE)
+        finally:
+            os.close(handle)
+
+    def _copy(self, pid: int, fd: int) -> int | None:
+        pidfd = self._pidfd(pid)
+        if pidfd is None:
+            return None
+        handle = int(_libc.syscall(_SYS_PIDFD_GETFD, pidfd, fd, 0))
+        if handle >= 0:
+            return handle  # pidfd_getfd(2): the copy has close-on-exec set
+        code = ctypes.get_errno()
+        if code in (errno.EPERM, errno.EACCES, errno.ENOSYS):
+            self.refused[pid] = _why(code)
+        return None  # EBADF: closed meanwhile; ESRCH: the process is gone
+
+    def _pidfd(self, pid: int) -> int | None:
+        if pid not in self._pidfds:
+            try:
+                self._pidfds[pid] = os.pidfd_open(pid)
+            except OSError as exc:
+                if exc.errno == errno.ENOSYS:
+                    self.refused[pid] = _why(errno.ENOSYS)
+                self._pidfds[pid] = None
+        return self._pidfds[pid]
+
+    def close(self) -> None:
+        for pidfd in self._pidfds.values():
+            if pidfd is not None:
+                os.close(pidfd)
+        self._pidfds.clear()
+
+
+def _why(code: int) -> str:
+    if code == errno.ENOSYS:
+        return "this kernel has no pidfd_getfd(2) (Linux 5.6+)"
+    return "pidfd_getfd(2) needs ptrace attach rights (run as the owner or as root)"

@@ -31,6 +31,8 @@ __all__ = [
     "read_ppid",
     "read_procinfo",
     "stat_target",
+    "still_running",
+    "thread_group",
     "translate",
 ]
 
@@ -60,6 +62,7 @@ class ProcInfo(NamedTuple):
     argv: tuple[str, ...]
     ppid: int
     state: str  # the one-letter state of proc(5) /proc/pid/stat: R S D Z T ...
+    start: int = 0  # starttime (field 22 of stat, clock ticks after boot): tells a reused pid
 
 
 class FdInfo(NamedTuple):
@@ -99,13 +102,59 @@ def read_procinfo(pid: int) -> ProcInfo:
     """Name, argv, ppid and state of ``pid``; raises Gone or Denied."""
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
-            comm, state, ppid = parse_stat(fh.read())
+            text = fh.read()
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise translate(exc) from None
+    comm, state, ppid = parse_stat(text)
     argv = tuple(a.decode(errors="replace") for a in raw.split(b"\0")[:-1])
-    return ProcInfo(comm, argv, ppid, state)
+    return ProcInfo(comm, argv, ppid, state, _start(text))
+
+
+def _start(text: str) -> int:
+    """The starttime field of /proc/pid/stat (proc(5): field 22).
+
+    >>> _start("42 (a) b) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 1 2")
+    987654
+    """
+    fields = text.rpartition(")")[2].split()
+    return int(fields[19]) if len(fields) > 19 else 0
+
+
+def still_running(pid: int, info: ProcInfo) -> bool:
+    """Whether ``pid`` is still the process ``info`` was read from, and has not exited.
+
+    psutil's way after a scan: the process may have exited while its fds were read
+    (a zombie's fd table is empty: exit_files() runs before the state turns Z), or
+    exited and its pid been given to a new process (the start time then differs).
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError as exc:
+        if isinstance(translate(exc), Gone):
+            return False
+        raise
+    state = parse_stat(text)[1]
+    exited = state in "ZXx" and info.state not in "ZXx"
+    return _start(text) == info.start and not exited
+
+
+def thread_group(pid: int) -> int | None:
+    """The process (thread group) ``pid`` belongs to; None if gone or hidden.
+
+    /proc/TID exists for every thread, though ``ls /proc`` lists only processes
+    (proc(5)); its Tgid line names the process the thread belongs to.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Tgid:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def read_ppid(pid: int) -> int:

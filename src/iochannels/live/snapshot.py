@@ -16,7 +16,7 @@ from iochannels.live import channels as ch
 from iochannels.live import procfs
 from iochannels.live.classify import access_of, flag_names, parse_link
 from iochannels.live.holders import find_holders
-from iochannels.live.pipes import pipe_buffer
+from iochannels.live.pipes import PipeProbe
 from iochannels.live.sockets import socket_channels
 from iochannels.live.states import describe_state
 from iochannels.model import Access, Channel, FdEntry, Kind, Process, Snapshot
@@ -43,8 +43,14 @@ def snapshot(
     taken_at = time.time()
     asked = procfs.all_pids() if pids is None else list(dict.fromkeys(pids))
     builder = _Builder()
-    processes = tuple(p for pid in asked if (p := builder.process(pid, fd_range)) is not None)
+    try:
+        processes = tuple(p for pid in asked if (p := builder.process(pid, fd_range)) is not None)
+    finally:
+        builder.probe.close()
     builder.finish_sockets()
+    # After the sockets too: a process that exits before they are read leaves sockets
+    # the tables no longer list, shown as if they were of an unknown kind.
+    processes = builder.drop_exited(processes)
     if others and pids is not None:
         builder.name_holders(processes, complete=fd_range is None)
     snap = Snapshot(processes, builder.channels, "live", taken_at, tuple(builder.notes()),
@@ -64,6 +70,9 @@ class _Builder:
         self.problems: list[str] = []
         self.denied: list[int] = []  # asked processes whose fds could not be read
         self.unsearched: list[int] = []  # others not searched for holders (denied)
+        self.probe = PipeProbe()
+        self.read: dict[int, procfs.ProcInfo] = {}  # pid -> what stat said before its fds
+        self.exited: list[int] = []  # processes that exited while they were read
 
     def process(self, pid: int, fd_range: Container[int] | None) -> Process | None:
         """One process and its fd table; None when it is gone."""
@@ -74,10 +83,11 @@ class _Builder:
         except procfs.Denied:
             self.denied.append(pid)
             return Process(pid, "?", error="permission denied")
+        self.read[pid] = info
         try:
             raws = procfs.read_fds(pid, fd_range, links=self.link_names)
         except procfs.Gone:
-            raws = []  # exited between the two reads: a zombie holds no fds
+            raws = []  # exited between the two reads: drop_exited() will say so
         except procfs.Denied:
             self.denied.append(pid)
             return _process(pid, info, (), "permission denied")
@@ -105,7 +115,8 @@ class _Builder:
         if link[0] == "s":
             self.sockets[int(link[8:-1])] = (pid, fd)  # built by finish_sockets()
         else:
-            self.channels[link] = Channel(link, Kind.PIPE, link, buffers=(pipe_buffer(pid, fd),))
+            buffer = self.probe.buffer(pid, fd, int(link[6:-1]))
+            self.channels[link] = Channel(link, Kind.PIPE, link, buffers=(buffer,))
 
     def channel(self, pid: int, fd: int, link: str, info: bytes | None) -> str:
         """The id of the channel ``link`` points to, creating the channel on first sight."""
@@ -133,9 +144,10 @@ class _Builder:
         key = None if info is None else procfs.file_key(info)
         if key is not None and (known := self.files.get(key)) is not None:
             return known
-        made = ch.path_channel(parse_link(link), procfs.stat_target(pid, fd))
-        if made.kind is Kind.FIFO and made.id not in self.channels:
-            made = replace(made, buffers=(pipe_buffer(pid, fd),))
+        st = procfs.stat_target(pid, fd)
+        made = ch.path_channel(parse_link(link), st)
+        if made.kind is Kind.FIFO and made.id not in self.channels and st is not None:
+            made = replace(made, buffers=(self.probe.buffer(pid, fd, st.st_ino),))
             self.links[link] = made.id
         self.channels.setdefault(made.id, made)
         if key is not None and made.kind is not Kind.UNKNOWN:  # a failed stat is not kept
@@ -147,6 +159,27 @@ class _Builder:
             made, problems = socket_channels(self.sockets)
             self.channels.update(made)
             self.problems.extend(problems)
+
+    def drop_exited(self, processes: tuple[Process, ...]) -> tuple[Process, ...]:
+        """The processes still running now that their fds and sockets are read.
+
+        A process that exited meanwhile is not a process with no fds, nor one with
+        the few fds read before it went: it is left out and named in the notes, and
+        the channels only it held go with it.
+        """
+        kept: list[Process] = []
+        for proc in processes:
+            info = self.read.get(proc.pid)
+            if proc.error is None and info is not None and not procfs.still_running(proc.pid, info):
+                self.exited.append(proc.pid)
+            else:
+                kept.append(proc)
+        if self.exited:
+            used = {e.channel for p in kept for e in p.fds}
+            for cid in {e.channel for p in processes if p.pid in self.exited for e in p.fds}:
+                if cid not in used:
+                    self.channels.pop(cid, None)
+        return tuple(kept)
 
     def name_holders(self, processes: tuple[Process, ...], complete: bool) -> None:
         """Name, in ``detail["held_by"]``, the holders outside the snapshot (see holders.py).
@@ -197,6 +230,13 @@ class _Builder:
 
     def notes(self) -> list[str]:
         out = list(self.problems)
+        if self.exited:
+            out.append(f"exited during the scan, not shown: pid {_first_ten(self.exited)}")
+        refused = sorted(self.probe.refused)
+        if refused:
+            why = self.probe.refused[refused[0]]
+            out.append(f"pipe and FIFO fill not shown for pid {_first_ten(refused)}: {why}; "
+                       "opening the pipe instead would wake or break its other users (fifo(7))")
         if self.denied:
             out.append(
                 f"permission denied reading the fds of {_first_ten(self.denied)}: run as "

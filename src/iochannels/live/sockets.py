@@ -37,7 +37,9 @@ def socket_channels(holders: Mapping[int, tuple[int, int]]) -> tuple[dict[str, C
             peers[inode], peers[peer] = peer, inode
     if inet:
         wanted = set(inet) | set(peers.values())
-        diags.update(_try(lambda w: sockdiag.inet_diag(w, _present(inet)), wanted, notes))
+        # The peers' families too: an IPv4 client's peer may be an IPv6 socket (v4-mapped).
+        present = _present({i: rows[i] for i in wanted if i in rows})
+        diags.update(_try(lambda w: sockdiag.inet_diag(w, present), wanted, notes))
     made = {f"socket:[{i}]": _channel(i, row, rows, diags, peers) for i, row in rows.items()}
     for inode in holders:
         if f"socket:[{inode}]" not in made:
