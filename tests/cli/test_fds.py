@@ -156,9 +156,14 @@ def test_watch_ends_cleanly_on_ctrl_c(sleep_cat: tuple[int, int]) -> None:
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (("--watch", "nan"), "--watch needs a positive number"),
-        (("--watch", "inf"), "--watch needs a positive number"),
+        (("--watch", "nan"), "--watch needs a number of seconds above 0"),
+        (("--watch", "inf"), "--watch needs a number of seconds above 0"),
+        (("--watch", "1e9"), "below 1000000"),  # the limit it broke, not "positive"
         (("-d", ""), "bad fd range"),
+        (("-d", "\u00b2"), "bad fd range"),  # "²".isdigit(), but no PID or fd is written so
+        (("-d", "0-\uff11"), "bad fd range"),
+        (("--summary", "--json"), "--summary prints counts as text"),
+        (("--summary", "--format", "svg"), "--summary prints counts as text"),
     ],
 )
 def test_bad_option_values_are_exit_2(argv: tuple[str, ...], words: str) -> None:
@@ -215,3 +220,47 @@ def test_json_with_another_format_is_exit_2(command: str) -> None:
     """--json used to win silently over --format svg: the user got the other document."""
     one_line_error(iochannels(command, str(os.getpid()), "--json", "--format", "svg"), 2,
                    "contradict each other")
+
+
+def test_a_missing_pid_does_not_hide_the_others(sleep_cat: tuple[int, int]) -> None:
+    """As ls and lsof -p: what exists is shown, what does not is said; exit status 1."""
+    sleep, _ = sleep_cat
+    result = iochannels("fds", str(sleep), "4194303")
+    assert result.returncode == 1
+    assert f"{sleep} sleep" in result.stdout and "pipe:[" in result.stdout
+    assert result.stderr == "iochannels: no process 4194303\n"
+
+
+def test_a_thread_id_is_not_a_process() -> None:
+    """/proc/TID exists for every thread (proc(5)); fds must not list one as a process."""
+    code = "import threading, sys; t = threading.Thread(target=sys.stdin.read); t.start()"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while len(os.listdir(f"/proc/{child.pid}/task")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        tid = max(int(t) for t in os.listdir(f"/proc/{child.pid}/task"))
+        one_line_error(iochannels("fds", str(tid)), 1,
+                       f"{tid} is a thread of process {child.pid}, not a process")
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(10)
+
+
+def test_every_process_leaves_out_kernel_threads() -> None:
+    """lsof lists no kernel thread: they hold no fds, an empty table header says nothing."""
+    kthreads = [p for p in os.listdir("/proc") if p.isdigit() and _is_kthread(int(p))]
+    if not kthreads:
+        pytest.skip("no kernel thread visible here (a container's pid namespace)")
+    result = iochannels("fds", "--all", "--json")
+    listed = {p["pid"] for p in json.loads(result.stdout)["processes"]}
+    assert not listed & {int(p) for p in kthreads}
+
+
+def _is_kthread(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return bool(int(stat.rsplit(")", 1)[1].split()[6]) & 0x00200000)  # PF_KTHREAD

@@ -67,8 +67,10 @@ def test_root_process_seen_by_nobody() -> None:
     assert seen["error"] == "permission denied" and seen["name"] == "sleep"
     assert any("permission denied" in n for n in seen["notes"])
     assert seen["unreadable"] == [target.pid]
-    assert os.waitstatus_to_exitcode(status) == 0
+    # The table says why it is empty, and the status that the asked process was not read.
+    assert os.waitstatus_to_exitcode(status) == 1
     assert "cannot read its fds: permission denied" in rest and "Traceback" not in rest
+    assert f"iochannels: cannot read the fds of process {target.pid}: permission denied" in rest
 
 
 def test_cli_all_while_processes_come_and_go(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "emit",
     "existing_pids",
     "parse_pid",
+    "split_pids",
 ]
 
 FORMATS = ("text", "svg", "html", "mermaid", "dot", "json")
@@ -86,10 +87,28 @@ def parse_pid(text: str) -> int:
 
 def existing_pids(texts: list[str]) -> list[int]:
     """PIDs from the command line, each a running process, else a one-line error."""
+    pids, missing = split_pids(texts)
+    if missing:
+        raise NotFound(missing[0])
+    return pids
+
+
+def split_pids(texts: list[str]) -> tuple[list[int], list[str]]:
+    """PIDs from the command line: those of processes, and why each other one is not.
+
+    A malformed PID is a usage error at once. /proc/TID exists for each thread
+    though ``ls /proc`` lists only processes (proc(5)): a thread id is no process.
+    """
     from iochannels import live
 
-    pids = [parse_pid(p) for p in texts]
-    for pid in pids:
+    pids: list[int] = []
+    missing: list[str] = []
+    for pid in (parse_pid(p) for p in texts):
+        group = live.thread_group(pid)
         if not live.exists(pid):
-            raise NotFound(f"no process {pid}")
-    return pids
+            missing.append(f"no process {pid}")
+        elif group is not None and group != pid:
+            missing.append(f"{pid} is a thread of process {group}, not a process")
+        else:
+            pids.append(pid)
+    return pids, missing

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from iochannels.cli.common import add_format_options, chosen_format, emit, existing_pids
+from iochannels.cli.common import add_format_options, chosen_format, emit, split_pids
 from iochannels.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -78,7 +78,8 @@ def parse_fd_range(text: str) -> frozenset[int] | range:
 
 def _one_range(part: str) -> range:
     low, dash, high = part.partition("-")
-    if not low.isdigit() or (high and not high.isdigit()):
+    # isdigit() alone takes "²" and "１", as parse_pid says: digits are ASCII here too.
+    if not (low.isascii() and low.isdigit()) or (high and not (high.isascii() and high.isdigit())):
         raise ValueError(part)
     end = (int(high) if high else 1 << 20) if dash else int(low)
     if end < int(low):
@@ -103,25 +104,32 @@ def kinds_of(names: list[str]) -> set[str] | None:
     return out
 
 
-def target_pids(args: argparse.Namespace) -> list[int] | None:
-    """The pids asked for (None: all); unknown pids and names are one-line errors."""
+def target_pids(args: argparse.Namespace) -> tuple[list[int] | None, list[str]]:
+    """The pids asked for (None: all), and why some asked for are not processes.
+
+    Unknown names are one-line errors, and so are PIDs when none of them is a process;
+    a missing one among others is said after the others are shown (exit status 1).
+    """
     from iochannels import live
 
     if args.all:
         if args.pids or args.name:
             raise UsageError("--all takes no PID or --name")
-        return None
-    pids = existing_pids(args.pids)
+        return None, []
+    pids, missing = split_pids(args.pids)
     for name in args.name:
         if not name.strip():
             raise UsageError("--name needs a command name, e.g. --name cat")
         found = [p for p in live.pids_by_name(name) if p != os.getpid()]  # not us, as pgrep
         if not found:
-            raise NotFound(f"no process named {name!r}")
+            missing.append(f"no process named {name!r}")
         pids += found
+    if not pids and missing:
+        raise NotFound(missing[0] + (f" (and {len(missing) - 1} more)" if len(missing) > 1
+                                     else ""))
     if not pids:
         raise UsageError("give a PID, --name NAME or --all (e.g. iochannels fds $$)")
-    return pids
+    return pids, missing
 
 
 def take(args: argparse.Namespace, pids: list[int] | None) -> Snapshot:
@@ -139,30 +147,56 @@ def run(args: argparse.Namespace) -> int:
     fmt = chosen_format(args.json, args.format)
     if args.fds is not None:
         parse_fd_range(args.fds)  # a bad range (or -d '') is a usage error before any work
+    if args.summary and fmt != "text":
+        raise UsageError(f"--summary prints counts as text; with --format {fmt} drop "
+                         "--summary (the JSON has them under 'counts')")
     if args.watch is not None:
         if fmt != "text" or args.output:
             raise UsageError("--watch draws text on the terminal; drop --json/--format/-o")
         if not 0 < args.watch < 1e6:  # float() takes "nan" and "inf"; time.sleep does not
-            raise UsageError("--watch needs a positive number of seconds")
-    pids = target_pids(args)
+            raise UsageError("--watch needs a number of seconds above 0 and below 1000000")
+    pids, missing = target_pids(args)
     if args.watch is not None:
         return _watch(args, pids)
-    emit(_draw(args, pids, fmt, args.output is None), args.output)
-    return 0
+    text, problems = _draw(args, pids, fmt, args.output is None)
+    emit(text, args.output)
+    for problem in [*missing, *problems]:
+        print(f"iochannels: {problem}", file=sys.stderr)
+    return 1 if missing or problems else 0
 
 
-def _draw(args: argparse.Namespace, pids: list[int] | None, fmt: str, to_tty: bool) -> str:
+def _draw(
+    args: argparse.Namespace, pids: list[int] | None, fmt: str, to_tty: bool
+) -> tuple[str, list[str]]:
+    """The drawing, and what went wrong with the processes asked for by PID or name."""
     snap = take(args, pids)
-    if pids is not None and not snap.processes:
-        raise NotFound("the processes exited before they could be read")
+    problems = _problems(snap, pids)
+    shown = [p for p in snap.processes if p.error is None or not args.summary]
+    if pids is not None and not shown:
+        raise NotFound("; ".join(problems))
     color, width = _terminal(to_tty and fmt == "text")
-    if args.summary and fmt == "text":
+    if args.summary:
+        from dataclasses import replace
+
         from iochannels.render.text import summary_text
 
-        return summary_text(snap)
+        # A table the kernel did not show is not a table with no fds: say so, count the rest.
+        return summary_text(replace(snap, processes=tuple(shown))), problems
     from iochannels.render import render_snapshot
 
-    return render_snapshot(snap, fmt, width=width, color=color)
+    return render_snapshot(snap, fmt, width=width, color=color), problems
+
+
+def _problems(snap: Snapshot, pids: list[int] | None) -> list[str]:
+    """Why asked processes are not shown whole: exited meanwhile, or not readable."""
+    if pids is None:
+        return []  # every process: the snapshot's notes say it
+    read = {p.pid for p in snap.processes}
+    out = [f"process {pid} exited during the scan" for pid in dict.fromkeys(pids)
+           if pid not in read]
+    out += [f"cannot read the fds of process {p.pid}: {p.error} (run as its owner or as root)"
+            for p in snap.processes if p.error]
+    return out
 
 
 def _terminal(to_tty: bool) -> tuple[bool, int]:
@@ -184,7 +218,7 @@ def _watch(args: argparse.Namespace, pids: list[int] | None) -> int:
         if _stdout_is_tty():
             _watch_live(args, pids)
         while True:  # not a terminal (a pipe, a file): one frame per interval
-            emit(_draw(args, pids, "text", False))
+            emit(_draw(args, pids, "text", False)[0])
             _sleep(args.watch)
     except KeyboardInterrupt:
         return 0  # Ctrl-C is how a watch ends
@@ -195,7 +229,7 @@ def _watch_live(args: argparse.Namespace, pids: list[int] | None) -> None:
     from rich.text import Text
 
     def frame() -> Text:
-        return Text.from_ansi(_draw(args, pids, "text", True))
+        return Text.from_ansi(_draw(args, pids, "text", True)[0])
 
     with Live(frame(), auto_refresh=False) as live:
         while True:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from dataclasses import replace
 
 from iochannels.cli.common import add_format_options, chosen_format, emit, existing_pids
 from iochannels.errors import UsageError
@@ -41,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = chosen_format(args.json, args.format)
     if args.all and args.pids:
         raise UsageError("--all takes no PID")
-    snap = live.snapshot(existing_pids(args.pids) or None)
+    pids = existing_pids(args.pids) or None
+    snap = live.snapshot(pids)
+    if pids is None:  # every process but this one, as pgrep leaves itself out
+        snap = replace(snap, processes=tuple(p for p in snap.processes if p.pid != os.getpid()))
     emit(render_graph(snap, fmt), args.output)
     return 0

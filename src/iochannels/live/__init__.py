@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 
-from iochannels.live.procfs import Denied, Gone, all_pids, read_comm, read_procinfo
+from iochannels.live.procfs import Denied, Gone, all_pids, read_comm, read_procinfo, thread_group
 from iochannels.live.snapshot import only_kinds, snapshot
 
-__all__ = ["exists", "only_kinds", "pids_by_name", "snapshot"]
+__all__ = ["exists", "only_kinds", "pids_by_name", "snapshot", "thread_group"]
 
 
 def pids_by_name(name: str) -> list[int]:

@@ -28,6 +28,7 @@ __all__ = [
     "read_comm",
     "read_fd_flags",
     "read_fds",
+    "read_link",
     "read_ppid",
     "read_procinfo",
     "stat_target",
@@ -63,6 +64,7 @@ class ProcInfo(NamedTuple):
     ppid: int
     state: str  # the one-letter state of proc(5) /proc/pid/stat: R S D Z T ...
     start: int = 0  # starttime (field 22 of stat, clock ticks after boot): tells a reused pid
+    kthread: bool = False  # a kernel thread (PF_KTHREAD in the flags, field 9): no fds of its own
 
 
 class FdInfo(NamedTuple):
@@ -109,7 +111,12 @@ def read_procinfo(pid: int) -> ProcInfo:
         raise translate(exc) from None
     comm, state, ppid = parse_stat(text)
     argv = tuple(a.decode(errors="replace") for a in raw.split(b"\0")[:-1])
-    return ProcInfo(comm, argv, ppid, state, _start(text))
+    fields = text.rpartition(")")[2].split()
+    kthread = len(fields) > 6 and bool(int(fields[6]) & _PF_KTHREAD)
+    return ProcInfo(comm, argv, ppid, state, _start(text), kthread)
+
+
+_PF_KTHREAD = 0x00200000  # include/linux/sched.h
 
 
 def _start(text: str) -> int:
@@ -171,6 +178,16 @@ def read_fd_flags(pid: int, fd: int) -> int | None:
     try:
         with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as fh:
             return pos_flags(fh.read())[1]
+    except OSError as exc:
+        if isinstance(translate(exc), Gone | Denied):
+            return None
+        raise
+
+
+def read_link(pid: int, fd: int) -> str | None:
+    """What ``pid``'s ``fd`` points to now (readlink of /proc/pid/fd/N), None if gone or hidden."""
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}")
     except OSError as exc:
         if isinstance(translate(exc), Gone | Denied):
             return None

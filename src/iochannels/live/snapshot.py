@@ -44,7 +44,9 @@ def snapshot(
     asked = procfs.all_pids() if pids is None else list(dict.fromkeys(pids))
     builder = _Builder()
     try:
-        processes = tuple(p for pid in asked if (p := builder.process(pid, fd_range)) is not None)
+        # Every process: kernel threads left out, as lsof does (they hold no fds of their own).
+        processes = tuple(p for pid in asked
+                          if (p := builder.process(pid, fd_range, pids is not None)) is not None)
     finally:
         builder.probe.close()
     builder.finish_sockets()
@@ -73,9 +75,12 @@ class _Builder:
         self.probe = PipeProbe()
         self.read: dict[int, procfs.ProcInfo] = {}  # pid -> what stat said before its fds
         self.exited: list[int] = []  # processes that exited while they were read
+        self.unlisted: set[str] = set()  # sockets the tables did not list (see drop_exited)
 
-    def process(self, pid: int, fd_range: Container[int] | None) -> Process | None:
-        """One process and its fd table; None when it is gone."""
+    def process(
+        self, pid: int, fd_range: Container[int] | None, asked: bool = True
+    ) -> Process | None:
+        """One process and its fd table; None when it is gone (or a kernel thread not asked)."""
         try:
             info = procfs.read_procinfo(pid)
         except procfs.Gone:
@@ -83,12 +88,16 @@ class _Builder:
         except procfs.Denied:
             self.denied.append(pid)
             return Process(pid, "?", error="permission denied")
+        if info.kthread and not asked:
+            return None
         self.read[pid] = info
         try:
             raws = procfs.read_fds(pid, fd_range, links=self.link_names)
         except procfs.Gone:
             raws = []  # exited between the two reads: drop_exited() will say so
         except procfs.Denied:
+            if info.state == "Z":  # a zombie released its fds when it exited (exit_files)
+                return _process(pid, info, (), None)
             self.denied.append(pid)
             return _process(pid, info, (), "permission denied")
         return _process(pid, info, tuple(self.entry(pid, raw) for raw in raws), None)
@@ -156,7 +165,7 @@ class _Builder:
 
     def finish_sockets(self) -> None:
         if self.sockets:
-            made, problems = socket_channels(self.sockets)
+            made, problems, self.unlisted = socket_channels(self.sockets)
             self.channels.update(made)
             self.problems.extend(problems)
 
@@ -173,13 +182,27 @@ class _Builder:
             if proc.error is None and info is not None and not procfs.still_running(proc.pid, info):
                 self.exited.append(proc.pid)
             else:
-                kept.append(proc)
+                kept.append(self._without_closed(proc))
         if self.exited:
             used = {e.channel for p in kept for e in p.fds}
             for cid in {e.channel for p in processes if p.pid in self.exited for e in p.fds}:
                 if cid not in used:
                     self.channels.pop(cid, None)
+            self.links = {link: cid for link, cid in self.links.items() if cid in self.channels}
         return tuple(kept)
+
+    def _without_closed(self, proc: Process) -> Process:
+        """``proc`` without the sockets it closed before the socket tables were read.
+
+        Such a socket is in no table any more and would pass for one of an unknown
+        kind; an fd closed mid-scan is skipped, as one closed before its link was read.
+        """
+        if not self.unlisted or not any(e.channel in self.unlisted for e in proc.fds):
+            return proc
+        read_link, unlisted = procfs.read_link, self.unlisted
+        fds = tuple(e for e in proc.fds
+                    if e.channel not in unlisted or read_link(proc.pid, e.fd) == e.channel)
+        return replace(proc, fds=fds)
 
     def name_holders(self, processes: tuple[Process, ...], complete: bool) -> None:
         """Name, in ``detail["held_by"]``, the holders outside the snapshot (see holders.py).

@@ -21,8 +21,12 @@ from iochannels.model import Channel, Kind
 __all__ = ["socket_channels"]
 
 
-def socket_channels(holders: Mapping[int, tuple[int, int]]) -> tuple[dict[str, Channel], list[str]]:
-    """Channels for the socket inodes in ``holders`` (inode -> a (pid, fd) holding it)."""
+def socket_channels(
+    holders: Mapping[int, tuple[int, int]],
+) -> tuple[dict[str, Channel], list[str], set[str]]:
+    """Channels for the socket inodes in ``holders`` (inode -> a (pid, fd) holding it),
+    notes, and the ids of the sockets neither /proc/net nor sock_diag listed (closed
+    meanwhile, or of another network namespace or family)."""
     notes: list[str] = []
     diags = _try(sockdiag.unix_diag, set(holders), notes)
     peers = {i: d.peer for i, d in diags.items() if d.peer}
@@ -41,10 +45,12 @@ def socket_channels(holders: Mapping[int, tuple[int, int]]) -> tuple[dict[str, C
         present = _present({i: rows[i] for i in wanted if i in rows})
         diags.update(_try(lambda w: sockdiag.inet_diag(w, present), wanted, notes))
     made = {f"socket:[{i}]": _channel(i, row, rows, diags, peers) for i, row in rows.items()}
+    unlisted: set[str] = set()
     for inode in holders:
         if f"socket:[{inode}]" not in made:
             made[f"socket:[{inode}]"] = unknown_socket(inode, protocols.get(inode, ""))
-    return made, notes
+            unlisted.add(f"socket:[{inode}]")
+    return made, notes, unlisted
 
 
 # The kernel's protocol names (socket(7) "system.sockprotoname") -> the /proc/net file.
