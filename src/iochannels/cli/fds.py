@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     text, problems = _draw(args, pids, fmt, args.output is None)
     emit(text, args.output)
     for problem in [*missing, *problems]:
-        print(f"iochannels: {problem}", file=sys.stderr)
+        print(f"iochannels: {problem}", file=sys.stderr, flush=True)
     return 1 if missing or problems else 0
 
 
