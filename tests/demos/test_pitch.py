@@ -126,3 +126,13 @@ def test_the_count_says_only_what_is_there() -> None:
     assert said == ["Of 3 fds: 0 sockets, 2 pipes, 0 FIFOs; 1 file or device."]
     standin, _ = run("pitch-fds")
     assert standin["sentence"] == "9 sockets, 4 pipes in 2 pairs, 1 FIFO"
+
+
+def test_the_pictures_name_every_other_end_as_fds_does() -> None:
+    """The demos' fd filter drops their control fds, never the facts: no bare socket:[N]."""
+    from iochannels.render.text import other_end
+
+    _, shows = run("pitch-fds")
+    ends = [other_end(s.step.snapshot, p.pid, e, s.step.snapshot.channels[e.channel])
+            for s in shows for p in s.step.snapshot.processes for e in p.fds]
+    assert ends and not [end for end in ends if end.startswith("socket:[")]
