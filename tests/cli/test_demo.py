@@ -57,6 +57,12 @@ def test_run_prints_narration_tables_and_facts(capsys: pytest.CaptureFixture[str
     (["demo", "tcp", "--svg", "/proc/no-such-dir"], 1, "cannot write pictures in /proc/"),
     (["demo", "tcp", "--svg", "/etc/passwd"], 2, "--svg /etc/passwd: not a directory"),
     (["demo", "tcp", "--sim", "--svg", "/tmp"], 2, "iochannels sim run tcp --format svg"),
+    # an option the demo does not take was silently accepted, as if it had done something
+    (["demo", "pipe", "--clients", "3"], 2, "--clients does not apply to demo pipe"),
+    (["demo", "blocking", "--port", "8080"], 2, "--port does not apply to demo blocking"),
+    (["demo", "fifo", "--strace"], 2, "--strace does not apply to demo fifo"),
+    (["demo", "tcp", "--sim", "--port", "8080"], 2, "--port applies to the real run"),
+    (["demo", "list", "--pid", "1"], 2, "--pid applies to a demo's run"),
 ])
 def test_bad_input_is_one_line(argv: list[str], status: int, message: str,
                                capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,3 +153,43 @@ def test_svg_writes_pictures(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "01-redirect-stdout.svg", "02-redirect-stdout.svg", "03-redirect-stdout.svg"]
     assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["demo", "fifo", "--quick"], ["tour", "--quick"]])
+def test_a_closed_stdout_is_a_one_line_failure(argv: list[str]) -> None:
+    """`iochannels demo fifo >&-` exited 0 having said nothing anywhere."""
+    result = subprocess.run(["sh", "-c", 'exec "$0" "$@" >&-', sys.executable, "-m",
+                             "iochannels", *argv], stderr=subprocess.PIPE, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("iochannels: stdout is closed")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_two_quick_sigints_still_end_with_130_and_clean_up() -> None:
+    """The second Ctrl-C came while the first one's cleanup ran: killed by SIGINT, and
+    what the cleanup had not reached was left behind."""
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "iochannels", "demo", "clients", "--clients", "2000",
+         "--backlog", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(started := descendants(demo.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(started) >= 2, "the demo never started its server and clients"
+        time.sleep(0.5)
+        demo.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+        demo.send_signal(signal.SIGINT)
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(30) == 130
+    finally:
+        demo.kill()
+        demo.wait()
+        assert demo.stderr is not None
+        err = demo.stderr.read().decode()
+        demo.stderr.close()
+    assert err.strip() == "iochannels: interrupted"
+    assert all(not Path(f"/proc/{pid}").exists() for pid in started)

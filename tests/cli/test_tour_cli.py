@@ -114,3 +114,22 @@ def test_a_second_tour_removes_the_pages_of_the_first_and_nothing_else(tmp_path:
             assert all((out / link).is_file() for link in linked_pages(page)), page.name
     assert "walk-pipe-operator.html" in linked_pages(out / "index.html")
     assert "notes.txt" not in manifest.read_text()
+
+
+def test_an_empty_out_is_a_usage_error(tmp_path: Path) -> None:
+    """Path("") is "."; `tour --out ""` wrote its report into the current directory."""
+    result = subprocess.run([sys.executable, "-m", "iochannels", "tour", "--out", ""],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 2 and "--out" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_is_a_one_line_failure(tmp_path: Path) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "iochannels", "tour", "--quick",
+                                 "--section", "0", "--out", str(tmp_path / "r")],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                                check=False)
+    assert result.returncode == 1
+    assert result.stderr == "iochannels: cannot write the output: No space left on device\n"

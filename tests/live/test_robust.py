@@ -34,6 +34,12 @@ def test_all_while_processes_come_and_go() -> None:
 
 def test_root_process_seen_by_nobody() -> None:
     """A child that dropped to nobody inspects a root process: denied, said, no traceback."""
+    # Loaded before privileges drop: nobody may not read this virtualenv's files.
+    import iochannels.cli.demo
+    import iochannels.demos.console
+    import iochannels.demos.pitch
+    import iochannels.demos.runner  # noqa: F401
+
     target = subprocess.Popen(["sleep", "60"])
     r, w = os.pipe()
     pid = os.fork()
@@ -52,6 +58,10 @@ def test_root_process_seen_by_nobody() -> None:
                               "notes": list(snap.notes), "unreadable": snap.unreadable}),
                   flush=True)
             code = main(["fds", str(target.pid)])
+            # demo pitch-fds concluded "0 sockets", exit 0, from a table it could not read
+            print(f"\npitch-fds status {main(['demo', 'pitch-fds', '--pid', str(target.pid)])}",
+                  flush=True)
+            sys.stderr.flush()
         finally:
             os._exit(code)
     os.close(w)
@@ -71,6 +81,7 @@ def test_root_process_seen_by_nobody() -> None:
     assert os.waitstatus_to_exitcode(status) == 1
     assert "cannot read its fds: permission denied" in rest and "Traceback" not in rest
     assert f"iochannels: cannot read the fds of process {target.pid}: permission denied" in rest
+    assert "pitch-fds status 1" in rest and "0 sockets" not in rest
 
 
 def test_cli_all_while_processes_come_and_go(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 import signal
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,60 @@ def _demo_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--port", type=int, help="network demos: the port (default: a free one)")
 
 
+# The demos each per-demo option applies to; given to another demo it is a usage error,
+# not silently dropped (the user would believe it did something).
+APPLIES = {"clients": ("clients",), "backlog": ("clients",), "pid": ("pitch-fds",),
+           "name": ("pitch-fds",), "total": ("buffer-size",), "strace": ("pipe-operator",),
+           "port": ("pitch-fds", "tcp", "udp", "clients")}
+
+
+def check_applies(name: str, options: dict[str, Any], sim: bool) -> None:
+    """A usage error for an option given to a demo (or to --sim, or list) it does not apply to."""
+    for option in options:
+        flag = f"--{option}"
+        if name == "list":
+            raise UsageError(f"{flag} applies to a demo's run, not to 'demo list'")
+        if sim:
+            raise UsageError(f"{flag} applies to the real run; --sim shows a fixed scenario")
+        if name not in APPLIES[option]:
+            raise UsageError(f"{flag} does not apply to demo {name} "
+                             f"(only to {', '.join(APPLIES[option])})")
+
+
+def interrupt_once(signum: int, frame: object) -> None:
+    """SIGINT and SIGTERM handler: the first one interrupts; later ones are ignored while
+    the cleanup runs, so that a second Ctrl-C cannot cut it short and leave processes or
+    files behind, nor end the command by the signal instead of exit status 130."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def restore_signals(previous: Mapping[signal.Signals, Any]) -> None:
+    """Put back the handlers, unless interrupted: then the signals stay ignored until the
+    command has said "interrupted" and exited 130."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def check_stdout(what: str) -> None:
+    """A one-line failure when stdout is closed (``>&-``): the narration would go nowhere."""
+    closed = sys.stdout is None  # started with fd 1 closed
+    if not closed:
+        try:
+            fd = sys.stdout.fileno()
+        except (OSError, ValueError):  # not a file (a StringIO, pytest's capture): open
+            fd = None
+        try:
+            if fd is not None:
+                os.fstat(fd)
+        except OSError:  # EBADF: fd 1 closed after Python started
+            closed = True
+    if closed:
+        raise IoChannelsError(f"stdout is closed: {what} writes there (try > FILE)")
+
+
 def options_of(args: argparse.Namespace) -> dict[str, Any]:
     """The per-demo options the user gave, checked, for ``stage.options``."""
     if args.clients is not None and not 1 <= args.clients <= MAX_CLIENTS:
@@ -79,10 +134,13 @@ def options_of(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from iochannels.demos.registry import get
 
+    options = options_of(args)
+    check_applies(args.name, options, args.sim)
     if args.name == "list":
+        check_stdout("the list")
         return _list(args.json)
     info = get(args.name)
-    options = options_of(args)
+    check_stdout("the demo")
     if args.sim:
         if args.svg is not None:  # asked for pictures that --sim would never write
             raise UsageError(f"--svg draws the real run; the simulated twin as SVG: "
@@ -92,11 +150,11 @@ def run(args: argparse.Namespace) -> int:
         _svg_dir(args.svg)
         options.update(plot_dir=str(args.svg), plot_format="svg")
     # SIGTERM ends a demo as Ctrl-C does: the stage's cleanup runs (signal(7)).
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous = {sig: signal.signal(sig, interrupt_once) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _run(info, args, options)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        restore_signals(previous)
 
 
 def _svg_dir(directory: Path) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from iochannels.cli.demo import check_stdout, interrupt_once, restore_signals
 from iochannels.errors import IoChannelsError, UsageError
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "and write a browsable report (index.html).",
         epilog=EPILOG,
     )
-    parser.add_argument("--out", metavar="DIR", type=Path, default=Path("tour-report"),
+    parser.add_argument("--out", metavar="DIR", type=_directory, default=Path("tour-report"),
                         help="where to write the report (default: ./tour-report)")
     parser.add_argument("--quick", action="store_true", help="small sizes: much faster")
     parser.add_argument("--section", metavar="N", type=int, action="append",
@@ -48,21 +51,46 @@ def run(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IoChannelsError(f"cannot write the report in {args.out}: {exc.strerror}") from None
+    check_stdout("the tour")
     # SIGTERM ends the tour as Ctrl-C does: demos clean up, the report is written (signal(7)).
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous = {sig: signal.signal(sig, interrupt_once) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         outcome = run_tour(args.out, quick=args.quick, sections=args.section)
+        console = _console()
+        console.print(f"report: {outcome.index.resolve()}  ({outcome.seconds:.0f} s)",
+                      soft_wrap=True)
+        if not outcome.ok:
+            console.print(f"failed: {', '.join(outcome.failed)}", style="bold red",
+                          soft_wrap=True)
+            return 1
+        return 0
     except KeyboardInterrupt:  # run_tour wrote the sections done: say where, then stop
         _partial(args.out / "index.html")
         raise
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        _drop_stdout()  # what is still buffered would fail again as Python exits
+        raise IoChannelsError(f"cannot write the output: {exc.strerror}") from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    console = _console()
-    console.print(f"report: {outcome.index.resolve()}  ({outcome.seconds:.0f} s)", soft_wrap=True)
-    if not outcome.ok:
-        console.print(f"failed: {', '.join(outcome.failed)}", style="bold red", soft_wrap=True)
-        return 1
-    return 0
+        restore_signals(previous)
+
+
+# write(2): the errors of an output that cannot take more (a full disk, /dev/full, a quota).
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _drop_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def _directory(text: str) -> Path:
+    # Path("") is Path("."): an empty --out would write the report into the current directory.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a directory, e.g. --out tour-report")
+    return Path(text)
 
 
 def _partial(index: Path) -> None:

@@ -22,7 +22,7 @@ from iochannels.demos._procs import Child, program, spawn
 from iochannels.demos._snapshots import from_three, snapshot, sockets_by_state
 from iochannels.demos._state import state
 from iochannels.demos.base import Stage
-from iochannels.errors import NotFound, UsageError
+from iochannels.errors import IoChannelsError, NotFound, UsageError
 from iochannels.model import Kind, Snapshot
 
 __all__ = ["pitch_fds", "popen", "tally"]
@@ -35,6 +35,7 @@ def pitch_fds(stage: Stage) -> None:
     pids = _given_pids(stage.options)
     if pids:
         snap = snapshot(pids)
+        _readable(snap, pids)
         stage.show(snap, "the fd table of " + ", ".join(f"pid {p}" for p in pids))
         _count(stage, snap)
         return
@@ -46,6 +47,20 @@ def pitch_fds(stage: Stage) -> None:
     stage.fact("opened", opened)
     stage.fact("counts_match_opened", tallied == {k: v for k, v in opened.items() if v})
     _nc_picture(stage, server, standin)
+
+
+def _readable(snap: Snapshot, pids: list[int]) -> None:
+    """A table the kernel did not show is not a table with no sockets: fail, say why.
+
+    With --name, some of the processes may exit or be hidden: fail only if none is left.
+    """
+    if any(p.error is None for p in snap.processes):
+        return
+    unreadable = next((p for p in snap.processes if p.error), None)
+    if unreadable is None:
+        raise NotFound(f"process {', '.join(map(str, pids))} exited during the scan")
+    raise IoChannelsError(f"cannot read the fds of process {unreadable.pid}: "
+                          f"{unreadable.error} (run as its owner or as root)")
 
 
 def _given_pids(options: Any) -> list[int]:
