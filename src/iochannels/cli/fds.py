@@ -25,7 +25,7 @@ examples:
   iochannels fds --name cat -d 0-2        stdin, stdout, stderr of every 'cat'
   iochannels fds 1234 --kind unix --kind pipe
   iochannels fds --all --summary          counts by kind for every process
-  iochannels fds 1234 --json | jq .counts the schema is docs/readme/fds.md
+  iochannels fds 1234 --json | jq .counts schema: schemas/snapshot.schema.json
   iochannels fds 1234 --watch 1           refresh every second until Ctrl-C
 
 columns: FD, ACC (r, w, rw), KIND, TYPE (stream or block), WHAT it is, OTHER END

@@ -15,7 +15,7 @@ EPILOG = """\
 examples:
   iochannels graph                  every process-to-process channel on this machine
   iochannels graph 1234 1240        the channels of these processes, and who is at the other end
-  iochannels graph --all --json     the snapshot as JSON (schema in docs/readme/fds.md)
+  iochannels graph --all --json     the snapshot as JSON (schemas/snapshot.schema.json)
 
 text: one line per link, writer first for pipes and FIFOs:
   1234 sleep fd1 --pipe:[99]--> 1240 cat fd0
