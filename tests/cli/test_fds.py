@@ -264,3 +264,13 @@ def _is_kthread(pid: int) -> bool:
     except OSError:
         return False
     return bool(int(stat.rsplit(")", 1)[1].split()[6]) & 0x00200000)  # PF_KTHREAD
+
+
+def test_graph_of_every_process_leaves_itself_out() -> None:
+    """As pgrep does: the inspector's own fds (/proc reads, sock_diag) are no one's channel."""
+    argv = [sys.executable, "-m", "iochannels", "graph", "--json", "--all"]
+    result = iochannels(*argv[3:])
+    assert result.returncode == 0
+    listed = json.loads(result.stdout)["processes"]
+    assert os.getpid() in {p["pid"] for p in listed}  # every process: the test's own too
+    assert not [p for p in listed if p["argv"] == argv]
