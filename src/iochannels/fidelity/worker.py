@@ -25,6 +25,7 @@ import os
 import pickle
 import resource
 import select
+import signal
 import socket
 import struct
 import sys
@@ -282,6 +283,11 @@ def root(ctl_fd: int) -> None:
     ctl = socket.socket(fileno=CONTROL_FD)
     _devnull_stdio()
     _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    # Ctrl-C on a terminal signals the whole foreground process group, the workers too
+    # (termios(3)). The harness alone decides when they end (it kills and reaps them);
+    # a worker dead of SIGINT mid-call left it a reset connection and a traceback.
+    # Ignored, SIGINT stays ignored in every worker forked from here (signal(7)).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             op, args = receive(ctl)
