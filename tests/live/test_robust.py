@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -123,3 +124,37 @@ def test_a_long_list_of_unreadable_pids_is_cut_to_ten() -> None:
         "run as their owner or as root (proc(5): ptrace access mode checks)",
         "some other ends may be in pid 99, whose fds are not readable",
     ]
+
+
+LEADER_EXITS = """
+import ctypes, os, sys, threading
+r, w = os.pipe()
+threading.Thread(target=os.read, args=(r, 1)).start()  # a thread that holds the fds on
+print(r, flush=True)
+ctypes.CDLL(None).syscall(60 if os.uname().machine == "x86_64" else 93, 0)  # exit(2): this thread
+"""
+
+
+def test_a_zombie_leader_whose_threads_live_is_not_a_process_with_no_fds() -> None:
+    """exit(2) ends the main thread alone: /proc/PID/fd turns empty, yet the other threads
+    share the fd table and use it. 'no fds' would be a wrong answer; it is said instead."""
+    if os.uname().machine not in ("x86_64", "aarch64"):
+        pytest.skip("the exit(2) number is known here for x86_64 and aarch64 only")
+    child = subprocess.Popen([sys.executable, "-c", LEADER_EXITS], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout is not None
+        child.stdout.readline()
+        for _ in range(200):
+            with open(f"/proc/{child.pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            time.sleep(0.01)
+        proc = live.snapshot([child.pid]).process(child.pid)
+        assert proc is not None and proc.fds == ()
+        assert proc.error is not None and "main thread exited" in proc.error
+    finally:
+        child.kill()
+        child.wait()
+        assert child.stdout is not None
+        child.stdout.close()

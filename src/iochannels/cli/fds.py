@@ -194,7 +194,8 @@ def _problems(snap: Snapshot, pids: list[int] | None) -> list[str]:
     read = {p.pid for p in snap.processes}
     out = [f"process {pid} exited during the scan" for pid in dict.fromkeys(pids)
            if pid not in read]
-    out += [f"cannot read the fds of process {p.pid}: {p.error} (run as its owner or as root)"
+    out += [f"cannot read the fds of process {p.pid}: {p.error}"
+            + (" (run as its owner or as root)" if p.error == "permission denied" else "")
             for p in snap.processes if p.error]
     return out
 

@@ -23,6 +23,7 @@ __all__ = [
     "RawFd",
     "all_pids",
     "file_key",
+    "live_threads",
     "parse_fdinfo",
     "parse_stat",
     "read_comm",
@@ -146,6 +147,22 @@ def still_running(pid: int, info: ProcInfo) -> bool:
     state = parse_stat(text)[1]
     exited = state in "ZXx" and info.state not in "ZXx"
     return _start(text) == info.start and not exited
+
+
+def live_threads(pid: int) -> bool:
+    """Whether a process has threads that are not zombies (proc(5) /proc/pid/task)."""
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+    except OSError:
+        return False
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="utf-8", errors="replace") as fh:
+                if parse_stat(fh.read())[1] not in "ZXx":
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def thread_group(pid: int) -> int | None:

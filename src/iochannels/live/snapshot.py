@@ -90,6 +90,10 @@ class _Builder:
             return Process(pid, "?", error="permission denied")
         if info.kthread and not asked:
             return None
+        if info.state == "Z" and procfs.live_threads(pid):
+            # The main thread exited (exit(2), not exit_group(2)) and its fd table went
+            # with it from /proc/PID/fd, though the other threads still share and use it.
+            return _process(pid, info, (), _LEADER_GONE)
         self.read[pid] = info
         try:
             raws = procfs.read_fds(pid, fd_range, links=self.link_names)
@@ -278,6 +282,8 @@ def _first_ten(pids: list[int]) -> str:
     more = f" and {len(pids) - 10} more" if len(pids) > 10 else ""
     return ", ".join(str(p) for p in pids[:10]) + more
 
+
+_LEADER_GONE = "its main thread exited; its other threads hold the fds (/proc/PID/task/TID/fd)"
 
 _MODES: dict[bytes, tuple[Access | None, frozenset[str]]] = {}
 
