@@ -41,7 +41,8 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            # errors="replace": a comm is any bytes (a hostile one: invalid UTF-8, ESC...)
+            stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.

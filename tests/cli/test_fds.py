@@ -260,7 +260,7 @@ def test_every_process_leaves_out_kernel_threads() -> None:
 
 def _is_kthread(pid: int) -> bool:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
     except OSError:
         return False
     return bool(int(stat.rsplit(")", 1)[1].split()[6]) & 0x00200000)  # PF_KTHREAD

@@ -66,7 +66,7 @@ def _line_within(proc: subprocess.Popen[str], seconds: float) -> str | None:
 
 
 def _sleeping(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat").read_text()
+    stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
     return stat.rsplit(")", 1)[1].split()[0] == "S"
 
 
