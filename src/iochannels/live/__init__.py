@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import os
 
-from iochannels.live.procfs import Denied, Gone, all_pids, read_comm, read_procinfo, thread_group
+from iochannels.live.procfs import (
+    Denied,
+    Gone,
+    all_pids,
+    read_comm,
+    read_procinfo,
+    root,
+    thread_group,
+)
 from iochannels.live.snapshot import only_kinds, snapshot
 
 __all__ = ["exists", "only_kinds", "pids_by_name", "snapshot", "thread_group"]
@@ -46,4 +54,4 @@ def _argv0(pid: int) -> str:
 
 def exists(pid: int) -> bool:
     """Whether ``pid`` is a process now (zombies included)."""
-    return os.path.isdir(f"/proc/{pid}")
+    return os.path.isdir(f"{root()}/{pid}")

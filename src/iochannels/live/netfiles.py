@@ -12,6 +12,7 @@ import socket
 from collections.abc import Callable, Collection
 from typing import NamedTuple
 
+from iochannels.live import procfs
 from iochannels.model import Kind
 
 __all__ = ["SockRow", "parse_inet_addr", "parse_unix", "read_sockets"]
@@ -58,7 +59,7 @@ NETLINK_PROTOCOLS = {0: "route", 4: "sock_diag", 9: "audit", 15: "kobject_uevent
 
 def _lines(name: str) -> list[str]:
     try:
-        with open(f"/proc/net/{name}", encoding="ascii", errors="replace") as fh:
+        with open(f"{procfs.root()}/net/{name}", encoding="ascii", errors="replace") as fh:
             return fh.read().splitlines()[1:]
     except OSError:
         return []  # the protocol is not built into this kernel (e.g. no IPv6)

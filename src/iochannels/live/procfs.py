@@ -9,9 +9,10 @@ or :class:`Denied` (EACCES, EPERM: ptrace access mode checks, proc(5)
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from typing import NamedTuple
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "read_link",
     "read_ppid",
     "read_procinfo",
+    "root",
+    "rooted",
     "stat_target",
     "still_running",
     "thread_group",
@@ -39,6 +42,27 @@ __all__ = [
 ]
 
 _GONE = frozenset({errno.ENOENT, errno.ESRCH})
+
+# The one root of every path read here (and by netfiles, sockets): /proc, or, in tests,
+# a prepared tree of what another kernel shows (see ``rooted``).
+_root = "/proc"
+
+
+def root() -> str:
+    """Where /proc is read from: ``"/proc"`` unless a test made it a prepared tree."""
+    return _root
+
+
+@contextlib.contextmanager
+def rooted(path: str) -> Iterator[None]:
+    """Read ``path`` as /proc while the block runs: a prepared tree of what some kernel
+    shows (no tcp6 table, fdinfo without ``ino:``, links to pipes of no pipefs...)."""
+    global _root
+    old, _root = _root, path
+    try:
+        yield
+    finally:
+        _root = old
 _DENIED = frozenset({errno.EACCES, errno.EPERM})
 
 
@@ -87,7 +111,7 @@ class RawFd(NamedTuple):
 
 def all_pids() -> list[int]:
     """Every process id in ``/proc``, ascending (threads are not listed there)."""
-    return sorted(int(n) for n in os.listdir("/proc") if n.isdigit())
+    return sorted(int(n) for n in os.listdir(_root) if n.isdigit())
 
 
 def parse_stat(text: str) -> tuple[str, str, int]:
@@ -104,9 +128,9 @@ def parse_stat(text: str) -> tuple[str, str, int]:
 def read_procinfo(pid: int) -> ProcInfo:
     """Name, argv, ppid and state of ``pid``; raises Gone or Denied."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
             text = fh.read()
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+        with open(f"{_root}/{pid}/cmdline", "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise translate(exc) from None
@@ -138,7 +162,7 @@ def still_running(pid: int, info: ProcInfo) -> bool:
     exited and its pid been given to a new process (the start time then differs).
     """
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     except OSError as exc:
         if isinstance(translate(exc), Gone):
@@ -152,12 +176,12 @@ def still_running(pid: int, info: ProcInfo) -> bool:
 def live_threads(pid: int) -> bool:
     """Whether a process has threads that are not zombies (proc(5) /proc/pid/task)."""
     try:
-        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+        tids = [int(t) for t in os.listdir(f"{_root}/{pid}/task") if int(t) != pid]
     except OSError:
         return False
     for tid in tids:
         try:
-            with open(f"/proc/{pid}/task/{tid}/stat", encoding="utf-8", errors="replace") as fh:
+            with open(f"{_root}/{pid}/task/{tid}/stat", encoding="utf-8", errors="replace") as fh:
                 if parse_stat(fh.read())[1] not in "ZXx":
                     return True
         except OSError:
@@ -172,7 +196,7 @@ def thread_group(pid: int) -> int | None:
     (proc(5)); its Tgid line names the process the thread belongs to.
     """
     try:
-        with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/status", encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 if line.startswith("Tgid:"):
                     return int(line.split()[1])
@@ -184,7 +208,7 @@ def thread_group(pid: int) -> int | None:
 def read_ppid(pid: int) -> int:
     """The parent of ``pid`` (proc(5) /proc/pid/stat); raises Gone or Denied."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
             return parse_stat(fh.read())[2]
     except OSError as exc:
         raise translate(exc) from None
@@ -193,7 +217,7 @@ def read_ppid(pid: int) -> int:
 def read_fd_flags(pid: int, fd: int) -> int | None:
     """The open(2) flags of one fd from its fdinfo, or None where it is gone or hidden."""
     try:
-        with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as fh:
+        with open(f"{_root}/{pid}/fdinfo/{fd}", "rb") as fh:
             return pos_flags(fh.read())[1]
     except OSError as exc:
         if isinstance(translate(exc), Gone | Denied):
@@ -204,7 +228,7 @@ def read_fd_flags(pid: int, fd: int) -> int | None:
 def read_link(pid: int, fd: int) -> str | None:
     """What ``pid``'s ``fd`` points to now (readlink of /proc/pid/fd/N), None if gone or hidden."""
     try:
-        return os.readlink(f"/proc/{pid}/fd/{fd}")
+        return os.readlink(f"{_root}/{pid}/fd/{fd}")
     except OSError as exc:
         if isinstance(translate(exc), Gone | Denied):
             return None
@@ -214,7 +238,7 @@ def read_link(pid: int, fd: int) -> str | None:
 def read_comm(pid: int) -> str:
     """The command name of ``pid``, or "?" when it is gone or hidden."""
     try:
-        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/comm", encoding="utf-8", errors="replace") as fh:
             return fh.read().rstrip("\n")
     except OSError:
         return "?"
@@ -262,7 +286,7 @@ def read_fds(
     between the processes of a snapshot so that what it learns serves them all.
     """
     try:
-        dir_fd = os.open(f"/proc/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
+        dir_fd = os.open(f"{_root}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise translate(exc) from None
     try:
@@ -271,7 +295,7 @@ def read_fds(
             names = [fd for fd in names if fd != dir_fd]
         if not with_info:
             return _read_links(dir_fd, names)
-        info_fd = os.open(f"/proc/{pid}/fdinfo", os.O_RDONLY | os.O_DIRECTORY)
+        info_fd = os.open(f"{_root}/{pid}/fdinfo", os.O_RDONLY | os.O_DIRECTORY)
         try:
             if pid == os.getpid():
                 names = [fd for fd in names if fd != info_fd]
@@ -402,7 +426,7 @@ def file_key(info: bytes) -> bytes | None:
 def stat_target(pid: int, fd: int) -> os.stat_result | None:
     """stat(2) of what ``/proc/pid/fd/N`` points to, or None if it vanished or is hidden."""
     try:
-        return os.stat(f"/proc/{pid}/fd/{fd}")
+        return os.stat(f"{_root}/{pid}/fd/{fd}")
     except OSError as exc:
         if isinstance(translate(exc), Gone | Denied):
             return None
@@ -419,7 +443,7 @@ def read_syscall(pid: int) -> tuple[int, int] | None:
     (0, 3)
     """
     try:
-        with open(f"/proc/{pid}/syscall", encoding="ascii") as fh:
+        with open(f"{_root}/{pid}/syscall", encoding="ascii") as fh:
             return _parse_syscall(fh.read())
     except OSError:
         return None

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from iochannels.live import netfiles, sockdiag
+from iochannels.live import netfiles, procfs, sockdiag
 from iochannels.live.channels import socket_channel, unknown_socket
 from iochannels.live.netfiles import SockRow
 from iochannels.live.sockdiag import Diag
@@ -72,10 +72,12 @@ def _files(protocols: Mapping[int, str], diag_worked: bool) -> set[str] | None:
 
     A busy machine's tcp table can hold tens of thousands of rows; asking each of our
     own non-UNIX sockets its protocol (one getxattr each) is cheaper than reading it.
-    Without sock_diag the UNIX sockets are not known either: read everything.
+    Without sock_diag the UNIX sockets are not known either, nor a socket whose protocol
+    could not be asked (the fd closed meanwhile, a /proc that is not the kernel's): read
+    everything then.
     """
-    if not diag_worked:
-        return None
+    if not diag_worked or "" in protocols.values():
+        return None  # some socket's protocol is unknown: its table may be any of them
     return {"unix"} | {_FILES[p] for p in protocols.values() if p in _FILES}
 
 
@@ -124,6 +126,7 @@ def _try(
 def _protocol(pid: int, fd: int) -> str:
     """The protocol name the kernel gives a socket fd ("UNIX", "TCP", ...), or ""."""
     try:
-        return os.getxattr(f"/proc/{pid}/fd/{fd}", "system.sockprotoname").decode().rstrip("\0")
+        name = os.getxattr(f"{procfs.root()}/{pid}/fd/{fd}", "system.sockprotoname")
+        return name.decode().rstrip("\0")
     except OSError:
         return ""
