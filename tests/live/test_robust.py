@@ -59,6 +59,9 @@ def test_root_process_seen_by_nobody() -> None:
                               "notes": list(snap.notes), "unreadable": snap.unreadable}),
                   flush=True)
             code = main(["fds", str(target.pid)])
+            # --summary said "no fds" for a table it could not read
+            print(f"\nsummary status {main(['fds', str(target.pid), '--summary'])}", flush=True)
+            sys.stderr.flush()
             # demo pitch-fds concluded "0 sockets", exit 0, from a table it could not read
             print(f"\npitch-fds status {main(['demo', 'pitch-fds', '--pid', str(target.pid)])}",
                   flush=True)
@@ -83,6 +86,7 @@ def test_root_process_seen_by_nobody() -> None:
     assert "cannot read its fds: permission denied" in rest and "Traceback" not in rest
     assert f"iochannels: cannot read the fds of process {target.pid}: permission denied" in rest
     assert "pitch-fds status 1" in rest and "0 sockets" not in rest
+    assert "summary status 1" in rest and "no fds" not in rest
 
 
 def test_cli_all_while_processes_come_and_go(capsys: pytest.CaptureFixture[str]) -> None:
