@@ -75,6 +75,7 @@ class _Builder:
         self.probe = PipeProbe()
         self.read: dict[int, procfs.ProcInfo] = {}  # pid -> what stat said before its fds
         self.exited: list[int] = []  # processes that exited while they were read
+        self.missing: list[int] = []  # processes asked for, gone before their first read
         self.unlisted: set[str] = set()  # sockets the tables did not list (see drop_exited)
 
     def process(
@@ -84,6 +85,8 @@ class _Builder:
         try:
             info = procfs.read_procinfo(pid)
         except procfs.Gone:
+            if asked:  # asked for by pid, and gone (or never there) by its first read
+                self.missing.append(pid)
             return None
         except procfs.Denied:
             self.denied.append(pid)
@@ -259,6 +262,8 @@ class _Builder:
         out = list(self.problems)
         if self.exited:
             out.append(f"exited during the scan, not shown: pid {_first_ten(self.exited)}")
+        if self.missing:
+            out.append(f"no such process (gone before it was read): pid {_first_ten(self.missing)}")
         refused = sorted(self.probe.refused)
         if refused:
             why = self.probe.refused[refused[0]]
