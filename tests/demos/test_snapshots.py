@@ -10,7 +10,7 @@ import sys
 from iochannels.demos._snapshots import snapshot
 from iochannels.render.text import other_end
 
-HOLD = "import sys; sys.stdin.read()"
+HOLD = "import sys; print('ready', flush=True); sys.stdin.read()"
 
 
 def test_a_dropped_fd_is_still_named_as_the_other_end() -> None:
@@ -18,9 +18,12 @@ def test_a_dropped_fd_is_still_named_as_the_other_end() -> None:
     only the child's fds, and fd 2 must not say "no reader" while the demo reads it."""
     a, b = socket.socketpair()
     child = subprocess.Popen([sys.executable, "-c", HOLD], stdin=subprocess.PIPE,
-                             stderr=subprocess.PIPE, pass_fds=(a.fileno(),))
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             pass_fds=(a.fileno(),))
+    sock = a.fileno()  # pass_fds keeps the number in the child
     a.close()
     try:
+        assert child.stdout is not None and child.stdout.readline() == b"ready\n"
         me = os.getpid()
         snap = snapshot([child.pid, me], keep=lambda pid, fd: pid != me)
         proc = snap.process(child.pid)
@@ -30,7 +33,6 @@ def test_a_dropped_fd_is_still_named_as_the_other_end() -> None:
         assert child.stderr is not None and child.stdin is not None
         assert ends[2] == f"{me} {snap.process(me).name} fd{child.stderr.fileno()}"  # type: ignore[union-attr]
         assert ends[0] == f"{me} {snap.process(me).name} fd{child.stdin.fileno()}"  # type: ignore[union-attr]
-        sock = next(fd for fd, e in ends.items() if fd > 2)
         assert ends[sock] == f"{me} {snap.process(me).name} fd{b.fileno()}"  # type: ignore[union-attr]
     finally:
         b.close()
@@ -38,3 +40,4 @@ def test_a_dropped_fd_is_still_named_as_the_other_end() -> None:
         child.stdin.close()
         child.wait(10)
         child.stderr.close()
+        child.stdout.close()  # type: ignore[union-attr]
