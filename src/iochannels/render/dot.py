@@ -13,6 +13,7 @@ from html import escape
 from iochannels.model import Channel, Process, Snapshot
 from iochannels.render.chanbox import stream_buffers
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
+from iochannels.render.names import printable
 from iochannels.render.svgkit import NATURE_FILLS, kind_color
 from iochannels.render.units import human_size
 
@@ -91,6 +92,7 @@ def _edge(row: Row, target: str) -> str:
 
 def snapshot_dot(snap: Snapshot, name: str = "iochannels") -> str:
     """``digraph``: processes as fd tables, channels as boxes, arrows as the data flows."""
+    snap = printable(snap)
     layout = plan(snap)
     ids = node_ids(layout.groups)
     lines = [f"digraph {_q(name)} {{", "  rankdir=LR;", "  nodesep=0.4; ranksep=1.2;",

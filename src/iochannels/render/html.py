@@ -14,6 +14,7 @@ from importlib.resources import files
 
 from iochannels.model import Snapshot, Step, Walkthrough
 from iochannels.render.events import call_line, event_line, names
+from iochannels.render.names import printable_run
 from iochannels.render.sequence import has_socket_calls
 from iochannels.render.seqviews import sequence_svg
 from iochannels.render.svg import graph_svg, snapshot_svg
@@ -102,6 +103,7 @@ def _controls(last: int) -> str:
 
 def walkthrough_html(run: Walkthrough, draw: Draw = snapshot_svg) -> str:
     """The whole run on one page, stepping with buttons, arrow keys or the slider."""
+    run = printable_run(run)
     steps = run.steps or (Step(Snapshot((), {}, "sim"), None, "no steps"),)
     who = names(steps)
     figures = "\n".join(_figure(s, n, draw, who) for n, s in enumerate(steps))

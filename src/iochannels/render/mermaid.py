@@ -11,6 +11,7 @@ from __future__ import annotations
 from iochannels.model import Channel, Snapshot
 from iochannels.render.chanbox import stream_buffers
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
+from iochannels.render.names import printable
 from iochannels.render.svgkit import KIND_COLORS
 from iochannels.render.units import human_size
 
@@ -75,6 +76,7 @@ def _edge(row: Row, target: str) -> str:
 
 def snapshot_mermaid(snap: Snapshot) -> str:
     """``flowchart LR``: a subgraph per process (its fd rows), a node per channel."""
+    snap = printable(snap)
     layout = plan(snap)
     ids = node_ids(layout.groups)
     lines = ["flowchart LR"]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
+from iochannels.render.names import printable
 
 __all__ = ["count_line", "graph_links", "graph_text", "other_end", "parse_held_by", "snapshot_text"]
 
@@ -30,6 +31,7 @@ _UNIX = (Kind.UNIX_STREAM, Kind.UNIX_DGRAM, Kind.UNIX_SEQPACKET)
 
 def snapshot_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
     """One table per process (fd, access, kind, stream/block, what, other end, buffer)."""
+    snap = printable(snap)
     parts = [_process_block(snap, proc, width, color) for proc in snap.processes]
     if len(snap.processes) > 1:
         parts.append(f"all {len(snap.processes)} processes: {count_line(snap.processes, snap)}\n")
@@ -39,6 +41,7 @@ def snapshot_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> s
 
 def summary_text(snap: Snapshot) -> str:
     """One line of counts per process, then the total."""
+    snap = printable(snap)
     lines = [f"{_title(p)}: {count_line([p], snap)}" for p in snap.processes]
     if len(snap.processes) > 1:
         lines.append(f"all {len(snap.processes)} processes: {count_line(snap.processes, snap)}")
@@ -269,6 +272,7 @@ def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     widths = _widths(rows, width)  # rich pads each cell by one column on each side
     table = Table(box=None, pad_edge=True, header_style="bold", show_edge=False)
@@ -276,8 +280,8 @@ def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
     for header, w, style in zip(HEADERS, widths, styles, strict=True):
         table.add_column(header, width=w, no_wrap=True, overflow="ellipsis", style=style,
                          justify="right" if header == "FD" else "left")
-    for row in rows:
-        table.add_row(*(_cut(c, w) for c, w in zip(row, widths, strict=True)))
+    for row in rows:  # Text, not a markup string: "[eventfd]" is a name, "[red]" too
+        table.add_row(*(Text(_cut(c, w)) for c, w in zip(row, widths, strict=True)))
     out = StringIO()
     # Below the columns' minimum widths, rich would squeeze FD and KIND to "…": let the row
     # wrap in the terminal instead, as the plain table does.
@@ -309,6 +313,7 @@ def graph_links(snap: Snapshot) -> list[tuple[Holder, str, Holder]]:
 
 def graph_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
     """One line per process-to-process link: ``1234 sleep fd1 --pipe:[99]--> 1240 cat fd0``."""
+    snap = printable(snap)
     lines = []
     for a, cid, b in graph_links(snap):
         kind = snap.channels[cid.split("=")[0]].kind
