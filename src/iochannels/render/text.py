@@ -316,7 +316,8 @@ def graph_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
     snap = printable(snap)
     lines = []
     for a, cid, b in graph_links(snap):
-        kind = snap.channels[cid.split("=")[0]].kind
+        # a pair is "a=b"; a pipe-like channel keeps its own id, which may hold "=" (a path)
+        kind = (snap.channels.get(cid) or snap.channels[cid.partition("=")[0]]).kind
         arrow = f"--{cid}-->" if kind.is_pipe_like else f"<--{kind} {cid}-->"
         lines.append(f"{a} {arrow} {b}")
     if not lines:
