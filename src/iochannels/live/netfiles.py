@@ -62,7 +62,7 @@ def _lines(name: str) -> list[str]:
         # A UNIX socket's path is any bytes: a byte that is not UTF-8 is kept as os.fsdecode
         # keeps it (a lone surrogate, PEP 383), for the views to show it as \xff.
         with open(f"/proc/net/{name}", encoding="utf-8", errors="surrogateescape") as fh:
-            lines = fh.read().split("\n")[1:]
+            lines = fh.read().removesuffix("\n").split("\n")[1:]
     except OSError:
         return []  # the protocol is not built into this kernel (e.g. no IPv6)
     return _unix_rows(lines) if name == "unix" else [line for line in lines if line]
@@ -77,7 +77,7 @@ def _unix_rows(lines: list[str]) -> list[str]:
     a socket bound to "sock\\nx" spreads over two lines; the second joins the first.
 
     >>> _unix_rows(["0: 00000002 00000000 00010000 0001 01 17 /tmp/sock", "x", ""])
-    ['0: 00000002 00000000 00010000 0001 01 17 /tmp/sock\\nx']
+    ['0: 00000002 00000000 00010000 0001 01 17 /tmp/sock\\nx\\n']
     """
     rows: list[str] = []
     for line in lines:
