@@ -148,7 +148,8 @@ def test_trace_lines_write_out_what_a_producer_left_raw(name: str) -> None:
     run = hostile_run(name)
     plain = hostile_run(PLAIN)
     for out, base in ((trace_text(run), trace_text(plain)),
-                      (render_walkthrough(run, "text"), render_walkthrough(plain, "text")),
+                      (render_walkthrough(run, "text", width=100_000),
+                       render_walkthrough(plain, "text", width=100_000)),
                       (step_text(run.steps[1], name), step_text(plain.steps[1], PLAIN))):
         assert acting(out) == []
         assert _lines(out) == _lines(base)

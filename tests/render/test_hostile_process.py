@@ -33,7 +33,7 @@ keep = [open("a[/file", "w"), open("[red]alert.txt", "w"), open(b"bad\xff.txt", 
 os.mkfifo("\x1b]0;TITLE\x07")
 keep.append(os.open("\x1b]0;TITLE\x07", os.O_RDWR))
 s = socket.socket(socket.AF_UNIX); s.bind("sock\nx"); s.listen()
-a = socket.socket(socket.AF_UNIX); a.bind("\0ab\x1bc"); a.listen()
+a = socket.socket(socket.AF_UNIX); a.bind(f"\0ab\x1bc{os.getpid()}"); a.listen()
 keep.append(os.eventfd(0))
 with open("/proc/self/comm", "w") as fh:
     fh.write("[red]\x1b[2J")
@@ -62,8 +62,9 @@ def hostile_process(tmp_path: Path) -> Iterator[int]:
 
 
 def _fds(pid: int, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # a pipe: no width limit
     run = subprocess.run([sys.executable, "-m", "iochannels", "fds", str(pid), *args],
-                         capture_output=True, timeout=120, check=False)
+                         capture_output=True, timeout=120, check=False, env=env)
     assert run.returncode == 0 and run.stderr == b"", run.stderr.decode(errors="replace")
     return run.stdout.decode("utf-8")  # strict: no raw invalid UTF-8 on the way out
 

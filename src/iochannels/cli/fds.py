@@ -166,12 +166,19 @@ def _draw(args: argparse.Namespace, pids: list[int] | None, fmt: str, to_tty: bo
 
 
 def _terminal(to_tty: bool) -> tuple[bool, int]:
-    """Color only on a terminal without NO_COLOR (no-color.org); its width, else 100."""
-    if not to_tty or not _stdout_is_tty():
-        return False, 100
-    import shutil
+    """Colour and width as render.terminal decides: COLUMNS, else the terminal's width, else
+    (a pipe, ``-o FILE``) no limit."""
+    from iochannels.render.terminal import text_width, use_color
 
-    return not os.environ.get("NO_COLOR"), shutil.get_terminal_size((100, 24)).columns
+    tty = to_tty and _stdout_is_tty()
+    return use_color(tty, os.environ), text_width(tty, os.environ, _columns() if tty else None)
+
+
+def _columns() -> int | None:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):  # a terminal that does not say (TIOCGWINSZ fails)
+        return None
 
 
 def _stdout_is_tty() -> bool:

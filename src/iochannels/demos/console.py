@@ -22,14 +22,18 @@ from iochannels.demos.registry import SECTIONS
 from iochannels.errors import ReaderGone
 from iochannels.model import Snapshot, Walkthrough
 from iochannels.render.names import shown
+from iochannels.render.terminal import text_width
 from iochannels.render.trace import trace_text
 
 __all__ = ["ConsolePrinter", "make_console", "walkthrough_text"]
 
 
 def make_console(file: IO[str] | None = None) -> Console:
-    """A console on stdout (or ``file``); rich honours NO_COLOR and plain output off a tty."""
-    return _Console(file=file, highlight=False, soft_wrap=False)
+    """A console on stdout (or ``file``); rich honours NO_COLOR and plain output off a tty.
+
+    No markup, no emoji codes: what it prints holds names (``wrote [red]x.svg``, a path with
+    ``:smile:``) that are data; styles are given as ``style=`` or in ``Text``."""
+    return _Console(file=file, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 class _Console(Console):
@@ -60,7 +64,15 @@ class ConsolePrinter:
 
     @property
     def color(self) -> bool:
-        return self.console.is_terminal and not self.console.no_color
+        return self.console.is_terminal and not self.console.no_color and \
+            not self.console.is_dumb_terminal
+
+    @property
+    def width(self) -> int:
+        """The fd tables' width: the terminal's, COLUMNS, or no limit into a pipe or a file
+        (``make tour | tee log`` keeps every address whole)."""
+        terminal = self.console.is_terminal
+        return text_width(terminal, os.environ, self.console.width if terminal else None)
 
     def __call__(self, block: Block) -> None:
         match block:
@@ -86,10 +98,10 @@ class ConsolePrinter:
     def snapshot(self, snap: Snapshot, caption: str) -> None:
         from iochannels.render import render_snapshot
 
-        width = max(self.console.width, 60)
-        drawn = render_snapshot(snap, "text", width=width, color=self.color)
+        drawn = render_snapshot(snap, "text", width=max(self.width, 60), color=self.color)
         self.console.print(_text(caption, style="bold cyan"))
-        self.console.print(Text.from_ansi(drawn.rstrip("\n")), end="\n\n")
+        # soft_wrap: the table was fitted already; rich must neither fold nor crop its rows
+        self.console.print(Text.from_ansi(drawn.rstrip("\n")), end="\n\n", soft_wrap=True)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         table = RichTable(title=_text(title), title_justify="left", box=self._box())
@@ -106,7 +118,8 @@ class ConsolePrinter:
 
     def walkthrough(self, run: Walkthrough) -> None:
         self.console.rule(Text("on the simulated kernel", style="bold"))
-        self.console.print(Text.from_ansi(walkthrough_text(run, color=self.color)))
+        drawn = walkthrough_text(run, width=max(self.width, 60), color=self.color)
+        self.console.print(Text.from_ansi(drawn), soft_wrap=True)
 
     def walkthrough_summary(self, run: Walkthrough, limit: int = 24) -> None:
         """A walkthrough in a few lines: its first calls, as the trace view prints them (the

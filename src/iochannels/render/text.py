@@ -8,6 +8,7 @@ then the buffer. Same snapshot, same text.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -257,13 +258,36 @@ def _cut(text: str, width: int) -> str:
     return text[: max(width - 1, 0)] + "…"
 
 
+def _fit(text: str, width: int) -> list[str]:
+    """The lines of one cell: a path shortened from the left (one line, its file name kept);
+    anything else (an address, who holds the other end, a state) wrapped, never cut: the
+    port at the end of ``127.0.0.1:41234 -> 127.0.0.1:5000`` is what a reader looks for.
+
+    >>> _fit("ESTABLISHED 127.0.0.1:41234 -> 127.0.0.1:5000", 30)
+    ['ESTABLISHED 127.0.0.1:41234 ->', '127.0.0.1:5000']
+    >>> _fit("/home/ann/projects/notes.txt", 12)
+    ['…s/notes.txt']
+    """
+    if len(text) <= width or text.startswith("/") or width < 1:
+        return [_cut(text, width)]
+    return textwrap.wrap(text, width, break_on_hyphens=False, replace_whitespace=False) or [""]
+
+
+def _lines(row: Sequence[str], widths: Sequence[int]) -> list[list[str]]:
+    """A row as the lines it takes: one cell per column on each, blank below a short cell."""
+    cells = [_fit(c, w) for c, w in zip(row, widths, strict=True)]
+    height = max(map(len, cells))
+    return [[cell[i] if i < len(cell) else "" for cell in cells] for i in range(height)]
+
+
 def _plain_table(rows: Sequence[Sequence[str]], width: int) -> str:
     widths = _widths(rows, width)
     lines = []
     for row in [HEADERS, *rows]:
-        cells = [_cut(c, w).rjust(w) if i == 0 else _cut(c, w).ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        lines.append(("  " + "  ".join(cells)).rstrip())
+        for cells in _lines(row, widths):
+            padded = [c.rjust(w) if i == 0 else c.ljust(w)
+                      for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+            lines.append(("  " + "  ".join(padded)).rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -281,12 +305,15 @@ def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
         table.add_column(header, width=w, no_wrap=True, overflow="ellipsis", style=style,
                          justify="right" if header == "FD" else "left")
     for row in rows:  # Text, not a markup string: "[eventfd]" is a name, "[red]" too
-        table.add_row(*(Text(_cut(c, w)) for c, w in zip(row, widths, strict=True)))
+        lines = _lines(row, widths)
+        table.add_row(*(Text("\n".join(line[i] for line in lines)) for i in range(len(row))))
     out = StringIO()
-    # Below the columns' minimum widths, rich would squeeze FD and KIND to "…": let the row
-    # wrap in the terminal instead, as the plain table does.
-    room = max(width, sum(widths) + 2 * len(widths))
-    Console(file=out, width=room, force_terminal=True, color_system="standard").print(table)
+    # Exactly the room the columns take: below their minimum widths, rich would squeeze FD
+    # and KIND to "…" (the row wraps in the terminal instead, as the plain table does). A
+    # height too, or with TERM=dumb rich ignores the width given and squeezes all into 80.
+    room = sum(widths) + 2 * len(widths)
+    Console(file=out, width=room, height=25, force_terminal=True,
+            color_system="standard").print(table)
     return out.getvalue()
 
 
