@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from iochannels.cli.common import add_format_options, chosen_format, emit, existing_pids
 from iochannels.errors import NotFound, UsageError
+from iochannels.render.columns import LEGEND
 
 if TYPE_CHECKING:
     from iochannels.model import Snapshot
@@ -19,7 +20,7 @@ KIND_CHOICES = ("file", "dir", "chr", "blk", "pipe", "fifo", "unix", "unix-strea
                 "unix-dgram", "unix-seqpacket", "tcp", "udp", "raw", "netlink", "socket",
                 "sockets", "anon", "unknown")
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   iochannels fds $$                       this shell's fd table
   iochannels fds --name cat -d 0-2        stdin, stdout, stderr of every 'cat'
@@ -28,9 +29,7 @@ examples:
   iochannels fds 1234 --json | jq .counts the schema is docs/readme/fds.md
   iochannels fds 1234 --watch 1           refresh every second until Ctrl-C
 
-columns: FD, ACC (r, w, rw), KIND, TYPE (stream or block), WHAT it is, OTHER END
-(pid command fdN holding the other end of a pipe, FIFO or socket), BUFFER (bytes
-waiting / capacity of a pipe; r(ecv) and s(end) queues of a socket).
+{LEGEND}
 With no PID, --name or --all, it asks for one (exit status 2).
 """
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
+from iochannels.render.columns import type_word
 from iochannels.render.names import printable
 
 __all__ = ["count_line", "graph_links", "graph_text", "other_end", "parse_held_by", "snapshot_text"]
@@ -71,8 +72,7 @@ def _row(snap: Snapshot, proc: Process, entry: FdEntry) -> tuple[str, ...]:
     what = channel.label or channel.id
     if channel.state:
         what = f"{channel.state} {what}"  # first, so that shortening keeps it
-    nature = str(channel.kind.nature) if channel.kind.nature.value != "none" else "-"
-    return (str(entry.fd), entry.access or "-", str(channel.kind), nature, what,
+    return (str(entry.fd), entry.access or "-", str(channel.kind), type_word(channel.kind), what,
             other_end(snap, proc.pid, entry, channel), _buffer_text(channel))
 
 
