@@ -29,6 +29,7 @@ from iochannels import live
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
 from iochannels.render import fullest, render_graph, render_snapshot, render_walkthrough
 from iochannels.render.chanbox import stream_buffers
+from iochannels.render.columns import nature_word
 from iochannels.render.dot import snapshot_dot
 from iochannels.render.grouping import fd_span, node_ids, plan
 from iochannels.render.names import shown
@@ -64,8 +65,10 @@ def drawn_text(node: dict[str, Any]) -> list[str]:
 
 def channel_lines(channel: Channel, count: int) -> list[str]:
     if count > 1:
-        return [f"{channel.kind} ({channel.nature}) ×{count}", f"{count} channels, one fd each"]
-    found = [f"{channel.kind} ({channel.nature})", *lines(channel.label or channel.id)]
+        return [f"{channel.kind} ({nature_word(channel.kind)}) ×{count}",
+                f"{count} channels, one fd each"]
+    found = [f"{channel.kind} ({nature_word(channel.kind)})",
+             *lines(channel.label or channel.id)]
     found += lines(channel.state) if channel.state else []
     return found + [f"{b.role}: {human_size(b.used)} / {human_size(b.capacity)}"
                     for b in stream_buffers(channel)]

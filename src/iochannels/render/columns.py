@@ -10,7 +10,7 @@ import textwrap
 
 from iochannels.model import Kind, Nature
 
-__all__ = ["LEGEND", "OTHER_END_FORMS", "type_word"]
+__all__ = ["LEGEND", "OTHER_END_FORMS", "nature_word", "type_word"]
 
 # Sockets that keep message boundaries: a read takes one datagram (socket(2): SOCK_DGRAM,
 # SOCK_SEQPACKET, SOCK_RAW; netlink(7) is datagram-oriented). Their buffers are still the
@@ -19,15 +19,21 @@ _MESSAGES = {Kind.UDP: "dgram", Kind.RAW: "dgram", Kind.NETLINK: "dgram",
              Kind.UNIX_DGRAM: "dgram", Kind.UNIX_SEQPACKET: "seqpacket"}
 
 
-def type_word(kind: Kind) -> str:
-    """The TYPE of a kind: ``stream``, ``dgram``, ``seqpacket``, ``block`` or ``-``.
+def type_word(kind: Kind, none: str = "-") -> str:
+    """The TYPE of a kind: ``stream``, ``dgram``, ``seqpacket``, ``block``, or ``none`` for
+    what is not a data channel (the table writes ``-``, a picture ``none``).
 
     >>> [type_word(k) for k in (Kind.PIPE, Kind.TCP, Kind.UDP, Kind.FILE, Kind.ANON)]
     ['stream', 'stream', 'dgram', 'block', '-']
     """
     if kind in _MESSAGES:
         return _MESSAGES[kind]
-    return "-" if kind.nature is Nature.NONE else str(kind.nature)
+    return none if kind.nature is Nature.NONE else str(kind.nature)
+
+
+def nature_word(kind: Kind) -> str:
+    """The word a picture puts beside a kind: its TYPE, ``none`` for no data channel."""
+    return type_word(kind, "none")
 
 
 # The forms of the OTHER END cell, each with what it means (text.other_end writes them).

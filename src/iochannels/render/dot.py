@@ -12,7 +12,7 @@ from html import escape
 
 from iochannels.model import Channel, Process, Snapshot
 from iochannels.render.chanbox import stream_buffers
-from iochannels.render.columns import type_word
+from iochannels.render.columns import nature_word
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
 from iochannels.render.names import printable
 from iochannels.render.svgkit import NATURE_FILLS, kind_color
@@ -56,7 +56,7 @@ def _table(proc: Process, rows: tuple[Row, ...]) -> str:
 
 
 def _channel_label(channel: Channel, count: int) -> str:
-    parts = [f"{channel.kind} ({type_word(channel.kind)})" + (f" ×{count}" if count > 1 else "")]
+    parts = [f"{channel.kind} ({nature_word(channel.kind)})" + (f" ×{count}" if count > 1 else "")]
     parts.append(f"{count} channels, one fd each" if count > 1 else (channel.label or channel.id))
     if channel.state and count == 1:
         parts.append(channel.state)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from iochannels.model import Channel, Snapshot
 from iochannels.render.chanbox import stream_buffers
-from iochannels.render.columns import type_word
+from iochannels.render.columns import nature_word
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
 from iochannels.render.names import printable
 from iochannels.render.svgkit import KIND_COLORS
@@ -37,7 +37,7 @@ def _row_label(row: Row) -> str:
 
 
 def _channel_label(channel: Channel) -> str:
-    parts = [f"<b>{channel.kind}</b> ({type_word(channel.kind)})", channel.label or channel.id]
+    parts = [f"<b>{channel.kind}</b> ({nature_word(channel.kind)})", channel.label or channel.id]
     if channel.state:
         parts.append(channel.state)
     for buf in stream_buffers(channel):
