@@ -117,3 +117,14 @@ def test_a_narrow_table_wraps_the_address_and_keeps_every_column(
         head = next(line for line in out.splitlines() if "FD" in line)
         assert all(h in head for h in ("FD", "ACC", "KIND", "TYPE", "WHAT", "OTHER END"))
         assert str(accepted.getsockname()[1]) in out, out
+
+
+def test_demo_facts_are_written_for_people_and_whole() -> None:
+    """A fact that is a mapping or a list reads as words, never a Python repr cut with "..."."""
+    buf = io.StringIO()
+    holders = {f"{pid} worker": [3, 4, 5] for pid in range(1000, 1012)}
+    ConsolePrinter(Console(file=buf, width=80, force_terminal=False)).facts(
+        {"holders": holders, "sentence": "9 sockets, 4 pipes in 2 pairs, 1 FIFO"})
+    out = " ".join(buf.getvalue().replace("|", " ").split())
+    assert "{" not in out and "[3" not in out and "..." not in out, out
+    assert "1000 worker 3, 4, 5" in out and "1011 worker 3, 4, 5" in out, out
