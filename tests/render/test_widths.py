@@ -58,11 +58,17 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_piped_text_without_columns_keeps_addresses_whole(
-        connection: tuple[socket.socket, socket.socket]) -> None:
+        tmp_path: Path, connection: tuple[socket.socket, socket.socket]) -> None:
     client, accepted = connection
-    out = _fds(client.fileno(), _env())
+    long = tmp_path / ("a-file-name-longer-than-a-terminal-is-wide-" * 3 + ".log")
+    with long.open("w") as fh:
+        run = subprocess.run([sys.executable, "-m", "iochannels", "fds", str(os.getpid()),
+                              "-d", f"{client.fileno()},{fh.fileno()}"], capture_output=True,
+                             text=True, env=_env(), timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
     assert _address(client) in out and _address(accepted) in out, out
-    assert "…" not in out
+    assert str(long) in out and "…" not in out, out
 
 
 def test_piped_and_file_text_follow_columns(
