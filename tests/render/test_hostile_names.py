@@ -192,3 +192,19 @@ def test_markup_in_a_cell_neither_raises_nor_styles(name: str) -> None:
     out = snapshot_text(hostile_snapshot(name), width=200, color=True)
     assert name in without_styles(out)
     assert "\x1b[31m" + "alert" not in out
+
+
+@VIEWS
+@given(hostile_names)
+@_examples
+def test_the_tour_report_shows_names_as_text(name: str) -> None:
+    """The report's HTML of a demo: narration, tables and captions escape what they quote."""
+    from iochannels.demos.report_parts import blocks_html
+
+    def page(n: str) -> str:
+        return blocks_html([Say(f"the FIFO {n} is open"),
+                            Table(f"fds of {n}", ("fd", n), ((n, f"<b>{n}</b>"),))])
+
+    out = page(name)
+    assert acting(out) == []
+    assert html_tags(out) == html_tags(page(PLAIN))

@@ -117,3 +117,17 @@ def test_json_carries_the_exact_names(hostile_process: int, tmp_path: Path) -> N
     # the name that is not UTF-8 comes back byte for byte (PEP 383 surrogates)
     assert os.fsencode(tmp_path) + b"/bad\xff.txt" in [os.fsencode(x) for x in everything]
     assert any(x.endswith("sock\nx") for x in everything), everything
+
+
+@pytest.mark.parametrize("argv", [
+    ("fds", str(os.getpid()), "-o", "/nonexistent-dir/\x1b]0;TITLE\x07\nx"),
+    ("fds", "--name", "\x1b[2J[red]x"),
+    ("fds", str(os.getpid()), "--kind", "\x1b[2J"),
+    ("sim", "run", "\x1b[2J\n[red]"),
+])
+def test_an_error_quoting_a_hostile_argument_is_one_inert_line(argv: tuple[str, ...]) -> None:
+    run = subprocess.run([sys.executable, "-m", "iochannels", *argv], capture_output=True,
+                         timeout=120, check=False)
+    err = run.stderr.decode()
+    assert run.returncode in (1, 2) and err.count("\n") == 1, err
+    assert acting(err) == [] and "Traceback" not in err, err
