@@ -35,7 +35,7 @@ KNOWN = (
     "a[/file", "[red]alert.txt", "[eventfd]", "[/]", "[bold", "\\[red]", ":smile:",
     "\x1b]0;TITLE\x07", "\x1b[2J", "sock\nx", "bad\udcff.txt", "\udcc3(", "tab\there",
     "cr\rover", "\x00abstract\x1bname", "\u202eevil\u202c", "line\u2028sep", "\x9b31m",
-    '<b>&amp;"quoted"</b>', "#35;;%%{init}%%", "back\\slash\\", "é✓文 🙂",
+    '<b>&amp;"quoted"</b>', "#35;;%%{init}%%", "`**bold**`", "back\\slash\\", "é✓文 🙂",
     "/" + "/".join(["x" * 40] * 30),
 )
 
@@ -43,7 +43,7 @@ _ALPHABET = st.one_of(
     st.characters(min_codepoint=0, max_codepoint=0x7F),  # ASCII, control characters too
     st.characters(min_codepoint=0x80, max_codepoint=0x9F),  # C1 controls (0x9b is a CSI)
     st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF),  # a byte that was not UTF-8
-    st.sampled_from("[]/\\\"'<>&#;:{}|%\n\r\t\x1b\x07\u202e\u2066\u2028\u200bé文🙂"),
+    st.sampled_from("[]/\\\"'`<>&#;:{}|%*\n\r\t\x1b\x07\u202e\u2066\u2028\u200b\ufffe\uffff\U0010fffeé文🙂"),
 )
 
 hostile_names = st.one_of(

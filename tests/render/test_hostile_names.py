@@ -118,8 +118,10 @@ def test_mermaid_keeps_one_statement_per_line(name: str) -> None:
         out = draw(name)
         assert acting(out) == []
         assert _lines(out) == _lines(draw(PLAIN))
-        # a label is one quoted string: a quote of the name never ends it early
+        # a label is one quoted string: a quote of the name never ends it early, and a
+        # backtick never makes it a Markdown string
         assert all(line.count('"') % 2 == 0 for line in out.splitlines())
+        assert "`" not in out
 
 
 @VIEWS

@@ -24,8 +24,10 @@ def quote(text: str) -> str:
     return "".join(_ENTITIES.get(ch, ch) for ch in text)
 
 
-# Mermaid's own entity codes: '#' starts one, ';' ends a statement, quotes end a label.
-_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": "#59;", "&": "#amp;"}
+# Mermaid's own entity codes: '#' starts one, ';' ends a statement, quotes end a label, a
+# backtick just inside the quotes would make the label a Markdown string ("`**bold**`").
+_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": "#59;", "&": "#amp;",
+             "`": "#96;"}
 
 
 def _row_id(row: Row) -> str:

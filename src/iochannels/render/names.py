@@ -45,9 +45,13 @@ def _char(ch: str) -> str:
     if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape: the byte that was not UTF-8
         return f"\\x{code - 0xDC00:02x}"
     category = unicodedata.category(ch)
-    if category not in _HIDDEN:
+    # Noncharacters (U+FFFE, U+FFFF, U+FDD0..U+FDEF and the last two of every plane) have no
+    # place in XML 1.0 either: an SVG holding one does not parse.
+    noncharacter = code & 0xFFFE == 0xFFFE or 0xFDD0 <= code <= 0xFDEF
+    if category not in _HIDDEN and not noncharacter:
         return ch
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF \
+        else f"\\U{code:08x}"
 
 
 def shown(text: str) -> str:
