@@ -275,6 +275,8 @@ def _fit(text: str, width: int) -> list[str]:
 
 def _lines(row: Sequence[str], widths: Sequence[int]) -> list[list[str]]:
     """A row as the lines it takes: one cell per column on each, blank below a short cell."""
+    if all(len(c) <= w for c, w in zip(row, widths, strict=True)):
+        return [list(row)]  # the usual case: every cell fits
     cells = [_fit(c, w) for c, w in zip(row, widths, strict=True)]
     height = max(map(len, cells))
     return [[cell[i] if i < len(cell) else "" for cell in cells] for i in range(height)]
