@@ -128,14 +128,14 @@ def parse_stat(text: str) -> tuple[str, str, int]:
 def read_procinfo(pid: int) -> ProcInfo:
     """Name, argv, ppid and state of ``pid``; raises Gone or Denied."""
     try:
-        with open(f"{_root}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/stat", encoding="utf-8", errors="surrogateescape") as fh:
             text = fh.read()
         with open(f"{_root}/{pid}/cmdline", "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise translate(exc) from None
     comm, state, ppid = parse_stat(text)
-    argv = tuple(a.decode(errors="replace") for a in raw.split(b"\0")[:-1])
+    argv = tuple(map(os.fsdecode, raw.split(b"\0")[:-1]))
     fields = text.rpartition(")")[2].split()
     kthread = len(fields) > 6 and bool(int(fields[6]) & _PF_KTHREAD)
     return ProcInfo(comm, argv, ppid, state, _start(text), kthread)
@@ -162,7 +162,7 @@ def still_running(pid: int, info: ProcInfo) -> bool:
     exited and its pid been given to a new process (the start time then differs).
     """
     try:
-        with open(f"{_root}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/stat", encoding="utf-8", errors="surrogateescape") as fh:
             text = fh.read()
     except OSError as exc:
         if isinstance(translate(exc), Gone):
@@ -181,7 +181,8 @@ def live_threads(pid: int) -> bool:
         return False
     for tid in tids:
         try:
-            with open(f"{_root}/{pid}/task/{tid}/stat", encoding="utf-8", errors="replace") as fh:
+            path = f"{_root}/{pid}/task/{tid}/stat"
+            with open(path, encoding="utf-8", errors="surrogateescape") as fh:
                 if parse_stat(fh.read())[1] not in "ZXx":
                     return True
         except OSError:
@@ -196,7 +197,7 @@ def thread_group(pid: int) -> int | None:
     (proc(5)); its Tgid line names the process the thread belongs to.
     """
     try:
-        with open(f"{_root}/{pid}/status", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/status", encoding="utf-8", errors="surrogateescape") as fh:
             for line in fh:
                 if line.startswith("Tgid:"):
                     return int(line.split()[1])
@@ -238,7 +239,7 @@ def read_link(pid: int, fd: int) -> str | None:
 def read_comm(pid: int) -> str:
     """The command name of ``pid``, or "?" when it is gone or hidden."""
     try:
-        with open(f"{_root}/{pid}/comm", encoding="utf-8", errors="replace") as fh:
+        with open(f"{_root}/{pid}/comm", encoding="utf-8", errors="surrogateescape") as fh:
             return fh.read().rstrip("\n")
     except OSError:
         return "?"
