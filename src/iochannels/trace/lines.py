@@ -143,6 +143,10 @@ class LineParser:
             return None
         return self._call(pid, time, body)
 
+    def pending(self) -> dict[int, str]:
+        """The calls started but not yet resumed, by pid: ``{101: "clone(child_stack=NULL, "}``."""
+        return {pid: head for pid, (_, head) in self._pending.items()}
+
     def unfinished(self) -> list[Call]:
         """The calls still waiting for their ``resumed`` half: where the trace ended."""
         calls = []

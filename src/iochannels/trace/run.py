@@ -1,0 +1,236 @@
+"""Run a command under strace(1) and rebuild its fd tables as strace's lines come.
+
+strace writes to a FIFO in a private temporary directory (``-o FIFO``): the
+program's own stdout and stderr stay what they were, and strace opens its
+output file close-on-exec, so the program does not inherit it. ``-f`` follows
+children, ``-yy`` decodes every fd (paths, ``pipe:[N]``, socket addresses),
+``-ttt`` stamps each line. When the run is stopped (``--timeout``, Ctrl-C), the
+calls still unfinished are where processes wait; then every process our strace
+traces (``TracerPid`` in ``/proc/PID/status``, proc(5)) is killed, so none is left
+behind, and the temporary directory goes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from iochannels.errors import IoChannelsError
+from iochannels.model import Snapshot, Step, Walkthrough
+from iochannels.trace.rebuild import Rebuild
+
+__all__ = ["STRACE_ARGS", "StraceMissing", "Traced", "strace_command", "trace"]
+
+STRACE_ARGS = ("-f", "-yy", "-ttt", "-s", "32")
+INSTALL_HINT = "install it with 'apt-get install strace' (or 'dnf install strace')"
+
+
+class StraceMissing(IoChannelsError):
+    pass
+
+
+def strace_command(output: str, command: Sequence[str]) -> list[str]:
+    strace = shutil.which("strace")
+    if strace is None:
+        raise StraceMissing(f"strace is not installed: {INSTALL_HINT}")
+    return [strace, *STRACE_ARGS, "-o", output, "--", *command]
+
+
+@dataclass
+class Traced:
+    """What a run gave: the walkthrough, how it ended, and the program's exit status."""
+
+    walkthrough: Walkthrough
+    status: int | None
+    stopped: str = ""  # "timeout", "interrupted", or "" when the program ended
+    root: int | None = None
+
+
+FirstTable = Callable[[int, str], Snapshot | None]
+
+
+def trace(command: Sequence[str], *, timeout: float | None = None, all_calls: bool = False,
+          first_table: FirstTable | None = None, on_step: Callable[[Step], None] | None = None,
+          title: str = "") -> Traced:
+    """Run ``command`` under strace; ``first_table(strace_pid, fifo)`` reads the table the
+    program starts with (the caller's ``/proc`` reader: ``trace`` reads no process itself)."""
+    runner = _Runner(command, all_calls, first_table, on_step)
+    return runner.run(timeout, title or " ".join(command))
+
+
+class _Runner:
+    def __init__(self, command: Sequence[str], all_calls: bool, first_table: FirstTable | None,
+                 on_step: Callable[[Step], None] | None) -> None:
+        if not command:
+            from iochannels.errors import UsageError
+
+            raise UsageError("no command to trace (give it after --)")
+        self.command = list(command)
+        self.all_calls = all_calls
+        self.first_table = first_table
+        self.on_step = on_step
+        self.rebuild: Rebuild | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def run(self, timeout: float | None, title: str) -> Traced:
+        tmp = tempfile.mkdtemp(prefix="iochannels-trace-")
+        fifo = os.path.join(tmp, "strace.out")
+        stopped = ""
+        try:
+            os.mkfifo(fifo, 0o600)
+            reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                argv = strace_command(fifo, self.command)
+                self.proc = subprocess.Popen(argv, stdin=None, stdout=None,
+                                             stderr=subprocess.PIPE, close_fds=True)
+                try:
+                    stopped = self._read(reader, fifo, timeout)
+                except KeyboardInterrupt:
+                    stopped = "interrupted"
+                    self._stop()
+                    raise
+                finally:
+                    if stopped or self.proc.poll() is None:
+                        self._stop()
+            finally:
+                os.close(reader)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return self._result(stopped, title)
+
+    def _read(self, reader: int, fifo: str, timeout: float | None) -> str:
+        assert self.proc is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pending = b""
+        poller = select.poll()
+        poller.register(reader, select.POLLIN)
+        while True:
+            wait = 0.2 if deadline is None else max(min(deadline - time.monotonic(), 0.2), 0)
+            events = poller.poll(wait * 1000)
+            chunk = b""
+            if events:
+                chunk = _read_some(reader)
+            if chunk:
+                pending = self._lines(pending + chunk, fifo)
+            elif self.proc.poll() is not None:
+                # strace is gone and the FIFO is empty: the end (a last line without newline too)
+                pending = self._lines(pending + _read_some(reader), fifo)
+                if pending:
+                    self._feed(pending.decode("utf-8", "surrogateescape"))
+                return ""
+            if deadline is not None and time.monotonic() >= deadline:
+                self._unfinished(pending)
+                return "timeout"
+
+    def _lines(self, data: bytes, fifo: str) -> bytes:
+        *lines, rest = data.split(b"\n")
+        for line in lines:
+            self._feed(line.decode("utf-8", "surrogateescape"), fifo)
+        return rest
+
+    def _feed(self, line: str, fifo: str = "") -> None:
+        if self.rebuild is None:
+            assert self.proc is not None
+            first = self.first_table(self.proc.pid, fifo) if self.first_table else None
+            self.rebuild = Rebuild(first, all_calls=self.all_calls)
+        step = self.rebuild.feed(line)
+        if step is not None and self.on_step is not None:
+            self.on_step(step)
+
+    def _unfinished(self, pending: bytes) -> None:
+        """strace prints a call that blocks up to its arguments, and ends the line only when
+        it returns or another process prints: such a half line is an unfinished call."""
+        text = pending.decode("utf-8", "surrogateescape").rstrip()
+        if text and self.rebuild is not None:
+            self.rebuild.feed(text + " <unfinished ...>")
+
+    def _stop(self) -> None:
+        """Kill every process our strace traces, then strace: nothing is left behind."""
+        if self.proc is None:
+            return
+        if self.rebuild is not None:
+            self.rebuild.finish()
+        for _ in range(50):
+            tracees = _tracees(self.proc.pid)
+            if not tracees:
+                break
+            for pid in tracees:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def _result(self, stopped: str, title: str) -> Traced:
+        assert self.proc is not None
+        err = self.proc.stderr.read().decode("utf-8", "replace") if self.proc.stderr else ""
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+        if self.rebuild is None:
+            raise IoChannelsError(_why_no_trace(err, self.proc.returncode))
+        run = self.rebuild.walkthrough(title)
+        if stopped:
+            what = "the time limit" if stopped == "timeout" else "Ctrl-C"
+            run = Walkthrough(run.title, run.steps, run.description,
+                              (*run.notes, f"stopped by {what}: the traced processes were "
+                               "killed; the steps show what was recorded until then"))
+        root = next((p.pid for p in run.steps[0].snapshot.processes), None) if run.steps else None
+        status = None if stopped else self.proc.returncode
+        return Traced(run, status, stopped, root)
+
+
+def _read_some(fd: int) -> bytes:
+    try:
+        return os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return b""
+
+
+def _tracees(tracer: int) -> list[int]:
+    """The processes whose TracerPid is ``tracer`` (proc(5): /proc/PID/status)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"TracerPid:"):
+                        if int(line.split()[1]) == tracer:
+                            found.append(int(name))
+                        break
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _why_no_trace(err: str, status: int | None) -> str:
+    """strace's own complaint in one line, with what to do about it."""
+    first = next((line for line in err.splitlines() if line.strip()), "")
+    if "ptrace" in err.lower() or "Operation not permitted" in err:
+        return ("strace may not trace here (ptrace is not allowed: "
+                "/proc/sys/kernel/yama/ptrace_scope, or a container without CAP_SYS_PTRACE; "
+                "try 'sysctl kernel.yama.ptrace_scope=1' or 'docker run --cap-add=SYS_PTRACE'): "
+                + first.removeprefix("strace: "))
+    if first:
+        return first.removeprefix("strace: ")
+    return f"strace ended (status {status}) without tracing anything"
+
+
+def lines_of(path: str) -> Iterator[str]:
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        yield from fh
