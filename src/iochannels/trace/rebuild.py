@@ -41,6 +41,7 @@ class Rebuild:
         self._seq = 0
         self._last_time = 0.0
         self._ended = False
+        self._notes: list[str] = []
 
     # -- input -------------------------------------------------------------------------
     def feed(self, line: str) -> Step | None:
@@ -119,7 +120,8 @@ class Rebuild:
             note = ""
         if call.name in _FORKS and call.retval and call.retval > 0:
             note = note or f"child {call.retval} gets a copy of the fd table"
-        if not (related and call.name not in _QUIET) and not self.all_calls:
+        if not self.all_calls and (not related or call.name in _QUIET
+                                   or _loader(self.state, proc, call)):
             return None
         return self._step(self._event(proc.pid, call, note))
 
@@ -168,9 +170,10 @@ class Rebuild:
     def finish(self) -> list[str]:
         """The trace ended: calls still unfinished are where processes wait. Returns notes."""
         if self._ended:
-            return []
+            return self._notes
         self._ended = True
         notes = []
+        waiting = []
         for call in self.parser.unfinished():
             proc = self.state.procs.get(self.state.owner(call.pid))
             if proc is None or proc.exited:
@@ -179,17 +182,36 @@ class Rebuild:
             where = f"{call.name}({fd.number})" if fd is not None and call.name != "wait4" else (
                 f"{call.name}()")
             proc.state = f"blocked in {where}"
+            waiting.append((proc, call))
+        for proc, call in waiting:  # every state first: each note names the others' states
             step = self._step(Event(self._next(), proc.pid, call.name,
                                     tuple(_short(a) for a in call.args), None, None, True,
                                     edges.blocked_note(self.state, proc, call)))
             notes.append(f"pid {proc.pid} ({proc.name}): {step.event.note}" if step.event
                          else "")
         notes.extend(edges.leaks(self.state))
-        return [n for n in notes if n]
+        self._notes = [n for n in notes if n]
+        return self._notes
 
     def walkthrough(self, title: str, description: str = "") -> Walkthrough:
         notes = self.finish()
         return Walkthrough(title, tuple(self.steps), description, tuple(notes))
+
+
+# The dynamic loader and the C library open these before main() and close them
+# again (close-on-exec): real calls, but not the program's own; --all-calls shows them.
+_LOADER = ("/etc/ld.so.", "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "/usr/share/locale/",
+           "/etc/localtime", "/usr/share/zoneinfo/", "/etc/nsswitch.conf", "/etc/locale.alias")
+
+
+def _loader(state: State, proc: Proc, call: Call) -> bool:
+    if call.name in ("openat", "open"):
+        what = call.decoration or (call.args[1] if len(call.args) > 1 else "")
+        return what.strip('"').startswith(_LOADER)
+    fd = fd_of(call.args[0]) if call.args else None
+    if fd is None or fd.what is None:
+        return False
+    return fd.what.startswith(_LOADER)
 
 
 def _short(arg: str) -> str | int:

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from iochannels.errors import IoChannelsError
 from iochannels.model import Snapshot, Step, Walkthrough
@@ -54,14 +54,18 @@ class Traced:
     root: int | None = None
 
 
-FirstTable = Callable[[int, str], Snapshot | None]
+FirstTable = Callable[[int], Snapshot | None]
 
 
 def trace(command: Sequence[str], *, timeout: float | None = None, all_calls: bool = False,
           first_table: FirstTable | None = None, on_step: Callable[[Step], None] | None = None,
           title: str = "") -> Traced:
-    """Run ``command`` under strace; ``first_table(strace_pid, fifo)`` reads the table the
-    program starts with (the caller's ``/proc`` reader: ``trace`` reads no process itself)."""
+    """Run ``command`` under strace; ``first_table(pid)`` reads a process's table from
+    ``/proc`` (the caller's reader: ``trace`` reads no process itself). It is asked for
+    this process's own table: strace is started with fds 0, 1 and 2 alone
+    (``close_fds``) and passes them on to the program untouched, so those three are
+    the table the program starts with. strace itself moves its own 0 and 1 away after
+    the fork, which is why its table is not the one to read."""
     runner = _Runner(command, all_calls, first_table, on_step)
     return runner.run(timeout, title or " ".join(command))
 
@@ -81,6 +85,8 @@ class _Runner:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def run(self, timeout: float | None, title: str) -> Traced:
+        self.first = _first(self.first_table(os.getpid()) if self.first_table else None,
+                            self.command)
         tmp = tempfile.mkdtemp(prefix="iochannels-trace-")
         fifo = os.path.join(tmp, "strace.out")
         stopped = ""
@@ -139,8 +145,7 @@ class _Runner:
     def _feed(self, line: str, fifo: str = "") -> None:
         if self.rebuild is None:
             assert self.proc is not None
-            first = self.first_table(self.proc.pid, fifo) if self.first_table else None
-            self.rebuild = Rebuild(first, all_calls=self.all_calls)
+            self.rebuild = Rebuild(self.first, all_calls=self.all_calls)
         step = self.rebuild.feed(line)
         if step is not None and self.on_step is not None:
             self.on_step(step)
@@ -158,14 +163,15 @@ class _Runner:
             return
         if self.rebuild is not None:
             self.rebuild.finish()
-        for _ in range(50):
-            tracees = _tracees(self.proc.pid)
-            if not tracees:
-                break
-            for pid in tracees:
+        for _ in range(200):  # strace ends by itself once its last tracee is gone
+            for pid in _tracees(self.proc.pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.01)
+            try:
+                self.proc.wait(timeout=0.01)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGTERM)
@@ -191,6 +197,18 @@ class _Runner:
         root = next((p.pid for p in run.steps[0].snapshot.processes), None) if run.steps else None
         status = None if stopped else self.proc.returncode
         return Traced(run, status, stopped, root)
+
+
+def _first(snap: Snapshot | None, command: list[str]) -> Snapshot | None:
+    """Our own table as the program's first: fds 0, 1, 2, named after the program."""
+    if snap is None or not snap.processes:
+        return None
+    proc = snap.processes[0]
+    fds = tuple(e for e in proc.fds if e.fd in (0, 1, 2))
+    named = replace(proc, name=os.path.basename(command[0])[:15], argv=tuple(command), fds=fds)
+    used = {e.channel for e in fds}
+    return replace(snap, processes=(named,),
+                   channels={k: v for k, v in snap.channels.items() if k in used})
 
 
 def _read_some(fd: int) -> bytes:
