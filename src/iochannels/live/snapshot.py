@@ -12,6 +12,7 @@ import time
 from collections.abc import Collection, Container, Iterable
 from dataclasses import replace
 
+from iochannels.live.sharing import mark_shared
 from iochannels.live import channels as ch
 from iochannels.live import procfs
 from iochannels.live.classify import access_of, flag_names, parse_link
@@ -44,6 +45,7 @@ def snapshot(
     asked = procfs.all_pids() if pids is None else list(dict.fromkeys(pids))
     builder = _Builder()
     processes = tuple(p for pid in asked if (p := builder.process(pid, fd_range)) is not None)
+    processes = mark_shared(processes)  # fds sharing one open file description (kcmp)
     builder.finish_sockets()
     if others and pids is not None:
         builder.name_holders(processes, complete=fd_range is None)

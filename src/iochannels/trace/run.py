@@ -87,6 +87,7 @@ class _Runner:
     def run(self, timeout: float | None, title: str) -> Traced:
         self.first = _first(self.first_table(os.getpid()) if self.first_table else None,
                             self.command)
+        preflight()
         tmp = tempfile.mkdtemp(prefix="iochannels-trace-")
         fifo = os.path.join(tmp, "strace.out")
         stopped = ""
@@ -95,8 +96,7 @@ class _Runner:
             reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             try:
                 argv = strace_command(fifo, self.command)
-                self.proc = subprocess.Popen(argv, stdin=None, stdout=None,
-                                             stderr=subprocess.PIPE, close_fds=True)
+                self.proc = subprocess.Popen(argv, close_fds=True)
                 try:
                     stopped = self._read(reader, fifo, timeout)
                 except KeyboardInterrupt:
@@ -183,11 +183,9 @@ class _Runner:
 
     def _result(self, stopped: str, title: str) -> Traced:
         assert self.proc is not None
-        err = self.proc.stderr.read().decode("utf-8", "replace") if self.proc.stderr else ""
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
         if self.rebuild is None:
-            raise IoChannelsError(_why_no_trace(err, self.proc.returncode))
+            raise IoChannelsError(f"strace traced nothing (status {self.proc.returncode}); "
+                                  "its own message is above")
         run = self.rebuild.walkthrough(title)
         if stopped:
             what = "the time limit" if stopped == "timeout" else "Ctrl-C"
@@ -234,6 +232,22 @@ def _tracees(tracer: int) -> list[int]:
         except (OSError, ValueError):
             continue
     return found
+
+
+def preflight() -> None:
+    """strace there and allowed to trace: tried on true(1), its complaint in one line.
+
+    The program's stderr is the user's (strace writes its own messages there too),
+    so the reasons strace cannot work at all are found first, on a program of ours.
+    """
+    argv = strace_command("/dev/null", ["true"])
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise StraceMissing(f"strace does not run: {exc}") from None
+    if done.returncode != 0:
+        raise IoChannelsError(_why_no_trace(done.stderr.decode("utf-8", "replace"),
+                                            done.returncode))
 
 
 def _why_no_trace(err: str, status: int | None) -> str:
