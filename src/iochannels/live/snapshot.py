@@ -12,12 +12,12 @@ import time
 from collections.abc import Collection, Container, Iterable
 from dataclasses import replace
 
-from iochannels.live.sharing import mark_shared
 from iochannels.live import channels as ch
 from iochannels.live import procfs
 from iochannels.live.classify import access_of, flag_names, parse_link
 from iochannels.live.holders import find_holders
 from iochannels.live.pipes import pipe_buffer
+from iochannels.live.sharing import mark_shared
 from iochannels.live.sockets import socket_channels
 from iochannels.live.states import describe_state
 from iochannels.model import Access, Channel, FdEntry, Kind, Process, Snapshot

@@ -91,15 +91,16 @@ def _wakers(snap: Snapshot, proc: Process, call: str, fd: int | None) -> tuple[
     ends = snap.ends(chan.id)
     if chan.kind.is_pipe_like and call in _READS:
         writers = tuple(e for e in ends if e.access in ("w", "rw"))
-        return chan, writers, facts + [f"the write ends are held by {_who(snap, writers, proc.pid)}"]
+        held = _who(snap, writers, proc.pid)
+        return chan, writers, [*facts, f"the write ends are held by {held}"]
     if chan.kind.is_pipe_like and call in _WRITES:
         readers = tuple(e for e in ends if e.access in ("r", "rw"))
-        return chan, readers, facts + [f"the read ends are held by {_who(snap, readers, proc.pid)}"]
+        return chan, readers, [*facts, f"the read ends are held by {_who(snap, readers, proc.pid)}"]
     if chan.kind.is_socket and call in ("accept", "accept4"):
-        return chan, (), facts + [f"it waits for a client to connect to {chan.local or chan.id}"]
+        return chan, (), [*facts, f"it waits for a client to connect to {chan.local or chan.id}"]
     if chan.kind.is_socket and chan.peer:
         peer_ends = snap.ends(chan.peer)
-        return chan, peer_ends, facts + [f"the other end ({chan.peer}) is held by "
+        return chan, peer_ends, [*facts, f"the other end ({chan.peer}) is held by "
                                          f"{_who(snap, peer_ends, proc.pid)}"]
     return chan, (), facts
 

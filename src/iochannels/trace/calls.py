@@ -90,9 +90,9 @@ def ensure_fd(state: State, proc: Proc, fd: Fd) -> Slot | None:
         proc.fds[fd.number] = slot
     elif slot is not None and fd.what is not None:
         dec = decode(fd.what)
-        chan = state.chans.get(slot.ofd.channel)
-        if chan is not None and dec.what == "socket":
-            _addresses(state, chan, dec.peer_inode, dec.local, dec.remote)
+        known = state.chans.get(slot.ofd.channel)
+        if known is not None and dec.what == "socket":
+            _addresses(state, known, dec.peer_inode, dec.local, dec.remote)
     return slot
 
 
@@ -108,12 +108,13 @@ def _open(state: State, proc: Proc, call: Call) -> None:
         call.args[flag_arg] if len(call.args) > flag_arg else "")
     if call.name == "openat2" and len(call.args) > 2:  # {flags=O_RDONLY|O_CLOEXEC, ...}
         bits = _flags(call.args[2].strip("{}").split(",")[0].removeprefix("flags="))
-    access = next((a for bit, a in _ACCESS.items() if bit in bits), "r")
-    if "O_PATH" in bits:
+    access: Access | None = next((a for bit, a in _ACCESS.items() if bit in bits), "r")
+    if "O_PATH" in bits:  # open(2): O_PATH "the file itself is not opened": no I/O at all
         access = None
     what = call.decoration or _path_arg(call, flag_arg)
     chan = channel_for(state, Fd(call.retval, what))
-    _install(proc, call.retval, state.new_ofd(chan.id, access, _status(bits)), "O_CLOEXEC" in bits)
+    ofd = state.new_ofd(chan.id, access, _status(bits))
+    _install(proc, call.retval, ofd, "O_CLOEXEC" in bits)
 
 
 def _path_arg(call: Call, flag_arg: int) -> str:
@@ -123,11 +124,10 @@ def _path_arg(call: Call, flag_arg: int) -> str:
 
 
 def _close(state: State, proc: Proc, call: Call) -> None:
+    """close(2): on Linux "the file descriptor is freed" even when close reports EINTR
+    or EIO; only EBADF leaves the table as it was."""
     fd = fd_of(call.args[0]) if call.args else None
-    if fd is not None and call.error is None:
-        proc.fds.pop(fd.number, None)
-    # close(2): "the file descriptor is freed" even when close reports EINTR or EIO on Linux.
-    elif fd is not None and call.error in ("EINTR", "EIO"):
+    if fd is not None and call.error in (None, "EINTR", "EIO"):
         proc.fds.pop(fd.number, None)
 
 
@@ -193,8 +193,9 @@ def _pipe(state: State, proc: Proc, call: Call) -> None:
     bits = _flags(call.args[1]) if len(call.args) > 1 else set()
     chan = channel_for(state, ends[0])
     chan.used = 0  # a new pipe is empty, and both its ends are in the trace
-    for end, access in zip(ends, ("r", "w"), strict=True):
-        _install(proc, end.number, state.new_ofd(chan.id, access, _status(bits)),  # type: ignore[arg-type]
+    modes: tuple[Access, Access] = ("r", "w")  # pipe(2): fd[0] reads, fd[1] writes
+    for end, access in zip(ends, modes, strict=True):
+        _install(proc, end.number, state.new_ofd(chan.id, access, _status(bits)),
                  "O_CLOEXEC" in bits)
 
 
@@ -206,7 +207,8 @@ def _socket(state: State, proc: Proc, call: Call) -> None:
     chan = channel_for(state, Fd(call.retval, call.decoration), kind)
     chan.kind = kind
     chan.state = "UNCONNECTED"
-    _install(proc, call.retval, state.new_ofd(chan.id, "rw", _status(bits)), "SOCK_CLOEXEC" in bits)
+    ofd = state.new_ofd(chan.id, "rw", _status(bits))
+    _install(proc, call.retval, ofd, "SOCK_CLOEXEC" in bits)
 
 
 def _socketpair(state: State, proc: Proc, call: Call) -> None:

@@ -41,8 +41,8 @@ class Decoded:
 def decode(what: str) -> Decoded:
     """Read one decoration (already unescaped).
 
-    >>> decode("pipe:[58627]")
-    Decoded(what='pipe', kind=<Kind.PIPE: 'pipe'>, inode=58627, peer_inode=None, local=None, remote=None, path=None)
+    >>> decode("pipe:[58627]").inode, decode("pipe:[58627]").kind
+    (58627, <Kind.PIPE: 'pipe'>)
     >>> d = decode("UNIX-STREAM:[57756->57757]"); d.kind, d.inode, d.peer_inode
     (<Kind.UNIX_STREAM: 'unix-stream'>, 57756, 57757)
     >>> d = decode("TCP:[127.0.0.1:43879->127.0.0.1:45708]"); d.inode, d.local, d.remote

@@ -52,7 +52,8 @@ def after(state: State, proc: Proc, call: Call, before_writers: frozenset[str]) 
     if call.name in ("fork", "vfork", "clone", "clone3") and call.retval:
         return ""
     if before_writers:
-        gone = [c for c in before_writers if c in state.chans and not _writers(state, state.chans[c])]
+        gone = [c for c in before_writers
+                if c in state.chans and not _writers(state, state.chans[c])]
         if gone:
             return "; ".join(f"the last write end of {c} is closed: its readers get end of file"
                              for c in sorted(gone))
@@ -136,7 +137,8 @@ def leaks(state: State) -> list[str]:
             continue
         writers = _writers(state, chan)
         readers = _readers(state, chan)
-        if writers and readers and all(p.state and p.state.startswith("blocked") for p, _ in writers):
+        blocked = [p for p, _ in writers if (p.state or "").startswith("blocked")]
+        if writers and readers and len(blocked) == len(writers):
             found.append(f"{chan.id}: every writer is itself blocked ("
                          + "; ".join(f"pid {p.pid} {p.state}" for p, _ in writers)
                          + "): nobody will write or close it")

@@ -21,6 +21,7 @@ from iochannels.trace.state import Ofd, Proc, Slot, State
 __all__ = ["Rebuild", "rebuild_lines"]
 
 _FORKS = ("fork", "vfork", "clone", "clone3")
+_SHOWN_SIGNALS = frozenset({"SIGPIPE", "SIGSTOP", "SIGCONT", "SIGINT", "SIGTERM", "SIGKILL"})
 # Calls whose first argument is an fd: shown as its number in the trace lines.
 _QUIET = frozenset({"exit", "exit_group", "kill", "tgkill", "unlink", "unlinkat", "mknod",
                     "mknodat", "lseek", "poll", "ppoll", "select", "pselect6", "epoll_wait",
@@ -130,8 +131,7 @@ class Rebuild:
             proc.state = f"stopped by {sig.name}"
         elif proc.state and proc.state.startswith("stopped") and sig.name == "SIGCONT":
             proc.state = None
-        if sig.name not in ("SIGPIPE", "SIGSTOP", "SIGCONT", "SIGINT", "SIGTERM", "SIGKILL") and not (
-                self.all_calls):
+        if sig.name not in _SHOWN_SIGNALS and not self.all_calls:
             return None
         call = "--- stopped by" if sig.stopped else "---"
         note = edges.signal_note(sig.name)

@@ -18,6 +18,7 @@ __all__ = ["Chan", "Ofd", "Proc", "Slot", "State"]
 
 # pipe(7): "Since Linux 2.6.11, the pipe capacity is 16 pages" (65,536 bytes on 4 KiB pages).
 PIPE_CAPACITY = 65536
+_STREAM_SOCKETS = frozenset({Kind.UNIX_STREAM, Kind.UNIX_SEQPACKET, Kind.TCP})
 
 
 @dataclass(slots=True)
@@ -123,7 +124,7 @@ class State:
         buffers: tuple[Buffer, ...] = ()
         if chan.kind.is_pipe_like:
             buffers = (Buffer(BufferRole.PIPE, chan.capacity, chan.used),)
-        elif chan.kind in (Kind.UNIX_STREAM, Kind.UNIX_SEQPACKET, Kind.TCP) and chan.used is not None:
+        elif chan.kind in _STREAM_SOCKETS and chan.used is not None:
             buffers = (Buffer(BufferRole.RECV, chan.capacity, chan.used),)
         label = chan.label
         if chan.kind.is_socket and (chan.local or chan.remote):
