@@ -119,9 +119,16 @@ class LineParser:
     def __init__(self, main_pid: int = 0) -> None:
         self.main_pid = main_pid
         self._pending: dict[int, tuple[float | None, str]] = {}
+        self._cut: int | None = None  # the pid whose line strace's message cut in two
+        self._alive: set[int] = set()  # pids seen in a [pid N] prefix and not yet exited
 
     def feed(self, line: str) -> Record | None:
         line = _ATTACHED.sub("", line.rstrip("\n"))
+        cut, self._cut = self._cut, None
+        if cut is not None and cut in self._pending and not _PID.match(line) and not (
+                _TIME.match(line) or _CALL.match(line)):
+            started, head = self._pending.pop(cut)  # the rest of a line the message cut
+            return self._call(cut, started, head + line)
         pid, time, body = self._head(line)
         if not body:
             return None
@@ -141,7 +148,13 @@ class LineParser:
         if body.endswith(_UNFINISHED):
             self._pending[pid] = (time, body[: -len(_UNFINISHED)])
             return None
-        return self._call(pid, time, body)
+        call = self._call(pid, time, body)
+        if call is None and _CALL.match(body):
+            # On stderr, strace's "Process N attached" may cut a line before its end
+            # ("clone(...|SIGCHLDstrace: Process 5 attached"): the rest comes resumed.
+            self._pending[pid] = (time, body)
+            self._cut = pid
+        return call
 
     def pending(self) -> dict[int, str]:
         """The calls started but not yet resumed, by pid: ``{101: "clone(child_stack=NULL, "}``."""
@@ -158,11 +171,14 @@ class LineParser:
         return calls
 
     def _head(self, line: str) -> tuple[int, float | None, str]:
-        pid = self.main_pid
+        # strace's stderr form prints no pid while it traces one process alone: the
+        # first, or the last one left.
+        pid = next(iter(self._alive)) if len(self._alive) == 1 else self.main_pid
         match = _PID.match(line)
         if match:
             pid = int(match.group(1) or match.group(2))
             line = line[match.end():]
+            self._alive.add(pid)
         time = None
         match = _TIME.match(line)
         if match:
@@ -175,6 +191,7 @@ class LineParser:
         if match is None:
             return None
         self._pending.pop(pid, None)  # exit_group(0) <unfinished ...> then +++ exited
+        self._alive.discard(pid)
         status = None if match.group(1) is None else int(match.group(1))
         return Exit(pid, time, status, match.group(2), match.group(3) is not None)
 
