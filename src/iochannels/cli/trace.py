@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     traced = trace(command, timeout=args.timeout, all_calls=args.all_calls,
                    first_table=first_table)
     emit(_drawn(traced, fmt, args.steps), args.output)
+    if traced.stopped == "interrupted":
+        return 130  # as a shell reports a program ended by Ctrl-C (128 + SIGINT)
     return 0 if traced.status in (0, None) else 1
 
 

@@ -99,10 +99,8 @@ class _Runner:
                 self.proc = subprocess.Popen(argv, close_fds=True)
                 try:
                     stopped = self._read(reader, fifo, timeout)
-                except KeyboardInterrupt:
+                except KeyboardInterrupt:  # Ctrl-C: strace blocks it (-I 3 with -o); we stop
                     stopped = "interrupted"
-                    self._stop()
-                    raise
                 finally:
                     if stopped or self.proc.poll() is None:
                         self._stop()
@@ -163,8 +161,9 @@ class _Runner:
             return
         if self.rebuild is not None:
             self.rebuild.finish()
+        known = self._known()
         for _ in range(200):  # strace ends by itself once its last tracee is gone
-            for pid in _tracees(self.proc.pid):
+            for pid in _tracees(self.proc.pid) | known:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             try:
@@ -180,6 +179,23 @@ class _Runner:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def _known(self) -> set[int]:
+        """The processes of the trace not yet ended, still in our session: a tracee strace
+        let go of (TracerPid 0 then) is found this way."""
+        if self.rebuild is None:
+            return set()
+        session = os.getsid(0)
+        found = set()
+        for pid, proc in self.rebuild.state.procs.items():
+            if proc.exited:
+                continue
+            try:
+                if os.getsid(pid) == session and _state(pid) not in ("Z", "X", ""):
+                    found.add(pid)
+            except OSError:
+                continue
+        return found
 
     def _result(self, stopped: str, title: str) -> Traced:
         assert self.proc is not None
@@ -216,9 +232,18 @@ def _read_some(fd: int) -> bytes:
         return b""
 
 
-def _tracees(tracer: int) -> list[int]:
+def _state(pid: int) -> str:
+    """The state letter of /proc/PID/stat (proc(5)), "" when gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def _tracees(tracer: int) -> set[int]:
     """The processes whose TracerPid is ``tracer`` (proc(5): /proc/PID/status)."""
-    found = []
+    found = set()
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -227,7 +252,7 @@ def _tracees(tracer: int) -> list[int]:
                 for line in fh:
                     if line.startswith(b"TracerPid:"):
                         if int(line.split()[1]) == tracer:
-                            found.append(int(name))
+                            found.add(int(name))
                         break
         except (OSError, ValueError):
             continue
