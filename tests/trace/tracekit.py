@@ -121,6 +121,17 @@ int main(void) {
     waitpid(c, 0, 0);
     return 0;
 }""",
+    # A writer faster than its reader: the pipe fills (pipe(7): 65,536 bytes) and write waits.
+    "full": r"""
+int main(void) {
+    int p[2]; pipe(p);
+    pid_t c = fork();
+    if (c == 0) { close(p[1]); pause(); _exit(0); }
+    close(p[0]);
+    static char big[100000];
+    write(p[1], big, sizeof big);
+    return 0;
+}""",
     # Two processes, each reading from the other first: a cycle.
     "cycle": r"""
 int main(void) {
