@@ -68,7 +68,7 @@ def test_strace_missing_is_one_line_saying_how_to_get_it(tmp_path: Path) -> None
 @pytest.mark.witness("strace")
 def test_hang_stopped_by_timeout_is_drawn_and_nothing_is_left(tmp_path: Path) -> None:
     binary = compile_program("forgets", tmp_path)
-    result = iochannels("trace", "--timeout", "2", "--", binary)
+    result = iochannels("trace", "--timeout", "5", "--", binary)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "stopped by the time limit" in out

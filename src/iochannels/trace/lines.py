@@ -63,6 +63,7 @@ _EXIT = re.compile(r"\+\+\+ (?:exited with (-?\d+)|killed by (SIG\w+)( \(core du
 _RESUMED = re.compile(r"<\.\.\. (\w+) resumed>\s?(.*)$")
 _UNFINISHED = " <unfinished ...>"
 _EQUALS = re.compile(r"\)\s+= ")
+_LAST_EQUALS = re.compile(r".*(\))\s+= ", re.S)
 _CALL = re.compile(r"(\w+)\((.*)$", re.S)
 
 
@@ -116,8 +117,11 @@ class LineParser:
     prints none for the first process until a second one appears).
     """
 
-    def __init__(self, main_pid: int = 0) -> None:
+    def __init__(self, main_pid: int = 0, wanted: frozenset[str] | None = None) -> None:
         self.main_pid = main_pid
+        # Only these calls get their arguments and result read (None: every call); the
+        # others are counted by name alone, which is most of the work saved.
+        self.wanted = wanted
         self._pending: dict[int, tuple[float | None, str]] = {}
         self._cut: int | None = None  # the pid whose line strace's message cut in two
         self._alive: set[int] = set()  # pids seen in a [pid N] prefix and not yet exited
@@ -200,6 +204,8 @@ class LineParser:
         if match is None:
             return None
         name, rest = match.groups()
+        if self.wanted is not None and name not in self.wanted:
+            return Call(pid, time, name, (), None) if _LAST_EQUALS.match(rest) else None
         args_text, result_text = _split_result(rest)
         if result_text is None:
             return None
@@ -217,8 +223,14 @@ def _split_result(rest: str) -> tuple[str, str | None]:
     >>> _split_result('0) = ?')
     ('0', '?')
     """
-    for i in top_level_positions(rest, ")"):
-        match = _EQUALS.match(rest, i)
-        if match:
-            return rest[:i].rstrip(), rest[match.end():]
-    return rest, None
+    # The result never holds ") = ", so the last one closes the call; a string argument
+    # holding it is the rare case that needs the careful scan.
+    match = _LAST_EQUALS.match(rest)
+    if match is None:
+        return rest, None
+    if '"' in rest[: match.start(1)]:
+        for i in top_level_positions(rest, ")"):
+            first = _EQUALS.match(rest, i)
+            if first:
+                return rest[:i].rstrip(), rest[first.end():]
+    return rest[: match.start(1)].rstrip(), rest[match.end():]

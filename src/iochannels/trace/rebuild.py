@@ -34,7 +34,7 @@ class Rebuild:
     def __init__(self, first: Snapshot | None = None, *, all_calls: bool = False,
                  main_pid: int = 0) -> None:
         self.state = State()
-        self.parser = LineParser(main_pid)
+        self.parser = LineParser(main_pid, None if all_calls else frozenset(FD_CALLS))
         self.steps: list[Step] = []
         self.all_calls = all_calls
         self.calls = 0  # every call read, fd-related or not
