@@ -116,7 +116,7 @@ def split_args(text: str) -> tuple[str, ...]:
     ()
     """
     if not any(c in text for c in '"[{(<'):  # the common case: plain numbers and names
-        return tuple(p.strip() for p in text.split(",")) if text.strip() else ()
+        return tuple(s for p in text.split(",") if (s := p.strip()))
     cuts = [i for i, ch, depth in _scan(text) if ch == "," and depth == 0]
     parts, start = [], 0
     for cut in [*cuts, len(text)]:

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -98,9 +99,8 @@ class _Runner:
                 argv = strace_command(fifo, self.command)
                 self.proc = subprocess.Popen(argv, close_fds=True)
                 try:
-                    stopped = self._read(reader, fifo, timeout)
-                except KeyboardInterrupt:  # Ctrl-C: strace blocks it (-I 3 with -o); we stop
-                    stopped = "interrupted"
+                    with _ctrl_c_noted() as pressed:
+                        stopped = self._read(reader, fifo, timeout, pressed)
                 finally:
                     if stopped or self.proc.poll() is None:
                         self._stop()
@@ -110,7 +110,7 @@ class _Runner:
             shutil.rmtree(tmp, ignore_errors=True)
         return self._result(stopped, title)
 
-    def _read(self, reader: int, fifo: str, timeout: float | None) -> str:
+    def _read(self, reader: int, fifo: str, timeout: float | None, pressed: list[bool]) -> str:
         assert self.proc is not None
         deadline = None if timeout is None else time.monotonic() + timeout
         pending = b""
@@ -129,7 +129,10 @@ class _Runner:
                 pending = self._lines(pending + _read_some(reader), fifo)
                 if pending:
                     self._feed(pending.decode("utf-8", "surrogateescape"))
-                return ""
+                return "interrupted" if pressed else ""
+            if pressed:
+                self._unfinished(pending)
+                return "interrupted"
             if deadline is not None and time.monotonic() >= deadline:
                 self._unfinished(pending)
                 return "timeout"
@@ -211,6 +214,22 @@ class _Runner:
         root = next((p.pid for p in run.steps[0].snapshot.processes), None) if run.steps else None
         status = None if stopped else self.proc.returncode
         return Traced(run, status, stopped, root)
+
+
+@contextlib.contextmanager
+def _ctrl_c_noted() -> Iterator[list[bool]]:
+    """While strace runs, Ctrl-C is noted, not raised: the reading loop stops at its next
+    turn and what was recorded is drawn, wherever the signal fell. strace itself blocks
+    SIGINT (strace(1) -I: 3 with -o FILE); the program gets it from the terminal."""
+    pressed: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _first(snap: Snapshot | None, command: list[str]) -> Snapshot | None:
