@@ -52,6 +52,13 @@ def running(path: str) -> list[int]:
     return found
 
 
+def _session(pid: int) -> int:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return -1
+
+
 def test_no_command_is_a_usage_error() -> None:
     result = iochannels("trace")
     assert result.returncode == 2 and result.stdout == ""
@@ -116,7 +123,9 @@ def test_ctrl_c_draws_what_was_recorded_and_leaves_nothing(tmp_path: Path) -> No
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        while not running("/usr/bin/sleep") and time.monotonic() < deadline:
+        # Our sleep, in the session of the command (other tests run sleep too).
+        while not [p for p in running("/usr/bin/sleep") if _session(p) == proc.pid] and (
+                time.monotonic() < deadline):
             time.sleep(0.05)
         time.sleep(0.3)
         os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C: the whole group
@@ -127,5 +136,5 @@ def test_ctrl_c_draws_what_was_recorded_and_leaves_nothing(tmp_path: Path) -> No
             proc.wait()
     assert proc.returncode == 130, err
     assert "stopped by Ctrl-C" in out and "sleep" in out
-    sleeps = [p for p in running("/usr/bin/sleep") if os.getsid(p) == proc.pid]
+    sleeps = [p for p in running("/usr/bin/sleep") if _session(p) == proc.pid]
     assert sleeps == []

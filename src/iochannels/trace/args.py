@@ -26,6 +26,7 @@ __all__ = [
     "unescape",
 ]
 
+_SIMPLE_DECORATION = re.compile(r"<[^<>\[\]\\]*(?:\[[^\]\\]*\])?>")
 _OPEN = "([{"
 _CLOSE = ")]}"
 
@@ -80,6 +81,9 @@ def _end_of_string(text: str, start: int) -> int:
 
 def end_of_decoration(text: str, start: int) -> int:
     """The index after the ``>`` that closes the ``<`` at ``start`` (nested ones counted)."""
+    simple = _SIMPLE_DECORATION.match(text, start)
+    if simple is not None:  # most: "</etc/passwd>", "<pipe:[12]>", "<TCP:[1.2.3.4:5->...]>"
+        return simple.end()
     depth = 0
     square = 0
     i = start

@@ -11,6 +11,7 @@ is read; :meth:`State.snapshot` freezes one moment into the model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from iochannels.model import Access, Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
 
@@ -68,6 +69,8 @@ class State:
         self.chans: dict[str, Chan] = {}
         self.threads: dict[int, int] = {}  # thread id -> its process (the thread group leader)
         self._ofds = 0
+        self._frozen_procs: dict[int, tuple[tuple[Any, ...], Process]] = {}
+        self._frozen_chans: dict[str, tuple[tuple[Any, ...], Channel]] = {}
 
     def owner(self, tid: int) -> int:
         return self.threads.get(tid, tid)
@@ -104,21 +107,42 @@ class State:
         return {n: c for n, c in counts.items() if c > 1}
 
     def snapshot(self, taken_at: float, notes: tuple[str, ...] = ()) -> Snapshot:
+        """One moment, frozen. A process or channel unchanged since the last moment is the
+        same object as then: a long trace keeps one copy of what did not change."""
         shared = self.shared()
         processes = []
         used: set[str] = set()
         for proc in self.procs.values():
-            entries = []
-            for fd, slot in sorted(proc.fds.items()):
-                used.add(slot.ofd.channel)
-                flags = set(slot.ofd.flags) | ({"cloexec"} if slot.cloexec else set())
-                entries.append(FdEntry(
-                    fd, slot.ofd.channel, slot.ofd.access, frozenset(flags),
-                    open_file=f"ofd:{slot.ofd.number}" if slot.ofd.number in shared else None))
-            processes.append(Process(proc.pid, proc.name, proc.argv, tuple(entries), proc.ppid,
-                                     proc.state))
-        channels = {cid: self._frozen(self.chans[cid]) for cid in sorted(used) if cid in self.chans}
+            rows = tuple((fd, s.ofd.channel, s.ofd.access, tuple(s.ofd.flags), s.cloexec,
+                          s.ofd.number if s.ofd.number in shared else 0)
+                         for fd, s in sorted(proc.fds.items()))
+            key = (proc.name, proc.argv, proc.ppid, proc.state, rows)
+            cached = self._frozen_procs.get(proc.pid)
+            if cached is None or cached[0] != key:
+                cached = (key, self._frozen_process(proc, rows))
+                self._frozen_procs[proc.pid] = cached
+            processes.append(cached[1])
+            used.update(row[1] for row in rows)
+        channels = {cid: self._channel(self.chans[cid])
+                    for cid in sorted(used) if cid in self.chans}
         return Snapshot(tuple(processes), channels, "trace", taken_at, notes)
+
+    @staticmethod
+    def _frozen_process(proc: Proc, rows: tuple[tuple[Any, ...], ...]) -> Process:
+        entries = tuple(
+            FdEntry(fd, channel, access, frozenset(flags) | ({"cloexec"} if cloexec else set()),
+                    open_file=f"ofd:{number}" if number else None)
+            for fd, channel, access, flags, cloexec, number in rows)
+        return Process(proc.pid, proc.name, proc.argv, entries, proc.ppid, proc.state)
+
+    def _channel(self, chan: Chan) -> Channel:
+        key = (chan.kind, chan.label, chan.state, chan.local, chan.remote, chan.peer, chan.used,
+               chan.capacity, tuple(chan.detail.items()))
+        cached = self._frozen_chans.get(chan.id)
+        if cached is None or cached[0] != key:
+            cached = (key, self._frozen(chan))
+            self._frozen_chans[chan.id] = cached
+        return cached[1]
 
     def _frozen(self, chan: Chan) -> Channel:
         buffers: tuple[Buffer, ...] = ()
