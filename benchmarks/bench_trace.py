@@ -7,8 +7,9 @@ alternation, the median of ROUNDS kept:
 - ``strace -f -o /dev/null CMD``: the floor the issue names;
 - ``strace -f -yy -ttt -s 32 -o /dev/null CMD``: the same decoding as ``trace`` asks for,
   so that what decoding costs strace is told apart from what parsing costs us;
-- ``iochannels trace --json -o /dev/null -- CMD``: strace, our reading of every line,
-  the rebuild after every fd call, and the JSON of the whole walkthrough.
+- ``iochannels trace -o /dev/null -- CMD``: strace, our reading of every line, the
+  rebuild after every fd call, the calls and the last tables as text;
+- the same with ``--json``: the whole walkthrough, every step's picture, as JSON.
 
 Workloads: a shell script that starts N processes (``/bin/true`` N times) and
 ``make -j2`` of a small C project (8 files). Memory: the peak resident size of
@@ -69,8 +70,10 @@ def commands(workload: list[str]) -> dict[str, list[str]]:
         "strace -f": [strace, "-f", "-o", "/dev/null", "--", *workload],
         "strace -f -yy -ttt": [strace, "-f", "-yy", "-ttt", "-s", "32", "-o", "/dev/null", "--",
                                *workload],
-        "iochannels trace": [sys.executable, "-m", "iochannels", "trace", "--json", "-o",
-                             "/dev/null", "--", *workload],
+        "iochannels trace": [sys.executable, "-m", "iochannels", "trace", "-o", "/dev/null",
+                             "--", *workload],
+        "iochannels trace --json": [sys.executable, "-m", "iochannels", "trace", "--json", "-o",
+                                    "/dev/null", "--", *workload],
     }
 
 
@@ -114,9 +117,10 @@ def report(results: dict[str, object]) -> str:
             continue
         base = value["strace -f"]["seconds"]
         lines.append(f"{name}" + (f" ({value['calls']} calls)" if "calls" in value else ""))
-        for cmd in ("strace -f", "strace -f -yy -ttt", "iochannels trace"):
+        for cmd in ("strace -f", "strace -f -yy -ttt", "iochannels trace",
+                    "iochannels trace --json"):
             row = value[cmd]
-            lines.append(f"  {cmd:<20} {row['seconds']:7.2f} s  x{row['seconds'] / base:5.2f}"
+            lines.append(f"  {cmd:<24} {row['seconds']:7.2f} s  x{row['seconds'] / base:5.2f}"
                          f"  peak {row['peak_rss_kib'] / 1024:6.1f} MiB")
     return "\n".join(lines)
 

@@ -138,3 +138,19 @@ def test_ctrl_c_draws_what_was_recorded_and_leaves_nothing(tmp_path: Path) -> No
     assert "stopped by Ctrl-C" in out and "sleep" in out
     sleeps = [p for p in running("/usr/bin/sleep") if _session(p) == proc.pid]
     assert sleeps == []
+
+
+@pytest.mark.witness("strace")
+def test_hostile_program_name_stays_data(tmp_path: Path) -> None:
+    """A program whose name holds an escape sequence, rich markup and invalid UTF-8:
+    no byte of it reaches the terminal as control, in the calls, the tables or the notes."""
+    need_tools()
+    hostile = os.fsencode(str(tmp_path)) + b"/x\x1b[31m[red]\xff"
+    os.symlink("/bin/sleep", hostile)
+    result = subprocess.run(
+        [sys.executable, "-m", "iochannels", "trace", "--timeout", "1", "--", hostile, "5"],
+        capture_output=True, env={**os.environ, "PYTHONPATH": SRC, "NO_COLOR": "1"},
+        timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert b"\x1b" not in result.stdout and b"\xff" not in result.stdout
+    assert b"[red]" in result.stdout  # shown as text, not taken as markup

@@ -88,6 +88,19 @@ def run(args: argparse.Namespace) -> int:
     return 0 if traced.status in (0, None) else 1
 
 
+def _shown(snap: Snapshot) -> Snapshot:
+    """The names a traced program gave itself (argv, paths) made printable for the terminal
+    table, whatever the text view does with control bytes."""
+    from dataclasses import replace
+
+    from iochannels.cli.why import printable
+
+    procs = tuple(replace(p, name=printable(p.name), argv=tuple(printable(a) for a in p.argv))
+                  for p in snap.processes)
+    chans = {k: replace(c, label=printable(c.label)) for k, c in snap.channels.items()}
+    return replace(snap, processes=procs, channels=chans)
+
+
 def _drawn(traced: Traced, fmt: str, steps: bool) -> str:
     from iochannels.render import render_snapshot, render_walkthrough
 
@@ -101,12 +114,13 @@ def _drawn(traced: Traced, fmt: str, steps: bool) -> str:
         return json.dumps(doc, indent=2, sort_keys=True)
     if fmt != "text" or steps:
         return render_walkthrough(run, fmt)
+    from iochannels.cli.why import printable
     from iochannels.render.trace import trace_text
 
     last = run.steps[-1].snapshot if run.steps else None
-    parts = [f"{run.title}\n", "calls\n" + trace_text(run)]
+    parts = [f"{printable(run.title)}\n", "calls\n" + printable(trace_text(run), keep="\n")]
     if last is not None:
-        parts.append("at the end\n" + render_snapshot(last, "text"))
-    if run.notes:
-        parts.append("notes\n" + "".join(f"  {n}\n" for n in run.notes))
+        parts.append("at the end\n" + render_snapshot(_shown(last), "text"))
+    if run.notes:  # they name processes: names from the outside are data
+        parts.append("notes\n" + "".join(f"  {printable(n)}\n" for n in run.notes))
     return "\n".join(parts)

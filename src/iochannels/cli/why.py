@@ -11,7 +11,7 @@ from iochannels.cli.common import emit, existing_pids
 if TYPE_CHECKING:
     from iochannels.live.waits import Wait
 
-__all__ = ["register", "run"]
+__all__ = ["printable", "register", "run"]
 
 EPILOG = """\
 examples:
@@ -60,15 +60,17 @@ def _as_dict(wait: Wait) -> dict[str, Any]:
             "facts": list(wait.lines), "verdict": wait.verdict}
 
 
-def _printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     r"""Names from the outside are data: control bytes shown as lsof does, ``\x1b``.
 
-    >>> _printable("a\x1b[31mb\nc")
+    >>> printable("a\x1b[31mb\nc")
     'a\\x1b[31mb\\nc'
     """
     out = []
     for ch in text:
-        if ch == "\n":
+        if ch in keep:
+            out.append(ch)
+        elif ch == "\n":
             out.append("\\n")
         elif ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF:
             out.append(ch)
@@ -78,7 +80,7 @@ def _printable(text: str) -> str:
 
 
 def _text(wait: Wait) -> str:
-    lines = [f"{wait.pid} {_printable(wait.name)}: {wait.state}"]
-    lines += [f"  {_printable(line)}" for line in wait.lines]
-    lines.append(f"  verdict: {_printable(wait.verdict)}")
+    lines = [f"{wait.pid} {printable(wait.name)}: {wait.state}"]
+    lines += [f"  {printable(line)}" for line in wait.lines]
+    lines.append(f"  verdict: {printable(wait.verdict)}")
     return "\n".join(lines) + "\n"

@@ -87,7 +87,8 @@ def _wakers(snap: Snapshot, proc: Process, call: str, fd: int | None) -> tuple[
     buf = chan.buffers[0] if chan.buffers else None
     fill = f"{buf.used} of {buf.capacity} bytes in the buffer" if buf and buf.used is not None \
         and buf.capacity else "buffer fill unknown"
-    facts = [f"{call}({fd}) on {chan.id} ({chan.kind}, {chan.label}): {fill}"]
+    named = f" ({chan.label})" if chan.label not in ("", chan.id, str(chan.kind)) else ""
+    facts = [f"{call}({fd}) on {chan.id}{named}: {fill}"]
     ends = snap.ends(chan.id)
     if chan.kind.is_pipe_like and call in _READS:
         writers = tuple(e for e in ends if e.access in ("w", "rw"))
