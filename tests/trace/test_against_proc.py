@@ -49,6 +49,14 @@ def test_unix_server_with_two_clients(tmp_path: Path) -> None:
 
 
 @pytest.mark.witness("strace")
+def test_shell_pipeline(tmp_path: Path) -> None:
+    checker, result = _traced(tmp_path, "pipeline")
+    assert checker.problems == []
+    assert len(checker.checked) == 2
+    assert result.status == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.witness("strace")
 def test_fd_leaked_across_exec(tmp_path: Path) -> None:
     checker, result = _traced(tmp_path, "leak")
     assert checker.problems == []

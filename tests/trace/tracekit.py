@@ -111,6 +111,15 @@ int main(int argc, char **argv) {
     execl("/bin/sh", "sh", "-c", "kill -STOP 0; exit 0", (char *)0);
     return 1;
 }""",
+    # A shell pipeline, stopped whole twice: while 'sort' and 'uniq -c' run, and at its end.
+    "pipeline": r"""
+int main(void) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c",
+          "printf 'b\\na\\nb\\n' | (kill -STOP 0; sort) | uniq -c >/dev/null 2>&1; kill -STOP 0",
+          (char *)0);
+    return 1;
+}""",
     # A child that forgets to close the write end: it reads until EOF, which never comes.
     "forgets": r"""
 int main(void) {
