@@ -27,6 +27,7 @@ __all__ = ["kcmp_file", "mark_shared", "shared_groups"]
 _KCMP = {"x86_64": 312, "aarch64": 272, "i686": 349, "armv7l": 378, "ppc64le": 354,
          "riscv64": 272, "s390x": 343}.get(platform.machine())
 _KCMP_FILE = 0
+CROWD = 64  # more alike fds than this in one group: not compared (see mark_shared)
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -115,11 +116,16 @@ def mark_shared(processes: tuple[Process, ...]) -> tuple[Process, ...]:
     description with another fd shown: named after the lowest (pid, fd) of the group,
     ``"of:1234/1"``. Fds that share with no other keep None, as do those kcmp may not
     compare, so a snapshot without sharing is the same as before."""
-    by_channel: dict[str, list[tuple[int, int]]] = {}
+    # One open file description has one channel, access mode, offset and status flags
+    # (fdinfo, proc(5)): only fds alike in all four can share one, and only those are
+    # compared. A crowd of alike fds (hundreds of /dev/null opened one by one) is left
+    # untold: sorting it with kcmp would cost more than the whole snapshot.
+    by_key: dict[tuple[object, ...], list[tuple[int, int]]] = {}
     for proc in processes:
         for entry in proc.fds:
-            by_channel.setdefault(entry.channel, []).append((proc.pid, entry.fd))
-    groups = shared_groups((), [ends for ends in by_channel.values() if len(ends) > 1])
+            key = (entry.channel, entry.access, entry.offset, entry.flags - {"cloexec"})
+            by_key.setdefault(key, []).append((proc.pid, entry.fd))
+    groups = shared_groups((), [ends for ends in by_key.values() if 1 < len(ends) <= CROWD])
     if not groups:
         return processes
     names = {end: "of:{}/{}".format(*min(group)) for group in groups for end in group}
