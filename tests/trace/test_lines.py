@@ -168,3 +168,17 @@ def test_rebuild_of_a_recorded_pipeline() -> None:
     assert writes and writes[0].snapshot.channels[pipe.id].buffers[0].used == 3
     last = run.steps[-1].snapshot
     assert all(not p.fds for p in last.processes)  # everyone exited
+
+
+def test_end_of_file_is_noted_where_the_last_writer_goes() -> None:
+    """pipe(7): the readers see end of file once every write end is closed. In the recorded
+    `echo hi | cat; ls /nonexist 2>&1 | wc -l`, echo's subshell exits holding its write end
+    (the kernel closes it), and ls closes its stdout itself before it exits."""
+    run = rebuild_lines((DATA / "pipeline-o-ttt.txt").open(errors="surrogateescape"))
+    notes = [(s.event.call, s.event.note) for s in run.steps
+             if s.event and "the last write end" in s.event.note]
+    assert [call for call, _ in notes] == ["+++", "close"]
+    made = [s.snapshot.processes[0].fd(3).channel for s in run.steps
+            if s.event and s.event.call == "pipe2"]
+    assert [f"the last write end of {pipe} is closed: its readers get end of file"
+            for pipe in made] == [note for _, note in notes]

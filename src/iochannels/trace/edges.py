@@ -16,7 +16,8 @@ from iochannels.trace.args import fd_of
 from iochannels.trace.lines import Call
 from iochannels.trace.state import Chan, Proc, State
 
-__all__ = ["after", "at_exit", "before", "blocked_note", "leaks", "signal_note"]
+__all__ = ["after", "at_exit", "before", "blocked_note", "last_writers_gone", "leaks",
+           "signal_note", "write_ends_held"]
 
 _STD = (0, 1, 2)
 
@@ -34,29 +35,39 @@ def _end_name(state: State, proc: Proc, fd: int) -> str:
 
 def before(state: State, proc: Proc, call: Call) -> frozenset[str]:
     """What is worth remembering before the call: the write ends of pipes still held."""
-    if call.name not in ("close", "dup2", "dup3", "close_range"):
+    if call.name not in ("close", "dup2", "dup3", "close_range", "execve", "execveat"):
         return frozenset()
+    return write_ends_held(state)
+
+
+def write_ends_held(state: State) -> frozenset[str]:
+    """The pipes that some process still holds a write end of."""
     return frozenset(c for c in state.chans if state.chans[c].kind.is_pipe_like
                      and _writers(state, state.chans[c]))
+
+
+def last_writers_gone(state: State, held: frozenset[str]) -> str:
+    """pipe(7): "If all file descriptors referring to the write end of a pipe have been
+    closed, then an attempt to read(2) from the pipe will see end-of-file"."""
+    gone = [c for c in held if c in state.chans and not _writers(state, state.chans[c])]
+    return "; ".join(f"the last write end of {c} is closed: its readers get end of file"
+                     for c in sorted(gone))
 
 
 def after(state: State, proc: Proc, call: Call, before_writers: frozenset[str]) -> str:
     if call.name in ("execve", "execveat") and call.retval == 0:
         kept = [n for n in sorted(proc.fds) if n not in _STD]
+        notes = [last_writers_gone(state, before_writers)]
         if kept:
-            return ("inherited across execve without close-on-exec: "
-                    + ", ".join(_end_name(state, proc, n) for n in kept))
-        return ""
+            notes.insert(0, "inherited across execve without close-on-exec: "
+                         + ", ".join(_end_name(state, proc, n) for n in kept))
+        return "; ".join(n for n in notes if n)
     if call.name in ("pipe", "pipe2") and call.retval == 0:
         return "a new pipe: one buffer, a read end and a write end"
     if call.name in ("fork", "vfork", "clone", "clone3") and call.retval:
         return ""
-    if before_writers:
-        gone = [c for c in before_writers
-                if c in state.chans and not _writers(state, state.chans[c])]
-        if gone:
-            return "; ".join(f"the last write end of {c} is closed: its readers get end of file"
-                             for c in sorted(gone))
+    if before_writers and (gone := last_writers_gone(state, before_writers)):
+        return gone
     if call.name in ("dup2", "dup3") and call.retval is not None and call.retval >= 0:
         old = fd_of(call.args[0]) if call.args else None
         if old is not None and old.number != call.retval:

@@ -138,8 +138,10 @@ class Rebuild:
         return self._step(Event(self._next(), proc.pid, call, (sig.name,), None, None, False, note))
 
     def _exit(self, proc: Proc, end: Exit) -> Step:
+        held = edges.write_ends_held(self.state)
         note = edges.at_exit(self.state, proc)
         proc.fds.clear()
+        note = "; ".join(n for n in (note, edges.last_writers_gone(self.state, held)) if n)
         proc.exited = True
         proc.state = (f"exited with {end.status}" if end.signal is None else
                       f"killed by {end.signal}" + (" (core dumped)" if end.core else ""))
