@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from iochannels.model import Snapshot
     from iochannels.trace.run import Traced
 
-__all__ = ["first_table", "register", "run"]
+__all__ = ["first_table", "register", "run", "shared_text"]
 
 EPILOG = """\
 examples:
@@ -88,6 +88,23 @@ def run(args: argparse.Namespace) -> int:
     return 0 if traced.status in (0, None) else 1
 
 
+def shared_text(snap: Snapshot) -> str:
+    """One line per open file description held by several fds: ``101 fd 1, 2; 102 fd 1``.
+
+    >>> from iochannels.model import FdEntry, Process, Snapshot
+    >>> fds = (FdEntry(1, "c", "w", open_file="of:1"), FdEntry(2, "c", "w", open_file="of:1"))
+    >>> print(shared_text(Snapshot((Process(7, "sh", fds=fds),), {}, "trace")), end="")
+      7 fd 1, 2
+    """
+    groups: dict[str, dict[int, list[int]]] = {}
+    for proc, entry in snap.entries():
+        if entry.open_file is not None:
+            groups.setdefault(entry.open_file, {}).setdefault(proc.pid, []).append(entry.fd)
+    return "".join("  " + "; ".join(f"{pid} fd {', '.join(map(str, fds))}"
+                                     for pid, fds in holders.items()) + "\n"
+                   for _, holders in sorted(groups.items()))
+
+
 def _shown(snap: Snapshot) -> Snapshot:
     """The names a traced program gave itself (argv, paths) made printable for the terminal
     table, whatever the text view does with control bytes."""
@@ -121,6 +138,9 @@ def _drawn(traced: Traced, fmt: str, steps: bool) -> str:
     parts = [f"{printable(run.title)}\n", "calls\n" + printable(trace_text(run), keep="\n")]
     if last is not None:
         parts.append("at the end\n" + render_snapshot(_shown(last), "text"))
+        if shared := shared_text(last):
+            parts.append("open files shared by several fds (dup, fork: one offset, one "
+                         "set of status flags)\n" + shared)
     if run.notes:  # they name processes: names from the outside are data
         parts.append("notes\n" + "".join(f"  {printable(n)}\n" for n in run.notes))
     return "\n".join(parts)

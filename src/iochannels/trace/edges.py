@@ -42,8 +42,8 @@ def before(state: State, proc: Proc, call: Call) -> frozenset[str]:
 
 def write_ends_held(state: State) -> frozenset[str]:
     """The pipes that some process still holds a write end of."""
-    return frozenset(c for c in state.chans if state.chans[c].kind.is_pipe_like
-                     and _writers(state, state.chans[c]))
+    return frozenset(c for c, chan in state.chans.items() if chan.kind.is_pipe_like
+                     and not chan.outside and _writers(state, chan))
 
 
 def last_writers_gone(state: State, held: frozenset[str]) -> str:

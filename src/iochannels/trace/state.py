@@ -34,6 +34,7 @@ class Chan:
     used: int | None = None  # bytes in the pipe buffer, or in this socket's receive queue
     capacity: int | None = None
     detail: dict[str, str] = field(default_factory=dict)
+    outside: bool = False  # from the first table: processes outside the trace may hold it too
 
 
 @dataclass(slots=True)
@@ -92,7 +93,7 @@ class State:
         self.chans[channel.id] = Chan(
             channel.id, channel.kind, channel.label, channel.state, channel.local,
             channel.remote, channel.peer, None,  # bytes written before the trace are unknown
-            buf.capacity if buf is not None else None, dict(channel.detail))
+            buf.capacity if buf is not None else None, dict(channel.detail), outside=True)
 
     def holders(self, chan_id: str) -> list[tuple[Proc, int, Slot]]:
         return [(p, fd, s) for p in self.procs.values() if not p.exited
