@@ -154,3 +154,11 @@ def test_hostile_program_name_stays_data(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert b"\x1b" not in result.stdout and b"\xff" not in result.stdout
     assert b"[red]" in result.stdout  # shown as text, not taken as markup
+
+
+def test_missing_program_is_one_line(tmp_path: Path) -> None:
+    need_tools()
+    result = iochannels("trace", "--", str(tmp_path / "no\x1bsuch"))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "no program" in result.stderr
+    assert "\x1b" not in result.stderr

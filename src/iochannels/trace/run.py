@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from iochannels.errors import IoChannelsError
+from iochannels.errors import IoChannelsError, NotFound
 from iochannels.model import Snapshot, Step, Walkthrough
 from iochannels.trace.rebuild import Rebuild
 
@@ -89,6 +89,9 @@ class _Runner:
         self.first = _first(self.first_table(os.getpid()) if self.first_table else None,
                             self.command)
         preflight()
+        if shutil.which(self.command[0]) is None:  # strace would say so in its own words
+            raise NotFound(f"no program {self.command[0]!r} to run (not found, or not "
+                           "executable)")
         tmp = tempfile.mkdtemp(prefix="iochannels-trace-")
         fifo = os.path.join(tmp, "strace.out")
         stopped = ""
