@@ -49,8 +49,7 @@ def channel_for(state: State, fd: Fd, hint: Kind | None = None) -> Chan:
                 chan.kind = dec.kind
             _addresses(state, chan, dec.peer_inode, dec.local, dec.remote)
         case "anon":
-            chan = state.chan(f"anon_inode:[{dec.path}]#{state._ofds + 1}", Kind.ANON,
-                              dec.path or "anon")
+            chan = state.chan(state.anon_id(dec.path or "anon"), Kind.ANON, dec.path or "anon")
         case "path":
             assert dec.path is not None
             kind, chan_id = path_kind(dec.path, dec.kind or hint)

@@ -76,6 +76,11 @@ class State:
     def owner(self, tid: int) -> int:
         return self.threads.get(tid, tid)
 
+    def anon_id(self, name: str) -> str:
+        """An anonymous inode (eventfd, epoll...) has no number in strace's decoration: each
+        one made is a channel of its own, named after the open file made with it."""
+        return f"anon_inode:[{name}]#{self._ofds + 1}"
+
     def new_ofd(self, channel: str, access: Access | None, flags: set[str]) -> Ofd:
         self._ofds += 1
         return Ofd(self._ofds, channel, access, flags)
