@@ -41,7 +41,9 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            # A command name is bytes (proc(5)): one that is not UTF-8 (a test's hostile
+            # program name) must not break the leak check of every other test.
+            stat = Path(f"/proc/{entry}/stat").read_bytes().decode("utf-8", "replace")
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.
@@ -103,7 +105,8 @@ def leaks(fds_before: dict[int, str], procs_before: set[int], tmp_before: set[st
         names = {}
         for pid in extra_procs:
             try:
-                names[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                names[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    "utf-8", "replace")
             except OSError:
                 names[pid] = "?"
         problems.append(f"processes left behind: {names}")

@@ -44,7 +44,7 @@ def running(path: str) -> list[int]:
             continue
         try:
             exe = os.readlink(f"/proc/{entry}/exe")
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            stat = Path(f"/proc/{entry}/stat").read_bytes().decode("utf-8", "replace")
         except OSError:
             continue
         if exe == path and stat.rsplit(")", 1)[1].split()[0] not in "ZX":

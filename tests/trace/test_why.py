@@ -30,7 +30,7 @@ def children(pid: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                stat = Path(f"/proc/{entry}/stat").read_bytes().decode("utf-8", "replace")
             except OSError:
                 continue
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
