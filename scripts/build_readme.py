@@ -18,6 +18,7 @@ PARTS = ROOT / "docs" / "readme"
 LAYOUT: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     (None, ("00-intro.md",)),
     ("Inspecting real processes", ("fds.md",)),
+    ("A real program step by step", ("trace.md",)),
     ("Pictures", ("views.md",)),
     ("The simulated kernel", ("sim.md", "sim-kernel.md")),
     ("The lecture's demos", ("demos-0-3.md", "demos-4-6.md")),

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 Access = Literal["r", "w", "rw"]
-Source = Literal["live", "sim"]
+Source = Literal["live", "sim", "trace"]
 
 
 class Nature(StrEnum):
@@ -194,6 +194,10 @@ class FdEntry:
     access: Access | None = None
     flags: frozenset[str] = frozenset()  # "nonblock", "cloexec", "append", ...
     offset: int | None = None
+    # Which open file description (open(2)'s "file", shared by dup(2) and fork(2)) the fd
+    # points to, named where it is shared with another fd: fds with the same name share
+    # the offset and the status flags. None where it is not shared or not known.
+    open_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,15 @@ from iochannels.errors import IoChannelsError, ReaderGone
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("fds", "graph", "sim", "demo", "tour")
+COMMANDS = ("fds", "graph", "why", "trace", "sim", "demo", "tour")
 
 EPILOG = """\
 examples:
   iochannels fds $$                 the fd table of this shell
   iochannels fds --name python --summary
   iochannels graph --all            who talks to whom on this machine
+  iochannels why 1234               why a process waits, and who could wake it
+  iochannels trace -- sh -c 'ls | wc'   a real program's fd tables, call by call
   iochannels sim list               the lecture's scenarios, simulated
   iochannels demo list              the lecture's demos, on real processes
   iochannels tour                   the whole lecture, section 0 to 6

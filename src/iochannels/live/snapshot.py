@@ -17,6 +17,7 @@ from iochannels.live import procfs
 from iochannels.live.classify import access_of, flag_names, parse_link
 from iochannels.live.holders import find_holders
 from iochannels.live.pipes import PipeProbe
+from iochannels.live.sharing import mark_shared
 from iochannels.live.sockets import socket_channels
 from iochannels.live.states import describe_state
 from iochannels.model import Access, Channel, FdEntry, Kind, Process, Snapshot
@@ -49,6 +50,7 @@ def snapshot(
                           if (p := builder.process(pid, fd_range, pids is not None)) is not None)
     finally:
         builder.probe.close()
+    processes = mark_shared(processes)  # fds sharing one open file description (kcmp)
     builder.finish_sockets()
     # After the sockets too: a process that exits before they are read leaves sockets
     # the tables no longer list, shown as if they were of an unknown kind.

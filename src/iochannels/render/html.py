@@ -149,8 +149,8 @@ def walkthrough_html(run: Walkthrough, draw: Draw = snapshot_svg) -> str:
 
 def snapshot_html(snap: Snapshot, title: str = "") -> str:
     """One snapshot as a page of one step."""
-    heading = title or ("fd tables and channels (live)" if snap.source == "live"
-                        else "fd tables and channels (simulated)")
+    where = {"live": "live", "trace": "traced"}.get(snap.source, "simulated")
+    heading = title or f"fd tables and channels ({where})"
     return walkthrough_html(Walkthrough(heading, (Step(snap, None, "the snapshot"),)))
 
 

@@ -62,13 +62,16 @@ def _channel(ch: Channel) -> dict[str, Any]:
 
 
 def _fd(entry: FdEntry) -> dict[str, Any]:
-    return {
+    doc = {
         "fd": entry.fd,
         "channel": entry.channel,
         "access": entry.access,
         "flags": sorted(entry.flags),
         "offset": entry.offset,
     }
+    if entry.open_file is not None:  # only where shared: outputs without sharing unchanged
+        doc["open_file"] = entry.open_file
+    return doc
 
 
 def _process(proc: Process) -> dict[str, Any]:
@@ -230,6 +233,7 @@ def _fds(entries: tuple[FdEntry, ...], parts: list[str]) -> None:
     rows = [
         fmt(access.get(e.access) or _scalar(e.access), _string(e.channel), e.fd,
             flags(e.flags), "null" if e.offset is None else e.offset)  # ints: as int.__repr__
+        if e.open_file is None else "        " + _value(_fd(e), "        ")
         for e in entries
     ]
     parts += ["[\n", ",\n".join(rows), "\n      ]"]

@@ -153,7 +153,7 @@ def snapshot_svg(snap: Snapshot, title: str = "", focus: Focus = frozenset()) ->
     """
     snap = printable(snap)
     layout = arrange(snap, plan(snap))
-    source = "live" if snap.source == "live" else "simulated"
+    source = {"live": "live", "trace": "traced"}.get(snap.source, "simulated")
     heading = title or f"{source} snapshot · {summary(snap)}"
     return _draw(snap, layout, heading, snap.counts_by_kind(), focus)
 

@@ -1,0 +1,215 @@
+"""Why a process waits: the call and fd it sleeps in, the channel, who could wake it.
+
+proc(5): ``/proc/PID/syscall`` names the call a sleeping process is in and its
+arguments (the fd first, for read, write, accept, recv...); ``snapshot`` turns it
+into ``Process.state`` ("blocked in read(3)"). The rest follows from the kernel's
+rules, read off one snapshot of every process:
+
+- pipe(7): a read on an empty pipe waits while some write end is open anywhere;
+  with none left it returns 0 (end of file) at once. A write waits while the pipe
+  is full and some read end is open; with none it fails with EPIPE.
+- unix(7), tcp(7): a read on a connected socket waits for its peer's data; the
+  peer's holders can wake it. accept(2) waits for a client to connect.
+- wait(2): waits for a child to end.
+
+A process that could be woken only by processes that are themselves blocked,
+round and round back to it, is in a cycle: nobody will ever wake it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from iochannels.model import Channel, End, Process, Snapshot
+
+__all__ = ["Wait", "explain", "explain_tree", "why"]
+
+_BLOCKED = re.compile(r"blocked in (\w+)\((\d*)\)")
+_READS = {"read", "readv", "pread64", "recvfrom", "recvmsg"}
+_WRITES = {"write", "writev", "pwrite64", "sendto", "sendmsg"}
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """What one process waits for, and the verdict."""
+
+    pid: int
+    name: str
+    state: str
+    call: str | None = None  # "read"
+    fd: int | None = None
+    channel: Channel | None = None
+    wakers: tuple[End, ...] = ()  # the (pid, fd) whose action could end the wait
+    verdict: str = ""
+    lines: tuple[str, ...] = ()  # the explanation, one fact a line
+
+
+def why(pid: int, tree: bool = False) -> list[Wait]:
+    """Read every process once and explain ``pid`` (and with ``tree``, its descendants)."""
+    from iochannels.live.snapshot import snapshot
+
+    snap = snapshot(None, others=False)
+    return explain_tree(snap, pid) if tree else [explain(snap, pid)]
+
+
+def _blocked(proc: Process) -> tuple[str, int | None] | None:
+    match = _BLOCKED.match(proc.state or "")
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2)) if match.group(2) else None
+
+
+def _who(snap: Snapshot, ends: Iterable[End], me: int) -> str:
+    parts = []
+    for end in ends:
+        proc = snap.process(end.pid)
+        name = proc.name if proc else "?"
+        state = (proc.state or "running") if proc else "gone"
+        whose = "its own" if end.pid == me else f"pid {end.pid} ({name})'s"
+        parts.append(f"{whose} fd {end.fd}" + ("" if end.pid == me else f" ({state})"))
+    return ", ".join(parts) or "nobody"
+
+
+def _wakers(snap: Snapshot, proc: Process, call: str, fd: int | None) -> tuple[
+        Channel | None, tuple[End, ...], list[str]]:
+    """The channel waited on, the ends that could wake the process, and the facts."""
+    if call in ("wait4", "waitid"):
+        kids = [p for p in snap.processes if p.ppid == proc.pid]
+        ends = tuple(End(k.pid, -1, None) for k in kids)
+        named = ", ".join(f"pid {k.pid} ({k.name}, {k.state or 'running'})" for k in kids)
+        return None, ends, [f"it waits for a child to end: {named or 'it has none'}"]
+    entry = proc.fd(fd) if fd is not None else None
+    chan = snap.channels.get(entry.channel) if entry else None
+    if chan is None:
+        return None, (), [f"it waits in {call}({'' if fd is None else fd})"]
+    buf = chan.buffers[0] if chan.buffers else None
+    fill = f"{buf.used} of {buf.capacity} bytes in the buffer" if buf and buf.used is not None \
+        and buf.capacity else "buffer fill unknown"
+    named = f" ({chan.label})" if chan.label not in ("", chan.id, str(chan.kind)) else ""
+    facts = [f"{call}({fd}) on {chan.id}{named}: {fill}"]
+    ends = snap.ends(chan.id)
+    if chan.kind.is_pipe_like and call in _READS:
+        writers = tuple(e for e in ends if e.access in ("w", "rw"))
+        held = _who(snap, writers, proc.pid)
+        return chan, writers, [*facts, f"the write ends are held by {held}"]
+    if chan.kind.is_pipe_like and call in _WRITES:
+        readers = tuple(e for e in ends if e.access in ("r", "rw"))
+        return chan, readers, [*facts, f"the read ends are held by {_who(snap, readers, proc.pid)}"]
+    if chan.kind.is_socket and call in ("accept", "accept4"):
+        return chan, (), [*facts, f"it waits for a client to connect to {chan.local or chan.id}"]
+    if chan.kind.is_socket and chan.peer:
+        peer_ends = snap.ends(chan.peer)
+        return chan, peer_ends, [*facts, f"the other end ({chan.peer}) is held by "
+                                         f"{_who(snap, peer_ends, proc.pid)}"]
+    return chan, (), facts
+
+
+def explain(snap: Snapshot, pid: int, _seen: frozenset[int] = frozenset()) -> Wait:
+    """The verdict for one process of ``snap``."""
+    proc = snap.process(pid)
+    if proc is None:
+        return Wait(pid, "?", "gone", verdict=f"no process {pid}")
+    blocked = _blocked(proc)
+    if blocked is None:
+        return Wait(pid, proc.name, proc.state or "running",
+                    verdict=f"not blocked in a system call ({proc.state or 'running'})")
+    call, fd = blocked
+    chan, wakers, facts = _wakers(snap, proc, call, fd)
+    verdict = _verdict(snap, proc, call, chan, wakers, _seen | {pid})
+    return Wait(pid, proc.name, proc.state or "", call, fd, chan, wakers, verdict, tuple(facts))
+
+
+def _verdict(snap: Snapshot, proc: Process, call: str, chan: Channel | None,
+             wakers: tuple[End, ...], seen: frozenset[int]) -> str:
+    buf = chan.buffers[0] if chan is not None and chan.buffers else None
+    is_pipe = chan is not None and chan.kind.is_pipe_like
+    if is_pipe and call in _READS and buf is not None and buf.used:
+        return "data is waiting in the buffer: the read returns at once"
+    if is_pipe and call in _READS and not wakers:
+        return "no writer is left: end of file will come at once"
+    if is_pipe and call in _WRITES and not wakers:
+        return "no reader is left: the write fails with EPIPE (and SIGPIPE)"
+    if is_pipe and call in _WRITES:
+        return (f"the buffer is full ({buf.used} bytes): it waits for "
+                f"{_who(snap, wakers, proc.pid)} to read" if buf and buf.used else
+                "it waits for a reader to make room")
+    own = [w for w in wakers if w.pid == proc.pid]
+    others = [w for w in wakers if w.pid != proc.pid]
+    stuck = [w for w in others if _stuck(snap, w.pid, seen)]
+    if own and not others and is_pipe:
+        return (f"it holds the only write end itself (fd {own[0].fd}): end of file never "
+                "comes, it waits for itself")
+    if others and len(stuck) == len(others):
+        cycle = [w.pid for w in stuck if _reaches(snap, w.pid, proc.pid, set())]
+        head = "a cycle" if cycle else "stuck"
+        tail = " and its own fd" + ("s" if len(own) > 1 else "") + " " + ", ".join(
+            str(w.fd) for w in own) if own else ""
+        return (f"{head}: every process that could wake it is itself blocked ("
+                + "; ".join(f"pid {w.pid} {(snap.process(w.pid) or proc).state}" for w in stuck)
+                + f"){tail}: nobody will wake it")
+    if others:
+        return "it waits for " + _who(snap, [w for w in others if w not in stuck], proc.pid)
+    return f"it waits in {call}"
+
+
+def _next_pids(snap: Snapshot, pid: int) -> list[int]:
+    proc = snap.process(pid)
+    blocked = _blocked(proc) if proc else None
+    if proc is None or blocked is None:
+        return []
+    _, wakers, _ = _wakers(snap, proc, *blocked)
+    return [w.pid for w in wakers if w.pid != pid]
+
+
+def _stuck(snap: Snapshot, pid: int, seen: frozenset[int]) -> bool:
+    """Blocked, and every process that could wake it is stuck too (or is one we started from)."""
+    proc = snap.process(pid)
+    if proc is None or _blocked(proc) is None:
+        return False
+    if pid in seen:
+        return True
+    nexts = _next_pids(snap, pid)
+    return all(_stuck(snap, n, seen | {pid}) for n in nexts) if nexts else _no_waker_ok(snap, pid)
+
+
+def _no_waker_ok(snap: Snapshot, pid: int) -> bool:
+    """Blocked with no other process to wake it: stuck if it waits on a pipe held only by itself."""
+    proc = snap.process(pid)
+    blocked = _blocked(proc) if proc else None
+    if proc is None or blocked is None:
+        return False
+    chan, wakers, _ = _wakers(snap, proc, *blocked)
+    return chan is not None and chan.kind.is_pipe_like and bool(wakers)
+
+
+def _reaches(snap: Snapshot, start: int, goal: int, visited: set[int]) -> bool:
+    if start == goal:
+        return True
+    if start in visited:
+        return False
+    visited.add(start)
+    return any(_reaches(snap, n, goal, visited) for n in _next_pids(snap, start))
+
+
+def explain_tree(snap: Snapshot, pid: int) -> list[Wait]:
+    """``pid`` and its descendants, each explained; the one holding the others up first."""
+    tree = [pid]
+    added = True  # pids wrap, so a child may be listed before its parent: repeat until stable
+    while added:
+        added = False
+        for proc in snap.processes:
+            if proc.ppid in tree and proc.pid not in tree:
+                tree.append(proc.pid)
+                added = True
+    waits = [explain(snap, p) for p in tree]
+    blocked = {w.pid for w in waits if w.call is not None}
+
+    # The process that holds the others up: blocked, and waiting on no other blocked one
+    # of the tree (in a cycle, every member waits on another: the lowest pid comes first).
+    def rank(w: Wait) -> tuple[int, int]:
+        waits_on_tree = any(e.pid in blocked and e.pid != w.pid for e in w.wakers)
+        return (0 if w.call is not None and not waits_on_tree else 1 if w.call else 2, w.pid)
+
+    return sorted(waits, key=rank)

@@ -1,0 +1,119 @@
+"""`iochannels why` on real programs that hang, with the verdict asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tracekit import compile_program
+
+from iochannels import live
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def iochannels(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "iochannels", *args], capture_output=True,
+                          text=True, env=env, timeout=60, check=False)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes().decode("utf-8", "replace")
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def wait_blocked(pids: list[int], prefix: str = "blocked in") -> None:
+    """Until each process sleeps in a call (proc(5) /proc/PID/syscall, read by live)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        snap = live.snapshot(pids, others=False)
+        if all((p := snap.process(pid)) is not None and (p.state or "").startswith(prefix)
+               for pid in pids):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{pids} never blocked")
+
+
+@pytest.fixture
+def hanging(tmp_path: Path) -> Iterator[object]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> tuple[int, int]:
+        proc = subprocess.Popen([compile_program(name, tmp_path)], start_new_session=True)
+        started.append(proc)
+        deadline = time.monotonic() + 20
+        while not children(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return proc.pid, children(proc.pid)[0]
+
+    yield start
+    for proc in started:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        time.sleep(0.1)  # the children, reparented, are reaped by init
+
+
+def test_child_that_forgets_to_close_the_write_end(hanging) -> None:  # type: ignore[no-untyped-def]
+    parent, child = hanging("forgets")
+    wait_blocked([parent, child])
+    result = iochannels("why", str(child), "--json")
+    assert result.returncode == 0, result.stderr
+    (wait,) = json.loads(result.stdout)
+    assert (wait["call"], wait["fd"]) == ("read", 3)
+    assert wait["channel"].startswith("pipe:[")
+    assert wait["wakers"] == [{"pid": child, "fd": 4}]
+    assert "holds the only write end itself (fd 4)" in wait["verdict"]
+    tree = iochannels("why", "--tree", str(parent))
+    assert tree.returncode == 0
+    first, second = tree.stdout.split("\n\n")[:2]
+    assert first.startswith(f"{child} ")  # the one that holds the others up comes first
+    assert "nobody will wake it" in second and f"pid {child} blocked in read(3)" in second
+
+
+def test_two_processes_reading_each_other_is_a_cycle(hanging) -> None:  # type: ignore[no-untyped-def]
+    parent, child = hanging("cycle")
+    wait_blocked([parent, child])
+    result = iochannels("why", str(parent))
+    assert result.returncode == 0
+    assert "verdict: a cycle" in result.stdout
+    assert f"pid {child} blocked in read(3)" in result.stdout
+
+
+def test_full_pipe_waits_for_its_reader(hanging) -> None:  # type: ignore[no-untyped-def]
+    parent, child = hanging("full")
+    wait_blocked([parent], "blocked in write")
+    result = iochannels("why", str(parent), "--json")
+    (wait,) = json.loads(result.stdout)
+    assert wait["call"] == "write"
+    assert "65536 of 65536 bytes" in wait["facts"][0]  # pipe(7): the default capacity
+    assert f"the buffer is full (65536 bytes): it waits for pid {child}" in wait["verdict"]
+
+
+def test_not_blocked_and_bad_pid() -> None:
+    busy = subprocess.Popen(["sh", "-c", "while :; do :; done"])
+    try:
+        wait_blocked([busy.pid], "running")
+        result = iochannels("why", str(busy.pid))
+    finally:
+        busy.kill()
+        busy.wait()
+    assert result.returncode == 0 and "verdict: not blocked in a system call" in result.stdout
+    bad = iochannels("why", "4194303")
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "no process" in bad.stderr
+    assert iochannels("why", "x1").returncode == 2
