@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from iochannels.demos.base import Block, Code, Say, Show, Table
+from iochannels.demos.stage import Block, Code, Say, Show, Table
 from iochannels.model import Snapshot, Walkthrough
 
 __all__ = ["at_a_glance", "blocks_html", "facts_table", "sim_html"]

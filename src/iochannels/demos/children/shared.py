@@ -1,4 +1,4 @@
-"""What the demos' child programs (``_peers``, ``_children``, ``_clients``) share.
+"""What the demos' child programs share.
 
 A name of their own in ``ps``, ``lsof`` and the demos' tables, one JSON line
 per ``write(2)`` to the demo that started them, and the one host address the
@@ -11,8 +11,9 @@ import contextlib
 import ctypes
 import json
 import os
+import socket
 
-__all__ = ["HOST", "name_self", "say"]
+__all__ = ["HOST", "address", "name_self", "say"]
 
 HOST = "127.0.0.1"  # network demos stay on loopback
 PR_SET_NAME = 15  # prctl(2): the name in /proc/PID/comm
@@ -28,3 +29,11 @@ def say(fd: int, data: dict[str, object]) -> None:
     """One JSON line on ``fd`` in one write(2): lines of two writers never mix on a pipe
     (pipe(7): writes of up to PIPE_BUF bytes are atomic)."""
     os.write(fd, (json.dumps(data) + "\n").encode())
+
+
+def address(sock: socket.socket, remote: bool = False) -> str:
+    """A socket's own address (or its peer's) as the demos print it: ``host:port`` or a path."""
+    addr = sock.getpeername() if remote else sock.getsockname()
+    if isinstance(addr, tuple):
+        return f"{addr[0]}:{addr[1]}"
+    return str(addr.decode() if isinstance(addr, bytes) else addr) or "(unnamed)"
