@@ -8,6 +8,7 @@ import sys
 from typing import NoReturn
 
 from iochannels.errors import IoChannelsError, NotFound, UsageError
+from iochannels.render import FORMATS  # light: the views themselves are imported when drawn
 
 __all__ = [
     "FORMATS",
@@ -18,8 +19,6 @@ __all__ = [
     "existing_pids",
     "parse_pid",
 ]
-
-FORMATS = ("text", "svg", "html", "mermaid", "dot", "json")
 
 
 class Parser(argparse.ArgumentParser):
