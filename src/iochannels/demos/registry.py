@@ -1,4 +1,4 @@
-"""The lecture's demos (lecture/DEMOS.md), by section. Modules are imported only when run."""
+"""The lecture's demos (docs/readme/demos-*.md), by section. Modules are imported only when run."""
 
 from __future__ import annotations
 

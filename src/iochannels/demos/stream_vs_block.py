@@ -39,7 +39,7 @@ __all__ = ["SIZES", "Point", "buffer_size", "capacity", "parse_size"]
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 SIZES = tuple(KiB << i for i in range(8))  # 1 KiB .. 128 KiB
-REGION = MiB  # the file region rewritten each round (DEMOS.md: 1 MiB, seek back to 0)
+REGION = MiB  # the file region rewritten each round (the lecture's demo: 1 MiB, seek back to 0)
 QUICK_TOTAL, DEFAULT_TOTAL = 64 * MiB, 512 * MiB  # bytes per measurement
 
 Progress = Callable[[str, int, int], None]
