@@ -21,8 +21,9 @@ import subprocess
 import time
 
 from iochannels.demos.children import pipe_ends
+from iochannels.demos.children.shared import fionread
 from iochannels.demos.pictures import snapshot
-from iochannels.demos.proc_state import fionread, state, wchan
+from iochannels.demos.proc_state import state, wchan
 from iochannels.demos.processes import program, read_json, start, wait_for
 from iochannels.demos.stage import Stage
 from iochannels.model import Snapshot

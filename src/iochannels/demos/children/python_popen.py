@@ -12,8 +12,7 @@ import signal
 import subprocess
 
 from iochannels.demos.children.control import expect, reported, tell
-from iochannels.demos.children.shared import name_self
-from iochannels.demos.proc_state import fionread
+from iochannels.demos.children.shared import fionread, name_self
 
 __all__ = ["popen"]
 

@@ -1,19 +1,24 @@
 """What the demos' child programs share.
 
 A name of their own in ``ps``, ``lsof`` and the demos' tables, one JSON line
-per ``write(2)`` to the demo that started them, and the one host address the
-network demos use (loopback). The standard library only: children start fast.
+per ``write(2)`` to the demo that started them, the one host address the
+network demos use (loopback), a socket's address as the demos print it, and
+how many bytes wait in a pipe (FIONREAD; the demos use it too). The standard
+library only: children start fast.
 """
 
 from __future__ import annotations
 
+import array
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import socket
+import termios
 
-__all__ = ["HOST", "address", "name_self", "say"]
+__all__ = ["HOST", "address", "fionread", "name_self", "say"]
 
 HOST = "127.0.0.1"  # network demos stay on loopback
 PR_SET_NAME = 15  # prctl(2): the name in /proc/PID/comm
@@ -37,3 +42,10 @@ def address(sock: socket.socket, remote: bool = False) -> str:
     if isinstance(addr, tuple):
         return f"{addr[0]}:{addr[1]}"
     return str(addr.decode() if isinstance(addr, bytes) else addr) or "(unnamed)"
+
+
+def fionread(fd: int) -> int:
+    """How many bytes wait in a pipe or socket (ioctl(2) FIONREAD, pipe(7), unix(7))."""
+    count = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, count)
+    return count[0]
