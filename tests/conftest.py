@@ -41,7 +41,7 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")  # any name: bytes
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.

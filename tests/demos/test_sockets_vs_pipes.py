@@ -149,7 +149,7 @@ def descendants():
     parent = {}
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            stat = open(f"/proc/{entry}/stat").read()
+            stat = open(f"/proc/{entry}/stat", errors="replace").read()
         except OSError:
             continue
         parent[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])

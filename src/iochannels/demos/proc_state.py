@@ -21,7 +21,7 @@ __all__ = ["children", "fd_targets", "state", "wchan"]
 def state(pid: int) -> str:
     """The state letter of ``/proc/PID/stat`` (R, S, D, T, Z...), "" when the process is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")  # a name is any bytes
     except OSError:
         return ""
     return procfs.parse_stat(stat)[1]
