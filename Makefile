@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: tour test lint unit witnesses docs readme bench clean
+.PHONY: tour test lint unit witnesses docs readme schemas bench clean
 
 tour: $(STAMP)
 	$(BIN)/iochannels tour
@@ -27,6 +27,9 @@ witnesses:
 docs: $(STAMP)
 	$(BIN)/python scripts/make_docs.py
 	$(BIN)/python scripts/build_readme.py
+
+schemas:
+	$(PYTHON) scripts/bundle_schemas.py
 
 readme:
 	$(PYTHON) scripts/build_readme.py

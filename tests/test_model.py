@@ -11,6 +11,8 @@ from iochannels.model import (
     Process,
     Reach,
     Snapshot,
+    Step,
+    Walkthrough,
 )
 
 
@@ -44,3 +46,13 @@ def test_ends_and_counts() -> None:
     assert snap.counts_by_kind() == {Kind.PIPE: 2, Kind.CHR: 2}
     assert snap.counts_by_nature() == {Nature.STREAM: 4}
     assert snap.process(2) is not None and snap.process(3) is None
+
+
+def test_the_fullest_step_is_the_first_with_the_most_fds_open() -> None:
+    full = _pipeline()
+    one = Snapshot((Process(1, "ls", fds=(FdEntry(0, "/dev/pts/0", "rw"),)),), full.channels,
+                   "sim")
+    steps = (Step(one), Step(full, caption="first"), Step(one), Step(full, caption="second"))
+    assert (full.open_fds, one.open_fds) == (4, 1)
+    assert Walkthrough("run", steps).fullest_step is steps[1]
+    assert Walkthrough("nothing", ()).fullest_step is None

@@ -252,6 +252,11 @@ class Snapshot:
             if entry.channel == channel_id
         )
 
+    @property
+    def open_fds(self) -> int:
+        """How many fds are open, in all processes (counted per table: runs hold millions)."""
+        return sum(len(p.fds) for p in self.processes)
+
     def counts_by_kind(self) -> Counter[Kind]:
         """How many fds point to each kind of channel."""
         return Counter(
@@ -297,3 +302,8 @@ class Walkthrough:
     @property
     def events(self) -> tuple[Event, ...]:
         return tuple(s.event for s in self.steps if s.event is not None)
+
+    @property
+    def fullest_step(self) -> Step | None:
+        """The step with the most fds open (the first such): the moment worth one picture."""
+        return max(self.steps, key=lambda s: s.snapshot.open_fds, default=None)

@@ -140,7 +140,6 @@ def test_a_reader_that_goes_away_ends_the_demo_quietly(lines: int) -> None:
 
 
 def test_sim_shows_the_simulated_twin(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("iochannels.sim.scenarios")
     assert main(["demo", "pipe-operator", "--sim"]) == 0
     out = capsys.readouterr().out
     assert "on the simulated kernel" in out and "dup2" in out

@@ -35,6 +35,7 @@ def test_the_walkthrough_schema_needs_no_network() -> None:
 
 
 def test_the_bundled_copy_is_the_published_snapshot_schema() -> None:
+    """Run `make schemas` after editing snapshot.schema.json."""
     defs = _load("walkthrough.schema.json")["$defs"]
     assert isinstance(defs, dict)
     assert defs["snapshot.schema.json"] == _load("snapshot.schema.json")

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import descendants, read_then_hang_up
 from iochannels.cli import main
-from iochannels.demos._manifest import MANIFEST
+from iochannels.tour.manifest import MANIFEST
 
 
 def test_a_section_that_does_not_exist(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from iochannels.demos.base import Show, Table
 from iochannels.demos.runner import run_demo
+from iochannels.demos.stage import Show, Table
 
 
 @pytest.fixture(scope="module")

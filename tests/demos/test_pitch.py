@@ -12,7 +12,7 @@ import pytest
 
 from conftest import need_program
 from iochannels.demos import pitch, registry
-from iochannels.demos.base import Say, Show, staged
+from iochannels.demos.stage import Say, Show, staged
 from iochannels.errors import NotFound, UsageError
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from conftest import need_program
-from iochannels.demos.base import Code, Show
 from iochannels.demos.redirection import TEXT, _interesting
 from iochannels.demos.runner import run_demo
+from iochannels.demos.stage import Code, Show
 
 
 def test_redirect_stdout_puts_the_text_in_the_file() -> None:

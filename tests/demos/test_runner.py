@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from iochannels.demos import runner
-from iochannels.demos.base import Block, DemoInfo, Say, Stage
+from iochannels.demos.stage import Block, DemoInfo, Say, Stage
 from iochannels.errors import IoChannelsError, NotFound
 
 FAKE = "iochannels_fake_demo_module"

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from iochannels.demos._snapshots import snapshot
+from iochannels.demos.pictures import snapshot
 from iochannels.render.text import other_end
 
 HOLD = "import sys; print('ready', flush=True); sys.stdin.read()"

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, example, given, settings
 from rich.console import Console
 
 from conftest import need_program
-from iochannels.demos.base import Say, Table
 from iochannels.demos.console import ConsolePrinter
+from iochannels.demos.stage import Say, Table
 from iochannels.render import render_graph, render_snapshot, render_walkthrough
 from iochannels.render.names import shown
 from iochannels.render.text import snapshot_text, summary_text
@@ -201,7 +201,7 @@ def test_markup_in_a_cell_neither_raises_nor_styles(name: str) -> None:
 @_examples
 def test_the_tour_report_shows_names_as_text(name: str) -> None:
     """The report's HTML of a demo: narration, tables and captions escape what they quote."""
-    from iochannels.demos.report_parts import blocks_html
+    from iochannels.tour.report_parts import blocks_html
 
     def page(n: str) -> str:
         return blocks_html([Say(f"the FIFO {n} is open"),

@@ -8,6 +8,7 @@ import os
 import pytest
 from render_samples import pipe_between, random_snapshot, redirection, socket_run, tcp_pair
 
+from iochannels import live
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
 from iochannels.render import render_snapshot
 from iochannels.render.json import snapshot_json, snapshot_to_dict
@@ -51,7 +52,6 @@ def test_same_bytes_on_every_step_of_a_run() -> None:
 
 
 def test_same_bytes_on_a_live_snapshot() -> None:
-    live = pytest.importorskip("iochannels.live")
     snap = live.snapshot([os.getpid(), os.getppid()])
     assert snapshot_json(snap) == reference(snap)
     assert render_snapshot(snap, "json") == snapshot_json(snap)

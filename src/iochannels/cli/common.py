@@ -8,6 +8,7 @@ import sys
 from typing import NoReturn
 
 from iochannels.errors import IoChannelsError, NotFound, UsageError
+from iochannels.render import FORMATS  # light: the views themselves are imported when drawn
 from iochannels.render.names import shown
 
 __all__ = [
@@ -20,8 +21,6 @@ __all__ = [
     "parse_pid",
     "split_pids",
 ]
-
-FORMATS = ("text", "svg", "html", "mermaid", "dot", "json")
 
 
 class Parser(argparse.ArgumentParser):

@@ -15,8 +15,8 @@ from iochannels.cli.common import emit
 from iochannels.errors import IoChannelsError, UsageError
 
 if TYPE_CHECKING:
-    from iochannels.demos.base import Block, DemoInfo, DemoResult, Listener
     from iochannels.demos.console import ConsolePrinter
+    from iochannels.demos.stage import Block, DemoInfo, DemoResult, Listener
 
 EPILOG = """\
 examples:

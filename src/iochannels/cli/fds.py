@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from iochannels.cli.common import add_format_options, chosen_format, emit, split_pids
 from iochannels.errors import NotFound, UsageError
+from iochannels.model import Kind, Snapshot
 from iochannels.render.columns import LEGEND
-
-if TYPE_CHECKING:
-    from iochannels.model import Snapshot
 
 __all__ = ["parse_fd_range", "register", "run"]
 
@@ -90,16 +87,11 @@ def kinds_of(names: list[str]) -> set[str] | None:
     """The Kind values selected by --kind; "unix" and "sockets" stand for families."""
     if not names:
         return None
+    sockets = {k.value for k in Kind if k.is_socket}  # the model says which kinds are sockets
+    families = {"unix": {k for k in sockets if k.startswith("unix-")}, "sockets": sockets}
     out: set[str] = set()
     for name in names:
-        match name:
-            case "unix":
-                out |= {"unix-stream", "unix-dgram", "unix-seqpacket"}
-            case "sockets":
-                out |= {"unix-stream", "unix-dgram", "unix-seqpacket", "tcp", "udp", "raw",
-                        "netlink", "socket"}
-            case _:
-                out.add(name)
+        out |= families.get(name, {name})
     return out
 
 

@@ -11,7 +11,7 @@ from iochannels.cli.common import FORMATS, emit
 from iochannels.errors import UsageError
 
 if TYPE_CHECKING:
-    from iochannels.model import Snapshot, Step, Walkthrough
+    from iochannels.model import Step, Walkthrough
     from iochannels.sim import SimRun
     from iochannels.sim.scenarios import Prepared
 
@@ -210,22 +210,17 @@ def _text(prepared: Prepared, result: SimRun, walkthrough: Walkthrough, seed: in
     return "\n".join(p for p in parts if p)
 
 
-def _open_fds(snap: Snapshot) -> int:
-    return sum(len(p.fds) for p in snap.processes)
-
-
 def _moments(walkthrough: Walkthrough) -> list[str]:
     """The fd tables when the most fds were open, and at the end if any fd is still open."""
     from iochannels.render.trace import call_text, result_text, snapshot_text
 
-    steps = walkthrough.steps
-    # Counted per table, not per entry: a run of 1,000 clients has millions of entries.
-    busiest = max(range(len(steps)), key=lambda i: _open_fds(steps[i].snapshot))
-    event = steps[busiest].event
+    busiest = walkthrough.fullest_step
+    assert busiest is not None, "a run has at least its first step"
+    event = busiest.event
     head = "at the start" if event is None else (
         f"after call {event.seq}, {call_text(event)}{result_text(event)}: the most fds open")
-    parts = [f"{head}\n{snapshot_text(steps[busiest].snapshot)}"]
-    last, shown = steps[-1].snapshot, steps[busiest].snapshot
+    parts = [f"{head}\n{snapshot_text(busiest.snapshot)}"]
+    last, shown = walkthrough.steps[-1].snapshot, busiest.snapshot
     changed = last.processes != shown.processes or dict(last.channels) != dict(shown.channels)
     if changed and any(True for _ in last.entries()):
         parts.append("at the end\n" + snapshot_text(last))

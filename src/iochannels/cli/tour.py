@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from iochannels.demos.registry import SECTIONS
-    from iochannels.demos.tour import run_tour
+    from iochannels.tour.run import run_tour
 
     for number in args.section or ():
         if number not in SECTIONS:

@@ -20,10 +20,12 @@ import signal
 import subprocess
 import time
 
-from iochannels.demos._procs import program, read_json, start, wait_for
-from iochannels.demos._snapshots import snapshot
-from iochannels.demos._state import fionread, state, wchan
-from iochannels.demos.base import Stage
+from iochannels.demos.children import pipe_ends
+from iochannels.demos.children.shared import fionread
+from iochannels.demos.pictures import snapshot
+from iochannels.demos.proc_state import state, wchan
+from iochannels.demos.processes import program, read_json, start, wait_for
+from iochannels.demos.stage import Stage
 from iochannels.model import Snapshot
 
 __all__ = ["Fds", "blocking"]
@@ -90,7 +92,7 @@ def full_pipe(stage: Stage, fds: Fds) -> None:
     """A sender on a full buffer: a child writes 4 KiB chunks into a pipe nobody reads."""
     read_end, write_end = fds.pipe()
     capacity = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ)  # pipe(7): 65,536 by default
-    child = start(stage, program("_children", "fill"), stdout=write_end)
+    child = start(stage, program(pipe_ends.fill), stdout=write_end)
     fds.close(write_end)
     wait_for(lambda: fionread(read_end) >= capacity and _asleep(child.pid, "write"),
              "the writer to fill the pipe")
@@ -144,7 +146,7 @@ def _with_own(pid: int, own_fd: int) -> Snapshot:
 def empty_pipe(stage: Stage, fds: Fds) -> None:
     """A receiver on an empty buffer; then a partial read; then 0 at end of stream."""
     read_end, write_end = fds.pipe()
-    child = start(stage, program("_children", "drain"), stdin=read_end, stderr=subprocess.PIPE)
+    child = start(stage, program(pipe_ends.drain), stdin=read_end, stderr=subprocess.PIPE)
     fds.close(read_end)
     wait_for(lambda: _asleep(child.pid, "read"), "the reader to block", SLEEP_SECONDS)
     where = wchan(child.pid)

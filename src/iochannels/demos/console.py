@@ -17,8 +17,8 @@ from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from iochannels.demos.base import Block, Code, DemoInfo, Say, Show, Table
 from iochannels.demos.registry import SECTIONS
+from iochannels.demos.stage import Block, Code, DemoInfo, Say, Show, Table
 from iochannels.errors import ReaderGone
 from iochannels.model import Snapshot, Walkthrough
 from iochannels.render.names import shown

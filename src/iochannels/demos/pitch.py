@@ -18,10 +18,11 @@ from collections import Counter
 from typing import Any
 
 from iochannels import live
-from iochannels.demos._procs import Child, program, spawn
-from iochannels.demos._snapshots import from_three, snapshot, sockets_by_state
-from iochannels.demos._state import state
-from iochannels.demos.base import Stage
+from iochannels.demos.children import chat_standin, echo, python_popen
+from iochannels.demos.pictures import from_three, snapshot, sockets_by_state
+from iochannels.demos.proc_state import state
+from iochannels.demos.processes import Child, program, spawn
+from iochannels.demos.stage import Stage
 from iochannels.errors import IoChannelsError, NotFound, UsageError
 from iochannels.model import Kind, Snapshot
 
@@ -84,11 +85,11 @@ def _start_standin(stage: Stage) -> tuple[Child, Child, dict[str, int]]:
     """The local server, then the stand-in connected to it; and what the stand-in opened."""
     stage.say("Start a stand-in for a chat client: it opens what such a program holds, and "
               "connects to a small local server it talks to.")
-    server = spawn(stage, program("_peers", "server", "tcp", str(stage.options.get("port") or 0)),
+    server = spawn(stage, program(echo.server, "tcp", str(stage.options.get("port") or 0)),
                    "server")
     port = str(server.expect("ready")["address"]).rsplit(":", 1)[1]
     dirs = (str(stage.workdir), str(stage.socket_dir))  # its files; its named socket
-    standin = spawn(stage, program("_peers", "standin", *dirs, port), "stand-in")
+    standin = spawn(stage, program(chat_standin.standin, *dirs, port), "stand-in")
     opened: dict[str, int] = standin.expect("open")["opened"]
     server.expect("open")
     return server, standin, opened
@@ -172,7 +173,7 @@ def _nc_picture(stage: Stage, server: Child, standin: Child) -> None:
 def popen(stage: Stage) -> None:
     stage.say("A child Python runs subprocess.Popen, so that both fd tables are small and "
               "clean: the Python program's and grep's.")
-    python = spawn(stage, program("_peers", "popen"), "python")
+    python = spawn(stage, program(python_popen.popen), "python")
     _one_pipe(stage, python)
     _zombie(stage, python)
     _two_pipes(stage, python)

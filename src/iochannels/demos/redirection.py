@@ -5,7 +5,7 @@ closes 3 and writes to fd 1: the text lands in the file. Then the shell's
 way, ``ls -l > ls.txt``: open, fork, dup2 in the child, exec ``/bin/ls``.
 ``pipe_operator``: a manager makes one pipe, forks a writer and a reader,
 wires their ends onto fds 1 and 0 with dup2 and execs them, as sh does for
-``writer | reader``. The programs run in ``_children`` and stop themselves
+``writer | reader``. The programs (``children.shell``) stop themselves
 (SIGSTOP) at the moments worth a picture; the demo takes it and resumes them.
 """
 
@@ -19,7 +19,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iochannels.demos._procs import (
+from iochannels.demos.children import shell as sh
+from iochannels.demos.pictures import snapshot
+from iochannels.demos.proc_state import children, fd_targets
+from iochannels.demos.processes import (
     program,
     read_json,
     resume,
@@ -27,9 +30,7 @@ from iochannels.demos._procs import (
     wait_for,
     wait_stopped,
 )
-from iochannels.demos._snapshots import snapshot
-from iochannels.demos._state import children, fd_targets
-from iochannels.demos.base import Stage
+from iochannels.demos.stage import Stage
 from iochannels.errors import IoChannelsError
 
 __all__ = ["MESSAGE", "READER", "WRITER", "pipe_operator", "redirect_stdout"]
@@ -58,7 +59,7 @@ def redirect_stdout(stage: Stage) -> None:
     stage.say("A process opens out.txt, then points its fd 1 (standard output) at the same "
               "open file with dup2(3, 1), closes fd 3 and writes to fd 1 as usual. (Its fd 2 "
               "is a pipe back to this demo, which collects error messages.)")
-    child = start(stage, program("_children", "redirect", str(path), TEXT),
+    child = start(stage, program(sh.redirect, str(path), TEXT),
                   stderr=subprocess.PIPE)
     before = _picture(stage, child, "open(\"out.txt\") returned fd 3; fd 1 is still "
                       "what the process inherited")
@@ -118,7 +119,7 @@ def shell_way(stage: Stage) -> None:
               "(a copy with the same fd table) dup2s the file onto fd 1, closes the original "
               "and execs ls, which writes to fd 1 without knowing it is a file. The shell "
               "closes its own copy and waits.")
-    shell = start(stage, program("_children", "shell", str(path), ls, "-l", str(stage.workdir)),
+    shell = start(stage, program(sh.shell, str(path), ls, "-l", str(stage.workdir)),
                   stderr=subprocess.PIPE)
     child = _forked_child(shell.pid)
     wait_stopped(child, "the shell's child before execve")
@@ -161,7 +162,7 @@ def pipe_operator(stage: Stage) -> None:
     stage.say("Three programs: a manager (the shell's part), a writer that prints a message "
               "to its fd 1, and a reader that reads a line from its fd 0. Neither knows of "
               "pipes; the manager wires them, as sh does for `writer | reader`.")
-    manager = start(stage, program("_children", "manager", json.dumps(writer),
+    manager = start(stage, program(sh.manager, json.dumps(writer),
                                    json.dumps(reader)),
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ends = read_json(manager.stderr, "the manager's pipe")

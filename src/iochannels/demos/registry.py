@@ -1,8 +1,8 @@
-"""The lecture's demos (lecture/DEMOS.md), by section. Modules are imported only when run."""
+"""The lecture's demos (docs/readme/demos-*.md), by section. Modules are imported only when run."""
 
 from __future__ import annotations
 
-from iochannels.demos.base import DemoInfo
+from iochannels.demos.stage import DemoInfo
 from iochannels.errors import NotFound
 from iochannels.lecture import SECTIONS
 
@@ -27,44 +27,44 @@ DEMOS: tuple[DemoInfo, ...] = (
         "buffer-size", 2, "How the buffer size changes throughput",
         "File writes and pipe transfers timed across chunk sizes: fewer system calls help "
         "until copying dominates; past the pipe's own 64 KiB buffer both sides block.",
-        _P + "buffers", "buffer_size", sim="stream-vs-block",
+        _P + "stream_vs_block", "buffer_size", sim="stream-vs-block",
     ),
     DemoInfo(
         "capacity", 2, "How much a channel holds",
         "A pipe filled non-blocking until EAGAIN beside F_GETPIPE_SZ; F_SETPIPE_SZ; socket "
         "buffer sizes; the largest UDP datagram.",
-        _P + "buffers", "capacity", sim="blocking-full-pipe",
+        _P + "stream_vs_block", "capacity", sim="blocking-full-pipe",
     ),
     DemoInfo(
         "pipe", 3, "Two pipes between a parent and its child",
         "A message and its echo over two pipes (inherited by fork): one buffer per pipe.",
-        _P + "channels", "pipe", sim="two-pipes",
+        _P + "sockets_vs_pipes", "pipe", sim="two-pipes",
     ),
     DemoInfo(
         "fifo", 3, "Two FIFOs between unrelated processes",
         "to_server.fifo and from_server.fifo: found by their path in the filesystem.",
-        _P + "channels", "fifo", sim="fifo",
+        _P + "sockets_vs_pipes", "fifo", sim="fifo",
     ),
     DemoInfo(
         "unix-stream", 3, "A UNIX stream socket",
         "The server binds a path and listens; accept makes a connection socket; one "
         "connection carries both directions, four buffers.",
-        _P + "channels", "unix_stream", sim="unix-stream",
+        _P + "sockets_vs_pipes", "unix_stream", sim="unix-stream",
     ),
     DemoInfo(
         "unix-dgram", 3, "A UNIX datagram socket",
         "The client must bind its own path to get a reply; messages keep their boundaries.",
-        _P + "channels", "unix_dgram", sim="unix-dgram",
+        _P + "sockets_vs_pipes", "unix_dgram", sim="unix-dgram",
     ),
     DemoInfo(
         "tcp", 3, "A TCP connection on loopback",
         "A listening socket plus one connection socket; found by the address 4-tuple.",
-        _P + "channels", "tcp", sim="tcp",
+        _P + "sockets_vs_pipes", "tcp", sim="tcp",
     ),
     DemoInfo(
         "udp", 3, "UDP on loopback",
         "One socket on each side, no connection; replies go to the sender's address.",
-        _P + "channels", "udp", sim="udp",
+        _P + "sockets_vs_pipes", "udp", sim="udp",
     ),
     DemoInfo(
         "redirect-stdout", 4, "Redirect standard output",
@@ -81,7 +81,7 @@ DEMOS: tuple[DemoInfo, ...] = (
         "clients", 5, "N clients: TCP vs UDP",
         "1 + N server sockets for TCP, 1 for UDP; round-trip times, and the slow tail of a "
         "small listen backlog.",
-        _P + "sockets", "clients", sim="tcp-clients",
+        _P + "socket_operations", "clients", sim="tcp-clients",
     ),
     DemoInfo(
         "blocking", 6, "Blocking, partial transfers, EAGAIN, EOF, EPIPE",

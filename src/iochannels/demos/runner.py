@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from iochannels.demos.base import Block, DemoInfo, DemoResult, Listener, Show, Stage, staged
 from iochannels.demos.registry import get
+from iochannels.demos.stage import Block, DemoInfo, DemoResult, Listener, Show, Stage, staged
 from iochannels.errors import IoChannelsError
 from iochannels.model import Walkthrough
 

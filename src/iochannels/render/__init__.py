@@ -64,9 +64,8 @@ def render_snapshot(snap: Snapshot, fmt: str, *, width: int = 100, color: bool =
 
 def fullest(run: Walkthrough) -> Snapshot:
     """The step with the most fds open (the first such): the moment worth one picture."""
-    if not run.steps:
-        return Snapshot((), {}, "sim")
-    return max(run.steps, key=lambda s: sum(len(p.fds) for p in s.snapshot.processes)).snapshot
+    step = run.fullest_step
+    return Snapshot((), {}, "sim") if step is None else step.snapshot
 
 
 def _walkthrough_text(run: Walkthrough, width: int, color: bool) -> str:

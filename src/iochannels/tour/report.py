@@ -19,10 +19,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from iochannels.demos._manifest import record_written
-from iochannels.demos.base import DemoInfo, DemoResult
-from iochannels.demos.report_parts import blocks_html, facts_table, sim_html
+from iochannels.demos.stage import DemoInfo, DemoResult
 from iochannels.model import Walkthrough
+from iochannels.tour.manifest import record_written
+from iochannels.tour.report_parts import blocks_html, facts_table, sim_html
 
 __all__ = ["DemoOutcome", "SectionOutcome", "SimOutcome", "write_report"]
 
@@ -117,7 +117,7 @@ def _with_way_back(page: str, scenario: str) -> str:
 
 @cache
 def _style() -> str:
-    return files("iochannels.demos").joinpath("static", "report.css").read_text("utf-8")
+    return files("iochannels.tour").joinpath("static", "report.css").read_text("utf-8")
 
 
 def _page(title: str, body: str) -> str:

@@ -1,6 +1,6 @@
 """The demos' side of their child processes: start, talk, wait, and always kill and reap.
 
-A child is a small Python program (``_peers``, ``_children``, ``_clients``)
+A child is a small Python program (a function of :mod:`iochannels.demos.children`)
 started in a process group of its own, so that Ctrl-C at the terminal reaches
 the demo, not it, and one ``killpg`` ends it with whatever it forked (a pipe
 demo's server, a popen demo's grep). The kill is registered with
@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import iochannels
-from iochannels.demos._state import state
-from iochannels.demos.base import Stage
+from iochannels.demos.proc_state import state
+from iochannels.demos.stage import Stage
 from iochannels.errors import IoChannelsError
 
 __all__ = [
@@ -49,11 +49,18 @@ __all__ = [
 ]
 
 WAIT_SECONDS = 10.0
+CHILDREN = "iochannels.demos.children"  # the package of the programs the demos start
 
 
-def program(module: str, *args: str) -> list[str]:
-    """The command line running ``iochannels.demos.<module>`` with this Python."""
-    return [sys.executable, "-m", f"iochannels.demos.{module}", *args]
+def program(function: Callable[..., None], *args: str) -> list[str]:
+    """The command line running a child program's ``function`` with this Python.
+
+    ``program(echo.server, "tcp", "0")`` is ``python -m iochannels.demos.children
+    echo.server tcp 0``: what ``ps -f`` shows, and a definition one can jump to.
+    """
+    package, _, module = function.__module__.rpartition(".")
+    assert package == CHILDREN, f"{function.__qualname__} is not in {CHILDREN}"
+    return [sys.executable, "-m", CHILDREN, f"{module}.{function.__name__}", *args]
 
 
 def child_env() -> dict[str, str]:

@@ -1,10 +1,10 @@
 """The programs of the N-clients demo: an iterative echo server and a worker of many clients.
 
-Run as ``python -m iochannels.demos._clients server KIND BACKLOG HOLD PORT`` or
-``... clients KIND PORT COUNT WINDOW``. Each says JSON lines on fd 1 and obeys
-fd 0: the server runs until its stdin closes; a worker runs its clients, says
-their round-trip times, keeps its TCP connections open until its stdin closes
-(so that the server can be seen holding them all), then closes them.
+``server KIND BACKLOG HOLD PORT`` and ``clients KIND PORT COUNT WINDOW``. Each
+says JSON lines on fd 1 and obeys fd 0: the server runs until its stdin closes;
+a worker runs its clients, says their round-trip times, keeps its TCP
+connections open until its stdin closes (so that the server can be seen holding
+them all), then closes them.
 
 Loopback only (127.0.0.1). A worker keeps at most WINDOW clients in flight, so
 that N can be large without N processes or N threads.
@@ -19,24 +19,20 @@ import resource
 import select
 import selectors
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from iochannels.demos._program import HOST, name_self, say
+from iochannels.demos.children.control import tell
+from iochannels.demos.children.shared import HOST, name_self
 
-__all__ = ["main"]
+__all__ = ["clients", "server"]
 
 MESSAGE = b"ping"
 UDP_RETRY_SECONDS = 0.5  # a datagram lost (a full receive queue) is sent again
 UDP_TRIES = 6
 DEADLINE_SECONDS = 300.0
 FD_SPARE = 16  # fds the server keeps free of held connections: stdio, its listening socket
-
-
-def tell(event: str, **data: object) -> None:
-    say(1, {"event": event, **data})
 
 
 def raise_fd_limit() -> int:
@@ -221,16 +217,13 @@ def _udp_resend(sel: selectors.BaseSelector, port: int, tally: Tally) -> None:
         _udp_send(sel, port, state)
 
 
-def main(args: list[str]) -> None:
-    name_self(f"{args[1]}-{args[0]}" if len(args) > 1 else "clients")
-    match args:
-        case ["server", kind, backlog, hold, port]:
-            serve(kind, int(backlog), int(hold), int(port))
-        case ["clients", kind, port, count, window]:
-            run_clients(kind, int(port), int(count), int(window))
-        case _:
-            sys.exit(f"usage: python -m iochannels.demos._clients server|clients ... (not {args})")
+def server(kind: str, backlog: str, hold: str, port: str) -> None:
+    """``server KIND BACKLOG HOLD PORT``: answer clients one at a time until stdin closes."""
+    name_self(f"{kind}-server")
+    serve(kind, int(backlog), int(hold), int(port))
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
+def clients(kind: str, port: str, count: str, window: str) -> None:
+    """``clients KIND PORT COUNT WINDOW``: COUNT clients, at most WINDOW in flight."""
+    name_self(f"{kind}-clients")
+    run_clients(kind, int(port), int(count), int(window))

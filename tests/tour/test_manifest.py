@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iochannels.demos._manifest import MANIFEST, record_written, remove_previous
+from iochannels.tour.manifest import MANIFEST, record_written, remove_previous
 
 
 def written(out: Path, *names: str) -> list[Path]:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from iochannels.demos import buffers, registry
-from iochannels.demos.base import Show, staged
+from iochannels.demos import registry
+from iochannels.demos import stream_vs_block as buffers
+from iochannels.demos.stage import Show, staged
 from iochannels.errors import UsageError
 
 

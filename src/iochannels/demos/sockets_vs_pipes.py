@@ -1,6 +1,6 @@
 """Section 3, sockets vs pipes: one message and its echo over each kind of channel.
 
-Every demo here runs the same two small programs (``_peers`` server and
+Every demo here runs the same two small programs (``children.echo`` server and
 client, real separate processes), parameterised by the channel kind. The demo
 takes both fd tables while both hold the channel, says how each side found
 it (inherited, a name in the filesystem, an address), counts the kernel
@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from iochannels.demos._procs import Child, program, spawn
-from iochannels.demos._snapshots import from_three, snapshot, sockets_by_state
-from iochannels.demos.base import Stage
+from iochannels.demos.children import echo
+from iochannels.demos.pictures import from_three, snapshot, sockets_by_state
+from iochannels.demos.processes import Child, program, spawn
+from iochannels.demos.stage import Stage
 from iochannels.model import Channel, Kind, Snapshot
 
 __all__ = ["fifo", "pipe", "tcp", "udp", "unix_dgram", "unix_stream"]
@@ -133,9 +134,9 @@ def _start(stage: Stage, kind: str) -> tuple[Peer, Peer]:
     if kind == "pipe":
         return _start_pipe(stage)
     stage.say(f"Start a server and a client, two separate programs, joined by a {kind} channel.")
-    server = spawn(stage, program("_peers", "server", kind, _where(stage, kind)), "server")
+    server = spawn(stage, program(echo.server, kind, _where(stage, kind)), "server")
     address = str(server.expect("ready")["address"])
-    client = spawn(stage, program("_peers", "client", kind, address), "client")
+    client = spawn(stage, program(echo.client, kind, address), "client")
     client_said = client.expect("open")
     server_said = server.expect("open")
     return Peer(server.pid, server, server_said), Peer(client.pid, client, client_said)
@@ -143,7 +144,7 @@ def _start(stage: Stage, kind: str) -> tuple[Peer, Peer]:
 
 def _start_pipe(stage: Stage) -> tuple[Peer, Peer]:
     stage.say("The client makes two pipes, then forks: the child is the server.")
-    client = spawn(stage, program("_peers", "client", "pipe"), "client")
+    client = spawn(stage, program(echo.client, "pipe"), "client")
     client_said = client.expect("open", "client")
     server_said = client.expect("open", "server")
     return (Peer(int(client_said["server_pid"]), client, server_said),

@@ -28,17 +28,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from iochannels.demos._procs import Child, child_env, program, spawn
-from iochannels.demos._program import HOST
-from iochannels.demos._snapshots import snapshot
-from iochannels.demos.base import Stage
+from iochannels.demos.children import throughput
+from iochannels.demos.children.shared import HOST
+from iochannels.demos.pictures import snapshot
+from iochannels.demos.processes import Child, child_env, program, spawn
+from iochannels.demos.stage import Stage
 from iochannels.errors import UsageError
 
 __all__ = ["SIZES", "Point", "buffer_size", "capacity", "parse_size"]
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 SIZES = tuple(KiB << i for i in range(8))  # 1 KiB .. 128 KiB
-REGION = MiB  # the file region rewritten each round (DEMOS.md: 1 MiB, seek back to 0)
+REGION = MiB  # the file region rewritten each round (the lecture's demo: 1 MiB, seek back to 0)
 QUICK_TOTAL, DEFAULT_TOTAL = 64 * MiB, 512 * MiB  # bytes per measurement
 
 Progress = Callable[[str, int, int], None]
@@ -125,7 +126,7 @@ def _time_file(fd: int, chunk: int, total: int) -> Point:
 
 
 def _start_writer(stage: Stage) -> Child:
-    writer = spawn(stage, program("_peers", "writer"), "writer")
+    writer = spawn(stage, program(throughput.writer), "writer")
     assert writer.popen.stdout is not None
     ready, _, _ = select.select([writer.popen.stdout], [], [], 10)
     if not ready or writer.popen.stdout.read(1) != b"r":
@@ -220,7 +221,7 @@ def _plot(stage: Stage, points: list[Point]) -> None:
     path = Path(plot_dir) / f"buffer-size.{fmt}"
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps([[p.channel, p.chunk, p.mb_per_s] for p in points])
-    done = subprocess.run(program("_peers", "plot", str(path)), input=data.encode(),
+    done = subprocess.run(program(throughput.plot, str(path)), input=data.encode(),
                           capture_output=True, timeout=60, env=child_env())
     why = done.stderr.decode(errors="replace").strip().splitlines()
     if done.returncode == 0:

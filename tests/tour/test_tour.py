@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from iochannels.demos import tour
-from iochannels.demos.base import DemoInfo
 from iochannels.demos.console import ConsolePrinter, make_console
 from iochannels.demos.runner import scenario_walkthrough
+from iochannels.demos.stage import DemoInfo
+from iochannels.tour import run as tour
 
 
 def printer() -> ConsolePrinter:

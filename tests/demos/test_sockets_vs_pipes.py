@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from iochannels.demos import channels, registry
-from iochannels.demos.base import Show, staged
+from iochannels.demos import registry
+from iochannels.demos import sockets_vs_pipes as channels
 from iochannels.demos.runner import load
+from iochannels.demos.stage import Show, staged
 from iochannels.errors import IoChannelsError
 
 KINDS = ("pipe", "fifo", "unix-stream", "unix-dgram", "tcp", "udp")
@@ -148,7 +149,7 @@ def descendants():
     parent = {}
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            stat = open(f"/proc/{entry}/stat").read()
+            stat = open(f"/proc/{entry}/stat", errors="replace").read()
         except OSError:
             continue
         parent[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
@@ -159,7 +160,7 @@ def descendants():
         found += kids
         todo += kids
     return found
-from iochannels.demos.base import Show, Stage
+from iochannels.demos.stage import Show, Stage
 def halfway():
     print(json.dumps({**stage.facts, "workdir": str(stage._workdir),
                       "children": descendants()}), flush=True)

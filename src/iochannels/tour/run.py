@@ -5,7 +5,7 @@ simulator's scenarios that belong to it. A demo that fails costs only its own
 place: the section shows the one-line error and the tour goes on; the report
 is always written, also when the tour is interrupted. The caller turns
 ``TourOutcome.ok`` into the exit status. A run into a directory that holds an
-earlier report first removes the files that report listed (``_manifest``), and
+earlier report first removes the files that report listed (``manifest``), and
 nothing else.
 """
 
@@ -22,13 +22,13 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from iochannels.demos._manifest import remove_previous
-from iochannels.demos.base import DemoInfo
 from iochannels.demos.console import ConsolePrinter
 from iochannels.demos.registry import DEMOS, SECTIONS
-from iochannels.demos.report import DemoOutcome, SectionOutcome, SimOutcome, write_report
 from iochannels.demos.runner import run_demo, scenario_walkthrough
+from iochannels.demos.stage import DemoInfo
 from iochannels.errors import IoChannelsError
+from iochannels.tour.manifest import remove_previous
+from iochannels.tour.report import DemoOutcome, SectionOutcome, SimOutcome, write_report
 
 __all__ = ["TourOutcome", "run_tour", "section_scenarios", "tour_options"]
 

@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
-from iochannels.demos.base import Say, Show, Stage, Table
 from iochannels.demos.registry import get
 from iochannels.demos.runner import run_demo
-from iochannels.demos.sockets import Round, _missing, _shares, percentile
+from iochannels.demos.socket_operations import Round, _missing, _shares, percentile
+from iochannels.demos.stage import Say, Show, Stage, Table
 from iochannels.errors import IoChannelsError
 from iochannels.render import render_snapshot
 

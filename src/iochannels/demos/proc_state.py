@@ -1,33 +1,30 @@
-"""What the kernel says now about a process or a channel, read without ``iochannels.live``.
+"""What the kernel says now about a process, read straight from /proc while a demo waits.
 
-A process's state letter and where it sleeps (``/proc/PID/stat``, ``/proc/PID/wchan``),
-what its fds point to (``/proc/PID/fd``), the children it forked
-(``/proc/PID/task/PID/children``), all from proc(5); and how many bytes wait in a pipe
-or socket (ioctl FIONREAD). The standard library only: the demos' child programs use
-it too, and they start in a few milliseconds.
+A process's state letter and where it sleeps (``/proc/PID/stat``, parsed as
+``iochannels.live`` parses it, and ``/proc/PID/wchan``), what its fds point to
+(``/proc/PID/fd``), the children it forked (``/proc/PID/task/PID/children``), all
+from proc(5). Cheap enough to poll every few milliseconds, unlike a whole snapshot.
+How many bytes wait in a pipe (FIONREAD) is :func:`.children.shared.fionread`: the
+child programs need it too, and they import nothing but the standard library.
 """
 
 from __future__ import annotations
 
-import array
-import fcntl
 import os
-import termios
 from pathlib import Path
 
-__all__ = ["children", "fd_targets", "fionread", "state", "wchan"]
+from iochannels.live import procfs
+
+__all__ = ["children", "fd_targets", "state", "wchan"]
 
 
 def state(pid: int) -> str:
-    """The state letter of ``/proc/PID/stat`` (R, S, D, T, Z...), "" when the process is gone.
-
-    The name field may hold spaces and parentheses: the state follows the last ``)``.
-    """
+    """The state letter of ``/proc/PID/stat`` (R, S, D, T, Z...), "" when the process is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")  # a name is any bytes
     except OSError:
         return ""
-    return stat.rsplit(")", 1)[1].split()[0]
+    return procfs.parse_stat(stat)[1]
 
 
 def wchan(pid: int) -> str:
@@ -60,10 +57,3 @@ def children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(child) for child in text.split()]
-
-
-def fionread(fd: int) -> int:
-    """How many bytes wait in a pipe or socket (ioctl(2) FIONREAD, pipe(7), unix(7))."""
-    count = array.array("i", [0])
-    fcntl.ioctl(fd, termios.FIONREAD, count)
-    return count[0]

@@ -49,7 +49,7 @@ class DemoInfo:
     name: str  # kebab-case, the command's argument: `iochannels demo pipe-operator`
     section: int  # the lecture section, 0 .. 6
     title: str  # one line
-    summary: str  # what the audience is meant to see (DEMOS.md), two or three lines
+    summary: str  # what the audience is meant to see (docs/readme/demos-*.md), two or three lines
     module: str  # dotted module path holding `run(stage)`, imported lazily
     function: str = "run"
     sim: str | None = None  # the simulator scenario that is its twin, for --sim

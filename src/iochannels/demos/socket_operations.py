@@ -6,7 +6,7 @@ socket serves every client. Round-trip times in percentiles; with a small
 listen backlog the accept queue overflows, connection attempts are dropped and
 retried by the client's TCP stack (tcp(7): the SYN is sent again after about
 one second), and the slow tail shows it. The clients run in a few worker
-processes (``_clients``), each with many sockets, so that N is cheap.
+processes (``children.many_clients``), each with many sockets, so that N is cheap.
 
 Options (``stage.options``): ``clients``, ``backlog``, ``port`` (0: a free one), ``progress``
 (a callable ``(label, done, of)`` called before each of the two rounds and with ``("done", 2,
@@ -21,10 +21,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iochannels.demos._clients import FD_SPARE
-from iochannels.demos._procs import program, read_json, start
-from iochannels.demos._snapshots import keep_fds, snapshot
-from iochannels.demos.base import Stage
+from iochannels.demos.children import many_clients
+from iochannels.demos.pictures import keep_fds, snapshot
+from iochannels.demos.processes import program, read_json, start
+from iochannels.demos.stage import Stage
 from iochannels.errors import IoChannelsError
 from iochannels.model import Snapshot
 from iochannels.render.grouping import COLLAPSE_MIN
@@ -91,7 +91,7 @@ def clients(stage: Stage) -> None:
 
 def _round(stage: Stage, kind: str, count: int, backlog: int) -> Round:
     server, port, fd_limit = _server(stage, kind, backlog, count)
-    workers = [start(stage, program("_clients", "clients", kind, str(port), str(share),
+    workers = [start(stage, program(many_clients.clients, kind, str(port), str(share),
                                     str(WINDOW)),
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                for share in _shares(count)]
@@ -109,7 +109,7 @@ def _round(stage: Stage, kind: str, count: int, backlog: int) -> Round:
 def _server(stage: Stage, kind: str, backlog: int, count: int) -> tuple[
         subprocess.Popen[bytes], int, int]:
     port = int(stage.options.get("port") or 0)  # 0: the kernel picks a free port
-    server = start(stage, program("_clients", "server", kind, str(backlog), str(count),
+    server = start(stage, program(many_clients.server, kind, str(backlog), str(count),
                                   str(port)),
                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ready = read_json(server.stdout, f"the {kind} server")
@@ -201,7 +201,7 @@ def _missing(stage: Stage, tcp: Round) -> None:
     if tcp.server_sockets >= tcp.clients + 1:
         return
     failed = sum(tcp.errors.values())
-    if tcp.fd_limit - FD_SPARE < tcp.clients:  # the server closes its oldest past this
+    if tcp.fd_limit - many_clients.FD_SPARE < tcp.clients:  # the server closes its oldest past this
         stage.say(f"Not all {tcp.clients:,} connections could stay open: the server may hold "
                   f"{tcp.fd_limit:,} fds (RLIMIT_NOFILE, getrlimit(2)), so it closed its oldest "
                   "connections as new ones came.")

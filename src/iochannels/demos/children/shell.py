@@ -1,7 +1,6 @@
-"""Small programs the redirection and blocking demos run as real processes.
+"""What a shell does for ``>`` and ``|``, as programs the redirection demos run.
 
-Run as ``python -m iochannels.demos._children PROGRAM ARG...``. They hold no
-control channel of their own, so that their fd tables show only what the
+They hold no control channel of their own, so that their fd tables show only what the
 lecture is about: at each moment worth a picture a program stops itself with
 SIGSTOP (signal(7)) and the demo, seeing state ``T`` in ``/proc/PID/stat``,
 takes its snapshot and sends SIGCONT.
@@ -10,8 +9,6 @@ Programs:
   redirect PATH TEXT    open PATH, dup2(fd, 1), close(fd), write TEXT to fd 1
   shell PATH ARGV...    the shell's ``ARGV > PATH``: open, fork, dup2 in the child, exec
   manager WRITER READER the shell's ``WRITER | READER`` (each a JSON list: an argv)
-  fill                  write 4 KiB chunks to fd 1 forever (SIGPIPE left to kill it)
-  drain                 read fd 0 until end of file; one line on fd 2 per read
 """
 
 from __future__ import annotations
@@ -20,12 +17,11 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 
-from iochannels.demos._program import name_self, say
+from iochannels.demos.children.shared import name_self, say
 
-__all__ = ["main"]
-
-CHUNK = 4096
+__all__ = ["manager", "redirect", "shell"]
 
 
 def pause() -> None:
@@ -34,6 +30,8 @@ def pause() -> None:
 
 
 def redirect(path: str, text: str) -> None:
+    """``redirect PATH TEXT``: open PATH, dup2(fd, 1), close(fd), write TEXT to fd 1."""
+    name_self("redirector")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # the lowest free fd: 3
     pause()  # picture: fd 1 still the demo's, fd 3 the file
     os.dup2(fd, 1)  # dup2(2): fd 1 now points to the file's open file description
@@ -42,8 +40,10 @@ def redirect(path: str, text: str) -> None:
     os.write(1, text.encode())
 
 
-def shell(path: str, argv: list[str]) -> None:
-    """What sh does for ``ARGV > PATH``, with a stop in the child just before execve(2)."""
+def shell(path: str, *argv: str) -> None:
+    """``shell PATH ARGV...``: what sh does for ``ARGV > PATH``, stopping in the child just
+    before execve(2)."""
+    name_self("shell")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     pid = os.fork()
     if pid == 0:
@@ -56,13 +56,15 @@ def shell(path: str, argv: list[str]) -> None:
     _exit_like(pid)
 
 
-def manager(writer: list[str], reader: list[str]) -> None:
-    """What sh does for ``WRITER | READER``: one pipe, two children, both ends closed here."""
+def manager(writer: str, reader: str) -> None:
+    """``manager WRITER READER`` (each a JSON list: an argv): what sh does for ``WRITER |
+    READER``: one pipe, two children, both ends closed here."""
+    name_self("manager")
     read_end, write_end = os.pipe2(0)  # pipe(2): fds 3 and 4, no O_CLOEXEC, as sh makes them
     tell(event="pipe", read=read_end, write=write_end)
     pause()  # picture: the manager holds both ends
-    first = _child("writer", read_end, write_end, 1, writer)  # its stdout: the write end
-    second = _child("reader", write_end, read_end, 0, reader)  # its stdin: the read end
+    first = _child("writer", read_end, write_end, 1, json.loads(writer))  # stdout: write end
+    second = _child("reader", write_end, read_end, 0, json.loads(reader))  # stdin: read end
     tell(event="forked", writer=first, reader=second)
     os.close(read_end)
     os.close(write_end)
@@ -71,7 +73,7 @@ def manager(writer: list[str], reader: list[str]) -> None:
     tell(event="done", writer=statuses[0], reader=statuses[1])
 
 
-def _child(name: str, unused: int, end: int, target: int, argv: list[str]) -> int:
+def _child(name: str, unused: int, end: int, target: int, argv: Sequence[str]) -> int:
     pid = os.fork()
     if pid == 0:
         name_self(name)
@@ -83,9 +85,9 @@ def _child(name: str, unused: int, end: int, target: int, argv: list[str]) -> in
     return pid
 
 
-def _exec(argv: list[str]) -> None:
+def _exec(argv: Sequence[str]) -> None:
     try:
-        os.execv(argv[0], argv)
+        os.execv(argv[0], list(argv))
     except OSError as exc:
         os.write(2, f"cannot run {argv[0]}: {exc.strerror}\n".encode())
         os._exit(127)  # as sh does for a command it cannot run
@@ -96,48 +98,6 @@ def _exit_like(pid: int) -> None:
     sys.exit(code if code >= 0 else 128 - code)
 
 
-def fill() -> None:
-    # Python ignores SIGPIPE at start-up; a writer as the lecture means it gets the default,
-    # so that writing to a pipe with no reader kills it (pipe(7), signal(7)).
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    chunk = b"x" * CHUNK
-    while True:
-        os.write(1, chunk)
-
-
-def drain() -> None:
-    while True:
-        data = os.read(0, 1 << 16)
-        tell(event="read", asked=1 << 16, got=len(data))
-        if not data:
-            return
-
-
 def tell(**data: object) -> None:
     """One JSON line on fd 2: fds 0 and 1 are the ones the lecture is about."""
     say(2, data)
-
-
-NAMES = {"redirect": "redirector", "shell": "shell", "manager": "manager", "fill": "writer",
-         "drain": "reader"}
-
-
-def main(args: list[str]) -> None:
-    name_self(NAMES.get(args[0], "child") if args else "child")
-    match args:
-        case ["redirect", path, text]:
-            redirect(path, text)
-        case ["shell", path, *argv]:
-            shell(path, argv)
-        case ["manager", writer, reader]:
-            manager(json.loads(writer), json.loads(reader))
-        case ["fill"]:
-            fill()
-        case ["drain"]:
-            drain()
-        case _:
-            sys.exit(f"usage: python -m iochannels.demos._children PROGRAM ARG... (not {args})")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from iochannels.demos.base import Block, Code, Say, Show, Table
+from iochannels.demos.stage import Block, Code, Say, Show, Table
 from iochannels.model import Snapshot, Walkthrough
 from iochannels.render.names import shown
 
@@ -127,9 +127,9 @@ def at_a_glance(run: Walkthrough) -> Walkthrough:
     from iochannels.render.sequence import SOCKET_CALLS
 
     talkers = {e.pid for e in run.events if e.call in SOCKET_CALLS}
-    if len(talkers) >= 2 or not run.steps:
+    fullest = run.fullest_step
+    if len(talkers) >= 2 or fullest is None:
         return run
-    fullest = max(run.steps, key=lambda s: sum(len(p.fds) for p in s.snapshot.processes))
     return replace(run, steps=(replace(fullest, event=None),))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from iochannels.demos.registry import get
-from iochannels.demos.report import DemoOutcome, SectionOutcome, SimOutcome, write_report
-from iochannels.demos.report_parts import at_a_glance
 from iochannels.demos.runner import scenario_walkthrough
+from iochannels.tour.report import DemoOutcome, SectionOutcome, SimOutcome, write_report
+from iochannels.tour.report_parts import at_a_glance
 
 
 def _report(out: Path) -> Path:
