@@ -28,8 +28,8 @@ def _write(fd: int, text: str) -> None:
     try:
         while data:
             data = data[os.write(fd, data):]
-    except OSError as exc:
-        raise ShellError(f"I/O error{'' if exc.errno else ''}") from None
+    except OSError:
+        raise ShellError("I/O error") from None
 
 
 def echo_text(args: list[str]) -> str:

@@ -27,7 +27,7 @@ class ShellError(IoChannelsError):
     """A failure sh reports in one line and goes on (or exits 2 when not interactive)."""
 
 
-class ShellExit(Exception):  # noqa: N818 (not an error: the ``exit`` builtin)
+class ShellExit(Exception):
     """``exit N``: unwinds the shell (or a subshell's child) to where it ends with N."""
 
     def __init__(self, status: int) -> None:

@@ -144,7 +144,7 @@ class _Expander:
             self.pos = i
 
     def braced(self, inside: str) -> str:
-        """``${NAME}``, ``${#NAME}``, ``${NAME-w}``, ``${NAME:-w}``, ``${NAME+w}``, ``${NAME:+w}``."""
+        """``${NAME}``, ``${#NAME}``, ``${NAME-w}``, ``${NAME:-w}``, ``${NAME:+w}``..."""
         if inside.startswith("#") and len(inside) > 1:
             return str(len(self.ctx.lookup(inside[1:]) or ""))
         m = _NAME.match(inside) or re.match(r"[0-9?$!#@*-]", inside)

@@ -8,6 +8,7 @@ descriptor``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -142,10 +143,8 @@ def save(actions: Iterable[Action]) -> dict[int, int | None]:
 def restore(saved: dict[int, int | None]) -> None:
     for fd, copy in saved.items():
         if copy is None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         else:
             os.dup2(copy, fd)
             os.close(copy)

@@ -146,7 +146,7 @@ class _Parser:
                 raise Incomplete(f'end of file unexpected (expecting "{closer}")', self.tok.line)
             raise self.unexpected()
         body = self.list_(until_newline=False, closer=closer)
-        if closer == ")" and self.is_op(")") or closer == "}" and self.is_word("}"):
+        if (closer == ")" and self.is_op(")")) or (closer == "}" and self.is_word("}")):
             self.take()
             return body
         if self.tok.kind == "eof":
@@ -168,9 +168,10 @@ class _Parser:
         if self.tok.kind != "word":
             raise self.unexpected()
         target = self.take()
-        if op in ("<&", ">&") and not (target.text == "-" or target.text.isdigit()):
-            if not any(c in target.text for c in "$`\"'\\"):
-                raise ShellSyntaxError("Bad fd number", target.line)
+        literal = not any(c in target.text for c in "$`\"'\\")
+        if op in ("<&", ">&") and literal and not (
+                target.text == "-" or (len(target.text) == 1 and target.text.isdigit())):
+            raise ShellSyntaxError("Bad fd number", target.line)  # dash: fds 0-9 only
         if op in ("<<", "<<-"):
             quoted = any(c in target.text for c in "\"'\\")
             return Redirect(fd, op, Word(target.text), target.heredoc or "", quoted)

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Action", "OPEN_FLAGS", "pipe_actions", "redirect_actions"]
+__all__ = ["OPEN_FLAGS", "Action", "pipe_actions", "redirect_actions"]
 
 # dash's flags for each operator (redir.c openredirect); mode 0666 less the umask.
 OPEN_FLAGS = {

@@ -9,6 +9,7 @@ sh's: the last stage's, 126 not executable, 127 not found, 128+N killed by signa
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -80,10 +81,8 @@ class Runner:
     # -- reporting -------------------------------------------------------------------
     def error(self, message: str) -> None:
         text = f"{self.state.options.name}: {self.state.line}: {message}\n"
-        try:
+        with contextlib.suppress(OSError):
             os.write(2, text.encode("utf-8", "surrogateescape"))
-        except OSError:
-            pass
 
     # -- expansion's view of the shell ---------------------------------------------------
     def lookup(self, name: str) -> str | None:
@@ -133,8 +132,7 @@ class Runner:
         except ShellSyntaxError as exc:
             self.state.line = exc.line or self.state.line
             self.error(f"Syntax error: {exc.message}")
-            self.state.status = 2
-            raise ShellExit(2) from None
+            self.state.status = self.fatal(2)
         return self.state.status
 
     def run_list(self, body: List) -> int:
@@ -231,9 +229,8 @@ class Runner:
             raise ShellExit(2) from None
         except ShellError as exc:
             self.error(str(exc))
-            if special and not self.state.options.interactive:
-                raise ShellExit(2) from None
-            return 2 if "I/O error" not in str(exc) else 1
+            status = 2 if "I/O error" not in str(exc) else 1
+            return self.fatal(status) if special else status
         finally:
             fdops.restore(saved)
 
@@ -244,13 +241,19 @@ class Runner:
             fdops.apply(self.plan_redirects(redirects), self.tracer)
         except ShellError as exc:
             self.error(str(exc))
-            raise ShellExit(2) from None
+            return self.fatal(2)
         if len(argv) == 1:
             return 0
         path, err = find_program(argv[1], self.state.variables.get("PATH", ""))
-        self.execve(path or argv[1], argv[1:], self.state.environment(), err,
-                    prefix="exec: ")
-        raise ShellExit(126 if err == errno.EACCES else 127)
+        err = self.execve(path or argv[1], argv[1:], self.state.environment(), err,
+                          prefix="exec: ")
+        return self.fatal(126 if err == errno.EACCES else 127)
+
+    def fatal(self, status: int) -> int:
+        """XCU 2.8.1: an error that ends a non-interactive shell; interactive, a status."""
+        if self.state.options.interactive:
+            return status
+        raise ShellExit(status)
 
     def wait_builtin(self, argv: list[str]) -> int:
         if len(argv) == 1:
@@ -325,10 +328,10 @@ class Runner:
                 prev = nxt[0]
         if draw and ready and go:
             self.draw_and_release(launch, stages, ready, go)
-        for pid, stage, errpipe in zip(launch.pids, stages, launch.errpipes, strict=True):
-            if errpipe is not None:
-                failed = os.read(errpipe, 16)
-                os.close(errpipe)
+        for pid, stage, errfd in zip(launch.pids, stages, launch.errpipes, strict=True):
+            if errfd is not None:
+                failed = os.read(errfd, 16)
+                os.close(errfd)
                 if not failed:
                     self.tracer.call("execve", (c_string(stage.path), string_array(stage.argv),
                                                 f"[/* {len(self.state.environment())} vars */]"),
@@ -436,7 +439,7 @@ class Runner:
         except ShellError as exc:
             self.error(str(exc))
             status = 2
-        except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+        except BaseException:
             status = 2
         finally:
             os._exit(status)
@@ -451,10 +454,8 @@ class Runner:
         """dash names a signal that ended a foreground process, except SIGINT and SIGPIPE."""
         for status in statuses:
             if status > 128 and status - 128 not in (signal.SIGINT, signal.SIGPIPE):
-                try:
+                with contextlib.suppress(OSError):
                     os.write(2, f"{signal.strsignal(status - 128)}\n".encode())
-                except OSError:
-                    pass
                 return
 
     @contextmanager

@@ -40,7 +40,7 @@ class ShellState:
         state.variables.setdefault("IFS", " \t\n")
         return state
 
-    def environment(self, extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006
+    def environment(self, extra: Mapping[str, str] = {}) -> dict[str, str]:
         env = {k: v for k, v in self.variables.items() if k in self.exported}
         env.update(extra)
         return env

@@ -85,7 +85,7 @@ class _Scanner:
             self.skip_unit()
         text = self.text[start:self.pos].replace("\\\n", "")
         nxt = self.peek()
-        if len(text) == 1 and text.isdigit() and nxt in "<>":
+        if len(text) == 1 and text.isdigit() and nxt and nxt in "<>":
             self.tokens.append(Token("io", text, line))
             return
         if self.pending and self.pending[-1][1] == "" and self.pending[-1][0] == len(self.tokens):

@@ -7,6 +7,7 @@ project's strace-like format with the pid of the process that made the call::
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 
@@ -68,7 +69,5 @@ class Tracer:
             return
         event = Event(0, os.getpid() if pid is None else pid, call, args, result, error)
         line = event_line(event) + "\n"
-        try:
+        with contextlib.suppress(OSError):  # a trace reader gone changes nothing it traces
             os.write(self.fd, line.encode("utf-8", "surrogateescape"))
-        except OSError:
-            pass  # a trace reader gone must not change what the command line does
