@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from iochannels import live
-from iochannels.model import Process, Snapshot
+from iochannels.model import Snapshot
 from iochannels.render import render_snapshot
 
 __all__ = ["as_exec_will_leave_it", "drawer", "pipeline_snapshot"]

@@ -18,7 +18,7 @@ from iochannels.shell.errors import ShellError
 from iochannels.shell.plan import Action, flag_names
 from iochannels.shell.trace import Tracer, c_string
 
-__all__ = ["apply", "restore", "save", "traced_close", "traced_pipe"]
+__all__ = ["apply", "private_pipe", "restore", "save", "traced_close", "traced_pipe"]
 
 # Above the fds a command line can name (0-9), as dash keeps its own at 10 and up.
 FIRST_PRIVATE_FD = 10
@@ -46,17 +46,30 @@ def traced_pipe(tracer: Tracer) -> tuple[int, int]:
     return r, w
 
 
-def _dup2(source: int, fd: int, tracer: Tracer) -> None:
+def private_pipe() -> tuple[int, int]:
+    """A pipe for the shell's own use (exec errors, --draw's signals): both ends at 10 or
+    above and close-on-exec, so that no `3<&0` of the command line can meet them."""
+    ends = os.pipe2(os.O_CLOEXEC)
+    moved = (fcntl.fcntl(ends[0], fcntl.F_DUPFD_CLOEXEC, FIRST_PRIVATE_FD),
+             fcntl.fcntl(ends[1], fcntl.F_DUPFD_CLOEXEC, FIRST_PRIVATE_FD))
+    os.close(ends[0])
+    os.close(ends[1])
+    return moved
+
+
+def _dup2(source: int, fd: int, tracer: Tracer, first: bool = False) -> None:
     if source == fd:
-        try:  # dup2(fd, fd) checks that fd is open, and changes nothing
-            fcntl.fcntl(fd, fcntl.F_GETFD)
-        except OSError:
-            raise ShellError(f"{source}: Bad file descriptor") from None
-        return
+        return  # dash (redir.c dupredirect) makes no call for `9<&9`, open or not
     try:
         os.dup2(source, fd)  # the copy is inheritable: it is meant for the program
     except OSError as exc:
         tracer.call("dup2", (source, fd), -1, errno.errorcode.get(exc.errno or 0, "EIO"))
+        # dash has moved fd away before its first redirection (redir.c: savefd, then
+        # dup2): `2>&9` with 9 closed leaves fd 2 closed, and the message goes nowhere;
+        # in `2>&1 2>&9` fd 2 is still stdout when the second one fails.
+        if first:
+            with contextlib.suppress(OSError):
+                os.close(fd)
         raise ShellError(f"{source}: {os.strerror(exc.errno or 0)}") from None
     tracer.call("dup2", (source, fd), fd)
 
@@ -104,15 +117,22 @@ def _heredoc(action: Action, tracer: Tracer) -> int | None:
     return writer
 
 
-def apply(actions: Iterable[Action], tracer: Tracer) -> list[int]:
-    """Do the actions in order; the pids of here-document writers to be waited for."""
+def apply(actions: Iterable[Action], tracer: Tracer, moves_first: bool = True) -> list[int]:
+    """Do the actions in order; the pids of here-document writers to be waited for.
+
+    ``moves_first``: the fd is put aside before its first redirection, as dash does for
+    simple commands and groups (not for a subshell's, which its child applies as is).
+    """
     writers = []
+    touched: set[int] = set()
     for action in actions:
+        first = moves_first and action.fd not in touched
+        touched.add(action.fd)
         match action.kind:
             case "dup2":
                 if action.source < 0:
                     raise ShellError(f"{action.path}: Bad fd number")
-                _dup2(action.source, action.fd, tracer)
+                _dup2(action.source, action.fd, tracer, first)
             case "close":
                 try:
                     os.close(action.fd)

@@ -307,12 +307,12 @@ class Runner:
     def run_stages(self, stages: list[Stage]) -> int:
         launch = _Launch()
         draw = self.state.options.draw
-        ready = fdops.traced_pipe(Tracer(-1)) if draw else None
-        go = fdops.traced_pipe(Tracer(-1)) if draw else None
+        ready = fdops.private_pipe() if draw else None
+        go = fdops.private_pipe() if draw else None
         prev: int | None = None
         for i, stage in enumerate(stages):
             nxt = fdops.traced_pipe(self.tracer) if i < len(stages) - 1 else None
-            errpipe = fdops.traced_pipe(Tracer(-1)) if stage.external else None
+            errpipe = fdops.private_pipe() if stage.external else None
             plan = pipe_actions(prev, nxt[0] if nxt else None, nxt[1] if nxt else None)
             pid = self.fork()
             if pid == 0:
@@ -362,7 +362,8 @@ class Runner:
         def body() -> int:
             self.child_signals(background=False)
             fdops.apply(plan, self.tracer)
-            writers = fdops.apply(stage.actions, self.tracer)
+            writers = fdops.apply(stage.actions, self.tracer,
+                                  moves_first=not isinstance(stage.command, Subshell))
             if ready and go:
                 os.close(ready[0])
                 os.close(go[1])
