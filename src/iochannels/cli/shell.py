@@ -75,11 +75,13 @@ def run(args: argparse.Namespace) -> int:
         args.args.insert(0, args.file)
         args.file = None
     if args.sim:
+        from iochannels.cli.common import emit
         from iochannels.shell.simulate import simulate
 
         if args.command is None:
             raise UsageError("--sim needs -c LINE")
-        return simulate(args.command, args.format, args.output)
+        emit(simulate(args.command, args.format), args.output)
+        return 0
     draw = None
     if args.draw:
         from iochannels.shell.draw import drawer
@@ -96,4 +98,4 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"shell: cannot open {args.file}: {exc.strerror}") from None
     from iochannels.shell.interactive import interact
 
-    return interact(options)
+    return int(interact(options))
