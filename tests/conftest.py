@@ -41,7 +41,8 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            # A command name is bytes, not always UTF-8 (a test's hostile name: b"\xff").
+            stat = Path(f"/proc/{entry}/stat").read_bytes().decode("utf-8", "replace")
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.

@@ -62,6 +62,9 @@ def interact(options: Options) -> int:
             os.write(1, b"\n")
             return runner.state.status
         try:
-            runner.run_source(text)
+            # The whole command line, not just the waits: a Ctrl-C that comes while the
+            # shell is still expanding or forking must not end the shell either.
+            with runner.ignoring_interrupts():
+                runner.run_source(text)
         except ShellExit as exc:
             return exc.status

@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NoReturn
 
 from iochannels.shell import fdops
@@ -219,7 +219,7 @@ class Runner:
             return 2
         saved = fdops.save(actions)
         try:
-            writers = fdops.apply(actions, Tracer(-1))
+            writers = fdops.apply(actions, self.tracer)
             status = body()
             for pid in writers:
                 os.waitpid(pid, 0)
@@ -299,12 +299,21 @@ class Runner:
 
     # -- processes -----------------------------------------------------------------------
     def fork(self) -> int:
+        """fork(2) with SIGINT blocked across it: a Ctrl-C that comes before the child has
+        put SIGINT back to its default waits (pending) instead of being lost to the
+        shell's SIG_IGN; the child unblocks it in ``child_signals`` and stops."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         pid = os.fork()
         if pid:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             self.tracer.call("fork", (), pid)
         return pid
 
     def run_stages(self, stages: list[Stage]) -> int:
+        with self.ignoring_interrupts():
+            return self.launch_and_wait(stages)
+
+    def launch_and_wait(self, stages: list[Stage]) -> int:
         launch = _Launch()
         draw = self.state.options.draw
         ready = fdops.private_pipe() if draw else None
@@ -336,8 +345,7 @@ class Runner:
                     self.tracer.call("execve", (c_string(stage.path), string_array(stage.argv),
                                                 f"[/* {len(self.state.environment())} vars */]"),
                                      0, pid=pid)
-        with self.ignoring_interrupts():
-            statuses = [self.wait(pid) for pid in launch.pids]
+        statuses = [self.wait(pid) for pid in launch.pids]
         self.report_signals(statuses)
         return statuses[-1]
 
@@ -424,11 +432,15 @@ class Runner:
             return exc.status
 
     def child_signals(self, background: bool) -> None:
+        # A forked shell draws nothing of its own: --draw pictures the pipelines the
+        # command line runs, each once, from the shell that started them.
+        self.state.options = replace(self.state.options, draw=None)
         for sig in _RESET:
             signal.signal(sig, signal.SIG_DFL)
         if background and not self.state.options.interactive:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # XCU 2.11: async lists ignore ^C
             signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def child_exit(self, body: _Thunk) -> NoReturn:
         """Run ``body`` in a forked child and leave with its status, whatever happens."""
