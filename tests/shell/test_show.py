@@ -93,3 +93,14 @@ def test_sim_html_is_the_stepper(tmp_path: Path) -> None:
     proc = shell(["--sim", "--format", "html", "-o", "w.html", "-c", "echo a | cat"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "w.html").read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def test_the_tour_hook_draws_the_section_4_pipeline() -> None:
+    from iochannels.shell.picture import pipeline_pictures
+
+    *_, last = pipeline_pictures(fmt="json")
+    snap = json.loads(last)
+    assert [p["name"] for p in snap["processes"]] == ["sort", "uniq"]
+    sort_fds = {e["fd"]: e["channel"] for e in snap["processes"][0]["fds"]}
+    uniq_fds = {e["fd"]: e["channel"] for e in snap["processes"][1]["fds"]}
+    assert sort_fds[1] == uniq_fds[0] and sort_fds[1].startswith("pipe:")

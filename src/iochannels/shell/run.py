@@ -464,7 +464,11 @@ class Runner:
             else 128 + os.WTERMSIG(status)
 
     def report_signals(self, statuses: list[int]) -> None:
-        """dash names a signal that ended a foreground process, except SIGINT and SIGPIPE."""
+        """dash names a signal that ended a foreground process, except SIGINT and SIGPIPE;
+        after a Ctrl-C an interactive shell ends the ^C line before its prompt."""
+        if self.state.options.interactive and 128 + signal.SIGINT in statuses:
+            with contextlib.suppress(OSError):
+                os.write(2, b"\n")
         for status in statuses:
             if status > 128 and status - 128 not in (signal.SIGINT, signal.SIGPIPE):
                 with contextlib.suppress(OSError):
