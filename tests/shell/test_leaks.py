@@ -78,3 +78,41 @@ def test_syntax_error_runs_nothing(tmp_path: Path) -> None:
     assert proc.stdout == b""
     assert proc.stderr == b"iochannels shell: 1: Syntax error: end of file unexpected\n"
     assert os.listdir(tmp_path) == []
+
+
+def test_ctrl_c_ends_a_non_interactive_shell_and_its_pipeline(tmp_path: Path) -> None:
+    """SIGINT to the foreground process group (what the terminal sends on Ctrl-C): the
+    shell and every stage end, one line on stderr, status 130, no process left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from shellkit import ENV
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "iochannels", "shell", "-c",
+         "sh -c 'echo up; exec sleep 30' | cat"],
+        cwd=tmp_path, env={**ENV, "PYTHONPATH": ":".join(sys.path)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"up\n"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert err == b"iochannels: interrupted\n"
+    time.sleep(0.1)
+    assert _in_session(proc.pid) == []
+
+
+def _in_session(sid: int) -> list[int]:
+    """The processes of session ``sid`` (proc(5): /proc/PID/stat field 6)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+        except OSError:
+            continue
+        if entry.isdigit() and int(stat.rsplit(b")", 1)[1].split()[3]) == sid:
+            found.append(int(entry))
+    return found

@@ -310,11 +310,20 @@ class Runner:
         return pid
 
     def run_stages(self, stages: list[Stage]) -> int:
-        with self.ignoring_interrupts():
-            return self.launch_and_wait(stages)
-
-    def launch_and_wait(self, stages: list[Stage]) -> int:
         launch = _Launch()
+        with self.ignoring_interrupts():
+            try:
+                return self.launch_and_wait(stages, launch)
+            except KeyboardInterrupt:
+                # Ctrl-C reached the whole foreground process group: the stages are ending
+                # too. Wait for them before the shell goes, or they stay zombies under
+                # whatever adopts them (not every container's pid 1 reaps).
+                for pid in launch.pids:
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(pid, 0)
+                raise
+
+    def launch_and_wait(self, stages: list[Stage], launch: _Launch) -> int:
         draw = self.state.options.draw
         ready = fdops.private_pipe() if draw else None
         go = fdops.private_pipe() if draw else None
