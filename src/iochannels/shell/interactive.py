@@ -48,6 +48,7 @@ def interact(options: Options) -> int:
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - input() edits lines and keeps history once loaded
     runner = new_runner(options, [options.name])
+    lines = 0  # dash numbers the lines of an interactive session, as those of a script
     while True:
         try:
             text = read_command()
@@ -55,12 +56,15 @@ def interact(options: Options) -> int:
             os.write(1, b"\n")  # ^C at the prompt: a fresh prompt, the shell stays
             continue
         except ShellSyntaxError as exc:
+            runner.state.line = exc.line
             runner.error(f"Syntax error: {exc.message}")
             runner.state.status = 2
             continue
         if text is None:
             os.write(1, b"\n")
             return runner.state.status
+        runner.state.lines_before = lines
+        lines += text.count("\n")
         try:
             # The whole command line, not just the waits: a Ctrl-C that comes while the
             # shell is still expanding or forking must not end the shell either.

@@ -80,7 +80,8 @@ class Runner:
 
     # -- reporting -------------------------------------------------------------------
     def error(self, message: str) -> None:
-        text = f"{self.state.options.name}: {self.state.line}: {message}\n"
+        line = self.state.line + self.state.lines_before
+        text = f"{self.state.options.name}: {line}: {message}\n"
         with contextlib.suppress(OSError):
             os.write(2, text.encode("utf-8", "surrogateescape"))
 
