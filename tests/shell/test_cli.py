@@ -64,3 +64,25 @@ def test_big_here_document_goes_through_a_writer(tmp_path: Path) -> None:
     (tmp_path / "s").write_text(f"cat <<EOF | wc -c\n{'x' * 200_000}\nEOF\n")
     proc = shell(["s"], tmp_path)
     assert proc.stdout == b"200001\n"
+
+
+def test_a_shell_whose_reader_is_gone_ends_by_sigpipe_as_dash(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from shellkit import DASH, ENV
+
+    line = "echo a; echo b >&2"
+    statuses = []
+    for argv in ([sys.executable, "-m", "iochannels", "shell", "-c", line],
+                 [DASH or "dash", "-c", line]):
+        r, w = os.pipe()
+        os.close(r)  # the reader is gone before anything is written
+        try:
+            proc = subprocess.run(argv, stdout=w, stderr=subprocess.PIPE, cwd=tmp_path,
+                                  env={**ENV, "PYTHONPATH": ":".join(sys.path)}, timeout=30)
+        finally:
+            os.close(w)
+        statuses.append((proc.returncode, proc.stderr))
+    assert statuses[0] == statuses[1] == (-signal.SIGPIPE, b"")

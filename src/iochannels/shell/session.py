@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 
 from iochannels.shell.errors import ShellExit
 from iochannels.shell.run import Runner
@@ -26,6 +27,9 @@ def new_runner(options: Options, positional: list[str]) -> Runner:
 
 
 def _finish(runner: Runner, text: str) -> int:
+    # A shell whose stdout reader is gone ends by SIGPIPE, quietly, as dash does (Python
+    # ignores SIGPIPE and would turn each write into an "I/O error" line instead).
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return runner.run_source(text)
     except ShellExit as exc:
