@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 
-from iochannels.cli.common import add_format_options
 from iochannels.errors import IoChannelsError, UsageError
 
 __all__ = ["register", "run"]
@@ -48,7 +47,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="stop each pipeline's children before exec and draw their fds")
     parser.add_argument("--sim", action="store_true",
                         help="run the command line in the simulated kernel instead")
-    add_format_options(parser, ("text", "svg", "html", "json"))
+    parser.add_argument("--format", choices=("text", "svg", "html", "json"), default="text",
+                        help="how --draw and --sim draw (default: text)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="--draw: the picture to FILE (the next pipeline's to FILE-2...) "
+                        "instead of stderr; --sim: the walkthrough to FILE instead of stdout")
     parser.set_defaults(run=run)
 
 
@@ -80,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
 
         if args.command is None:
             raise UsageError("--sim needs -c LINE")
+        if args.draw or args.trace or args.trace_file:
+            raise UsageError("--sim shows its own calls and pictures: leave out --draw and "
+                             "--trace")
         emit(simulate(args.command, args.format), args.output)
         return 0
     draw = None
