@@ -23,10 +23,10 @@ DASH = shutil.which("dash")
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LC_ALL": "C"}
 
 _DRIVER = r"""
-import json, os, sys
+import fcntl, json, os, sys
 from iochannels.shell import run_command_line
 from iochannels.shell.state import Options
-cases = json.load(sys.stdin)
+cases, show = json.load(sys.stdin)
 statuses = []
 for line, workdir, out, err in cases:
     pid = os.fork()
@@ -41,7 +41,14 @@ for line, workdir, out, err in cases:
                 os.dup2(got, fd)
                 os.close(got)
             os.closerange(3, 1024)
-            status = run_command_line(line, Options())
+            options = Options()
+            if show:  # --trace-file and --draw -o, both outside the work directory
+                from iochannels.shell.draw import drawer
+                trace = os.open(out + ".trace", os.O_WRONLY | os.O_CREAT, 0o644)
+                options = Options(trace_fd=fcntl.fcntl(trace, fcntl.F_DUPFD_CLOEXEC, 10),
+                                  draw=drawer("json", out + ".draw.json"))
+                os.close(trace)
+            status = run_command_line(line, options)
         finally:
             os._exit(status)
     _, wstatus = os.waitpid(pid, 0)
@@ -89,7 +96,9 @@ def run_dash(lines: list[str]) -> list[Result]:
     return results
 
 
-def run_ours(lines: list[str]) -> list[Result]:
+def run_ours(lines: list[str], show: bool = False) -> list[Result]:
+    """Each line in a forked child of one warm process; ``show``: with --trace and --draw,
+    whose output goes next to (not into) the work directory."""
     with tempfile.TemporaryDirectory(prefix="sh-ours-") as top:
         cases = []
         for k, line in enumerate(lines):
@@ -97,7 +106,7 @@ def run_ours(lines: list[str]) -> list[Result]:
             work.mkdir(parents=True)
             cases.append((line, str(work), str(work.parent / "out"), str(work.parent / "err")))
         env = {**ENV, "PYTHONPATH": os.pathsep.join(sys.path)}
-        proc = subprocess.run([sys.executable, "-c", _DRIVER], input=json.dumps(cases),
+        proc = subprocess.run([sys.executable, "-c", _DRIVER], input=json.dumps([cases, show]),
                               capture_output=True, text=True, env=env, timeout=120)
         assert proc.returncode == 0, proc.stderr
         statuses = json.loads(proc.stdout)

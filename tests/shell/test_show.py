@@ -104,3 +104,22 @@ def test_the_tour_hook_draws_the_section_4_pipeline() -> None:
     sort_fds = {e["fd"]: e["channel"] for e in snap["processes"][0]["fds"]}
     uniq_fds = {e["fd"]: e["channel"] for e in snap["processes"][1]["fds"]}
     assert sort_fds[1] == uniq_fds[0] and sort_fds[1].startswith("pipe:")
+
+
+def test_sim_runs_every_corpus_line() -> None:
+    """--sim on every command line of the corpus: a walkthrough, never a crash (the
+    simulated programs are stand-ins, so the outputs are not compared with dash)."""
+    from corpus import ALL
+
+    from iochannels.shell.errors import ShellSyntaxError
+    from iochannels.shell.simulate import walkthrough
+
+    runs = 0
+    for line in ALL:
+        try:
+            run = walkthrough(line)
+        except ShellSyntaxError:
+            continue
+        runs += 1
+        assert run.steps and run.steps[0].event is None
+    assert runs > 250
