@@ -12,9 +12,13 @@ then its redirections in the order written (XCU 2.7: ``>f 2>&1`` and ``2>&1 >f``
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from iochannels.shell.builtins import BUILTINS
+from iochannels.shell.syntax import Command, Exec
 
 __all__ = ["OPEN_FLAGS", "Action", "pipe_actions", "redirect_actions"]
 
@@ -95,3 +99,33 @@ def redirect_actions(redirects: Iterable[tuple[int, str, str]]) -> list[Action]:
             actions.append(Action("open", fd, path=target, flags=OPEN_FLAGS[op],
                                   creates=op != "<"))
     return actions
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One command of a pipeline, expanded and planned in the parent."""
+
+    command: Command
+    argv: tuple[str, ...] = ()
+    assigns: tuple[tuple[str, str], ...] = ()
+    actions: tuple[Action, ...] = ()
+    path: str = ""  # the program found on PATH ("" for builtins and compound commands)
+    lookup_error: int = 0  # ENOENT / EACCES found while searching PATH
+
+    @property
+    def external(self) -> bool:
+        return isinstance(self.command, Exec) and bool(self.argv) and self.argv[0] not in BUILTINS
+
+
+def find_program(name: str, path: str) -> tuple[str, int]:
+    """The file ``name`` runs, searched on PATH as execvp(3) does; or the errno."""
+    if "/" in name:
+        return name, 0
+    denied = ""
+    for directory in path.split(":"):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate):
+            if os.access(candidate, os.X_OK):
+                return candidate, 0
+            denied = denied or candidate
+    return (denied, errno.EACCES) if denied else ("", errno.ENOENT)

@@ -23,7 +23,7 @@ from iochannels.shell.builtins import BUILTINS, SPECIAL, ShellExit2
 from iochannels.shell.errors import ShellError, ShellExit, ShellSyntaxError
 from iochannels.shell.expand import Context, expand_heredoc, expand_one, expand_words
 from iochannels.shell.parse import commands
-from iochannels.shell.plan import Action, pipe_actions, redirect_actions
+from iochannels.shell.plan import Action, Stage, find_program, pipe_actions, redirect_actions
 from iochannels.shell.state import ShellState
 from iochannels.shell.syntax import (
     AndOr,
@@ -38,7 +38,7 @@ from iochannels.shell.syntax import (
 )
 from iochannels.shell.trace import Tracer, c_string, status_text, string_array
 
-__all__ = ["Runner", "Stage"]
+__all__ = ["Runner"]
 
 # Signals a child must get back to their default before exec: Python ignores SIGPIPE and
 # SIGXFSZ, and an ignored signal stays ignored across execve (signal(7)); `yes | head -1`
@@ -46,22 +46,6 @@ __all__ = ["Runner", "Stage"]
 _Thunk = Callable[[], int]
 
 _RESET = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGQUIT)
-
-
-@dataclass(frozen=True, slots=True)
-class Stage:
-    """One command of a pipeline, expanded and planned in the parent."""
-
-    command: Command
-    argv: tuple[str, ...] = ()
-    assigns: tuple[tuple[str, str], ...] = ()
-    actions: tuple[Action, ...] = ()
-    path: str = ""  # the program found on PATH ("" for builtins and compound commands)
-    lookup_error: int = 0  # ENOENT / EACCES found while searching PATH
-
-    @property
-    def external(self) -> bool:
-        return isinstance(self.command, Exec) and bool(self.argv) and self.argv[0] not in BUILTINS
 
 
 @dataclass
@@ -501,18 +485,3 @@ class Runner:
 
 def _kind(cmd: Command) -> str:
     return type(cmd).__name__.lower()
-
-
-
-def find_program(name: str, path: str) -> tuple[str, int]:
-    """The file ``name`` runs, searched on PATH as execvp(3) does; or the errno."""
-    if "/" in name:
-        return name, 0
-    denied = ""
-    for directory in path.split(":"):
-        candidate = os.path.join(directory or ".", name)
-        if os.path.isfile(candidate):
-            if os.access(candidate, os.X_OK):
-                return candidate, 0
-            denied = denied or candidate
-    return (denied, errno.EACCES) if denied else ("", errno.ENOENT)
