@@ -12,6 +12,7 @@ command -v lsof >/dev/null 2>&1 || need+=(lsof)
 command -v lsfd >/dev/null 2>&1 || need+=(util-linux-extra)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v dash >/dev/null 2>&1 || need+=(dash)  # the shell's reference (tests/shell)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 if [ "${1:-}" = venv ]; then need=(python3-venv); fi
