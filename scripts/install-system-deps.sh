@@ -13,6 +13,7 @@ command -v lsfd >/dev/null 2>&1 || need+=(util-linux-extra)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v cc >/dev/null 2>&1 || need+=(gcc)  # the trace tests compile small C programs
+command -v dash >/dev/null 2>&1 || need+=(dash)  # the shell's reference (tests/shell)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 if [ "${1:-}" = venv ]; then need=(python3-venv); fi

@@ -20,7 +20,7 @@ from iochannels.errors import IoChannelsError, ReaderGone
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("fds", "graph", "why", "trace", "sim", "demo", "tour")
+COMMANDS = ("fds", "graph", "why", "trace", "sim", "demo", "tour", "shell")
 
 EPILOG = """\
 examples:
@@ -32,6 +32,7 @@ examples:
   iochannels sim list               the lecture's scenarios, simulated
   iochannels demo list              the lecture's demos, on real processes
   iochannels tour                   the whole lecture, section 0 to 6
+  iochannels shell --trace -c 'ls | wc -l'   a small shell that shows its forks and dup2s
 """
 
 

@@ -1,0 +1,88 @@
+"""The command line of `iochannels shell`: modes, --help, bad input (one line, status)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from shellrun import shell
+
+
+def test_file_mode_runs_a_script_with_arguments(tmp_path: Path) -> None:
+    (tmp_path / "s.sh").write_text("echo \"$1-$2\" | tr a-z A-Z\nexit 4\necho never\n")
+    proc = shell(["s.sh", "ab", "cd"], tmp_path)
+    assert (proc.stdout, proc.returncode) == (b"AB-CD\n", 4)
+
+
+def test_a_missing_script_is_one_line_and_status_2(tmp_path: Path) -> None:
+    proc = shell(["nosuch.sh"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().count("\n") == 1 and b"Traceback" not in proc.stderr
+    assert b"nosuch.sh" in proc.stderr
+
+
+def test_help_says_what_is_not_supported(tmp_path: Path) -> None:
+    text = shell(["--help"], tmp_path).stdout.decode()
+    assert "not supported: functions, loops" in text
+    assert "conditionals beyond &&" in text.replace("\n  ", " ")
+
+
+@pytest.mark.parametrize("word", ["if true; then echo a; fi", "while true; do :; done",
+                                  "for x in a; do echo $x; done"])
+def test_unsupported_syntax_is_a_syntax_error_and_runs_nothing(tmp_path: Path, word: str
+                                                                ) -> None:
+    proc = shell(["-c", f"echo ran > f; {word}"], tmp_path)
+    assert proc.returncode == 2 and b"Syntax error" in proc.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_closed_stdout_is_no_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from shellkit import ENV
+
+    proc = subprocess.run([sys.executable, "-m", "iochannels", "shell", "-c", "echo a; echo b"],
+                          cwd=tmp_path, env={**ENV, "PYTHONPATH": ":".join(sys.path)},
+                          stdout=subprocess.DEVNULL, capture_output=False, stderr=subprocess.PIPE,
+                          pass_fds=(), timeout=30, preexec_fn=lambda: os.close(1))
+    assert b"Traceback" not in proc.stderr
+    assert proc.stderr.decode().splitlines() == ["iochannels shell: 1: echo: echo: I/O error"] * 2
+    assert proc.returncode == 1
+
+
+def test_a_trace_file_that_cannot_be_written(tmp_path: Path) -> None:
+    proc = shell(["--trace-file", "/nonexist/t", "-c", "true"], tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == b"iochannels: cannot write /nonexist/t: No such file or directory\n"
+
+
+def test_big_here_document_goes_through_a_writer(tmp_path: Path) -> None:
+    """More than a pipe holds (pipe(7): 64 KiB): written by a child, else the shell would
+    block on its own pipe."""
+    (tmp_path / "s").write_text(f"cat <<EOF | wc -c\n{'x' * 200_000}\nEOF\n")
+    proc = shell(["s"], tmp_path)
+    assert proc.stdout == b"200001\n"
+
+
+def test_a_shell_whose_reader_is_gone_ends_by_sigpipe_as_dash(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from shellkit import DASH, ENV
+
+    line = "echo a; echo b >&2"
+    statuses = []
+    for argv in ([sys.executable, "-m", "iochannels", "shell", "-c", line],
+                 [DASH or "dash", "-c", line]):
+        r, w = os.pipe()
+        os.close(r)  # the reader is gone before anything is written
+        try:
+            proc = subprocess.run(argv, stdout=w, stderr=subprocess.PIPE, cwd=tmp_path,
+                                  env={**ENV, "PYTHONPATH": ":".join(sys.path)}, timeout=30)
+        finally:
+            os.close(w)
+        statuses.append((proc.returncode, proc.stderr))
+    assert statuses[0] == statuses[1] == (-signal.SIGPIPE, b"")
