@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from iochannels.model import Channel, Event, Process, Snapshot, Step, Walkthrough
 
-__all__ = ["printable", "printable_event", "printable_run", "shown"]
+__all__ = ["printable", "printable_event", "printable_run", "shown", "shown_lines"]
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}  # as lsof names them; any other as \\xNN
 # Unicode categories that move the cursor, reorder or hide text rather than draw a glyph:
@@ -164,7 +164,7 @@ def printable_run(run: Walkthrough) -> Walkthrough:
         steps = tuple(_step(s) for s in run.steps)
     finally:
         _MEMO.clear()
-    title, description = shown(run.title), _multiline(run.description)
+    title, description = shown(run.title), shown_lines(run.description)
     notes = tuple(map(shown, run.notes))
     if (title, description, notes) == (run.title, run.description, run.notes) and \
             all(a is b for a, b in zip(steps, run.steps, strict=True)):
@@ -181,6 +181,8 @@ def _step(step: Step) -> Step:
     return Step(snap, event, caption)
 
 
-def _multiline(text: str) -> str:
-    """A description of several lines keeps its line breaks (the project wrote them)."""
+def shown_lines(text: str) -> str:
+    """Text of several lines whose line breaks the project wrote (a description, what a
+    simulated program wrote on its terminal): each line through :func:`shown`, the breaks
+    kept. Never for a name: a name's newline is written out, it does not break a line."""
     return "\n".join(shown(line) for line in text.split("\n"))
