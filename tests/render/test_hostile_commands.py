@@ -119,3 +119,14 @@ def test_the_holder_of_the_other_end_is_named_with_its_comms_last_newline(
     assert own.startswith(f"{child.pid} w\\n "), own
     # Our end of its stdin pipe: the other end is the child, by the same name.
     assert f"{child.pid} w\\n fd0" in ours, ours
+
+
+def test_the_tour_names_its_report_whole_wherever_it_was_asked_to_go(tmp_path: Path) -> None:
+    out_dir = tmp_path / "tour\x1b]0;R\x07[red]\nz"
+    run = _iochannels("tour", "--quick", "--section", "1", "--out", str(out_dir))
+    out = run.stdout.decode()
+    assert run.returncode == 0, run.stderr
+    assert acting(out) == [], out
+    report = [line for line in out.splitlines() if line.startswith("report: ")]
+    assert len(report) == 1 and r"tour\x1b]0;R\x07[red]\nz/index.html" in report[0], out
+    assert (out_dir / "index.html").is_file()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from iochannels.errors import IoChannelsError, UsageError
+from iochannels.render.names import shown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -58,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     console = _console()
-    console.print(f"report: {outcome.index.resolve()}  ({outcome.seconds:.0f} s)", soft_wrap=True)
+    where = shown(str(outcome.index.resolve()))  # --out is any name the user chose
+    console.print(f"report: {where}  ({outcome.seconds:.0f} s)", soft_wrap=True)
     if not outcome.ok:
         console.print(f"failed: {', '.join(outcome.failed)}", style="bold red", soft_wrap=True)
         return 1
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _partial(index: Path) -> None:
     if index.exists():
-        _console().print(f"report of the sections done so far: {index.resolve()}",
+        _console().print(f"report of the sections done so far: {shown(str(index.resolve()))}",
                          soft_wrap=True)
 
 
