@@ -10,9 +10,11 @@ UTF-8 (a path decoded by ``os.fsdecode`` carries it as a lone surrogate, PEP 383
 as ``\\xff``. Markup is not this module's business: rich text goes in as
 ``rich.text.Text`` (never a markup string) and XML through its own escaping.
 
-As in lsof, a backslash stays as it is: ``shown`` is then idempotent (a name shown
-twice is the name shown once), so a view may apply it to whatever it is given
-without knowing whether another did. The JSON view carries the exact name.
+A backslash stays as it is: ``shown`` is then idempotent (a name shown twice is the
+name shown once), so a view may apply it to whatever it is given without knowing
+whether another did. The price: a name holding the four characters ``\x1b`` shows as
+one holding ESC, where lsof 4.95 and ``ls -b`` write a backslash as ``\\``; the JSON
+view carries the exact name and tells them apart.
 
 :func:`printable` applies ``shown`` to every name of a snapshot, and
 :func:`printable_run` to every step and event of a walkthrough; they give back
