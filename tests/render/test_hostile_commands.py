@@ -130,3 +130,24 @@ def test_the_tour_names_its_report_whole_wherever_it_was_asked_to_go(tmp_path: P
     report = [line for line in out.splitlines() if line.startswith("report: ")]
     assert len(report) == 1 and r"tour\x1b]0;R\x07[red]\nz/index.html" in report[0], out
     assert (out_dir / "index.html").is_file()
+
+
+def test_a_holder_named_like_a_list_of_holders_is_one_holder() -> None:
+    # The other end is found outside the snapshot and carried as "PID NAME fdN ACC, ...":
+    # a comm holding ", 1 init fd9 r" must not read as pid 1 holding the pipe.
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; open('/proc/self/comm', 'w').write('z, 1 init fd9 r');"
+         " print('ok', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"ok\n"
+        reader = child.stdout.fileno()  # our read end of the child's stdout (its fd 1)
+        rows = _iochannels("fds", str(os.getpid()), "-d", str(reader)).stdout.decode()
+    finally:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+        child.stdout.close()
+    row = [line for line in rows.splitlines() if line.split()[:1] == [str(reader)]]
+    assert len(row) == 1 and f"{child.pid} z\\x2c 1 init fd9 r fd1" in row[0], rows
