@@ -141,7 +141,8 @@ class ConsolePrinter:
         self.console.print(Text(f"wrote {shown(str(path))}"), soft_wrap=True)
 
     def error(self, message: str) -> None:
-        self.console.print(_text(f"error: {message}", style="bold red"))
+        # One line, as every error: the message may quote a path that holds a newline.
+        self.console.print(Text(shown(f"error: {message}"), style="bold red"), soft_wrap=True)
 
     def _box(self) -> box.Box:
         return box.ROUNDED if self.console.is_terminal else box.ASCII
