@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import xml.etree.ElementTree as ET
+from html import escape
 
 import pytest
 from hostile import (
@@ -210,3 +211,13 @@ def test_the_tour_report_shows_names_as_text(name: str) -> None:
     out = page(name)
     assert acting(out) == []
     assert html_tags(out) == html_tags(page(PLAIN))
+    # Whole, as one piece of text: a newline in a name is written out, not a line break
+    # (in HTML, mere white space) that makes two names of one.
+    assert f"<p>the FIFO {escape(shown(name))} is open</p>" in out
+    assert f">{escape(shown(name))}</td>" in out
+
+
+def test_a_demos_error_quoting_a_name_is_one_line() -> None:
+    buf = io.StringIO()
+    ConsolePrinter(Console(file=buf, width=200)).error("cannot open /tmp/a\nb\x1b[2J: gone")
+    assert buf.getvalue() == "error: cannot open /tmp/a\\nb\\x1b[2J: gone\n"

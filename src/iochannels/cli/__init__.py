@@ -61,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except IoChannelsError as exc:
-        print(f"iochannels: {exc}", file=sys.stderr)
+        from iochannels.render.names import shown  # a message may quote a path or a name
+
+        print(f"iochannels: {shown(str(exc))}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         # Cleanup ran in the commands' finally blocks; say so in one line. A simulated

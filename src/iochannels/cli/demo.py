@@ -183,7 +183,7 @@ def _run(info: DemoInfo, args: argparse.Namespace, options: dict[str, Any]) -> i
                       listeners=[_headed(printer, info)], svg_dir=args.svg)
     printer.facts(result.facts)
     for path in result.files:
-        printer.console.print(f"wrote {path}")
+        printer.wrote(path)
     return 0
 
 

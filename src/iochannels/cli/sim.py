@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from iochannels.cli.common import FORMATS, emit
 from iochannels.errors import UsageError
+from iochannels.render.names import shown, shown_lines
 
 if TYPE_CHECKING:
     from iochannels.model import Step, Walkthrough
@@ -188,8 +189,9 @@ def _report(prepared: Prepared, result: SimRun, walkthrough: Walkthrough,
 def _echo(prepared: Prepared, seed: int) -> str:
     """The options first, as OSTEP's simulators print them."""
     params = " ".join(f"{k}={v}" for k, v in sorted(prepared.params.items())) or "-"
-    return (f"ARG scenario {prepared.name}\nARG seed {seed}\nARG params {params}\n\n"
-            f"{prepared.title}\n")
+    # The name and title of a program of one's own come from its file's name: data.
+    return (f"ARG scenario {shown(prepared.name)}\nARG seed {seed}\nARG params {params}\n\n"
+            f"{shown(prepared.title)}\n")
 
 
 def _text(prepared: Prepared, result: SimRun, walkthrough: Walkthrough, seed: int) -> str:
@@ -200,7 +202,7 @@ def _text(prepared: Prepared, result: SimRun, walkthrough: Walkthrough, seed: in
              *_moments(walkthrough), statuses_text(result.exit_status, names),
              _terminal(result), _files(prepared)]
     if result.deadlock is not None:
-        parts.append("\n".join(_deadlock_lines(result)) + "\n")
+        parts.append("\n".join(map(shown, _deadlock_lines(result))) + "\n")
     if result.stopped:
         calls = len(result.events)
         parts.append(f"stopped after {calls} call{'s' if calls != 1 else ''}: the programs "
@@ -237,14 +239,15 @@ def _final_names(steps: tuple[Step, ...]) -> dict[int, str]:
 def _terminal(result: SimRun) -> str:
     if not result.terminal:
         return "terminal (/dev/tty): nothing was written\n"
-    return "terminal (/dev/tty)\n" + _indent(result.terminal.decode(errors="replace"))
+    # The programs' bytes, shown as the trace shows them (\x1b, \xff), their lines kept.
+    return "terminal (/dev/tty)\n" + _indent(result.terminal.decode(errors="surrogateescape"))
 
 
 def _files(prepared: Prepared) -> str:
     files = sorted(prepared.kernel.files.items())
     if not files:
         return ""
-    rows = [f"  {path}  {len(data)} bytes  {_preview(data)}" for path, data in files]
+    rows = [f"  {shown(path)}  {len(data)} bytes  {_preview(data)}" for path, data in files]
     return "files\n" + "\n".join(rows) + "\n"
 
 
@@ -266,7 +269,10 @@ def _deadlock_lines(result: SimRun) -> list[str]:
 
 
 def _indent(text: str) -> str:
-    return "".join(f"  {line}\n" if line else "\n" for line in text.splitlines())
+    """Lines indented, each written out as the views write names (``\\x1b``): what a
+    simulated program wrote on its terminal, the docstring of a program of one's own."""
+    return "".join(f"  {line}\n" if line else "\n"
+                   for line in shown_lines(text.removesuffix("\n")).split("\n"))
 
 
 def _step(args: argparse.Namespace) -> int:
@@ -286,7 +292,7 @@ def _summary(result: SimRun, walkthrough: Walkthrough) -> str:
 
     extra = [_terminal(result)]
     if result.deadlock is not None:
-        extra.append("\n".join(_deadlock_lines(result)) + "\n")
+        extra.append("\n".join(map(shown, _deadlock_lines(result))) + "\n")
     statuses = statuses_text(result.exit_status, _final_names(walkthrough.steps))
     return "\n".join([statuses, *extra])  # spaced as `sim run` prints them
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from iochannels.cli.demo import check_stdout, interrupt_once, restore_signals
 from iochannels.errors import IoChannelsError, UsageError
+from iochannels.render.names import shown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcome = run_tour(args.out, quick=args.quick, sections=args.section)
         console = _console()
-        console.print(f"report: {outcome.index.resolve()}  ({outcome.seconds:.0f} s)",
+        where = shown(str(outcome.index.resolve()))  # --out is any name the user chose
+        console.print(f"report: {where}  ({outcome.seconds:.0f} s)",
                       soft_wrap=True)
         if not outcome.ok:
             console.print(f"failed: {', '.join(outcome.failed)}", style="bold red",
@@ -95,7 +97,7 @@ def _directory(text: str) -> Path:
 
 def _partial(index: Path) -> None:
     if index.exists():
-        _console().print(f"report of the sections done so far: {index.resolve()}",
+        _console().print(f"report of the sections done so far: {shown(str(index.resolve()))}",
                          soft_wrap=True)
 
 

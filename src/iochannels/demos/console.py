@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from rich import box
@@ -76,8 +77,8 @@ class ConsolePrinter:
 
     def __call__(self, block: Block) -> None:
         match block:
-            case Say(text):
-                self.console.print(_text(text), end="\n\n")
+            case Say(text):  # one paragraph, whose names are data: a newline in one is \n
+                self.console.print(Text(shown(text)), end="\n\n")
             case Show(step):
                 self.snapshot(step.snapshot, step.caption)
             case Table(title, columns, rows):
@@ -104,11 +105,13 @@ class ConsolePrinter:
         self.console.print(Text.from_ansi(drawn.rstrip("\n")), end="\n\n", soft_wrap=True)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        table = RichTable(title=_text(title), title_justify="left", box=self._box())
+        # Text, never markup, and each one line: a cell may hold a path or an argv, whose
+        # newline is written out (\n) rather than make two of it.
+        table = RichTable(title=Text(shown(title)), title_justify="left", box=self._box())
         for column in columns:
-            table.add_column(_text(column), overflow="fold")
-        for row in rows:  # Text, never markup: a cell may hold a path or an argv
-            table.add_row(*(_text(cell) for cell in row))
+            table.add_column(Text(shown(column)), overflow="fold")
+        for row in rows:
+            table.add_row(*(Text(shown(cell)) for cell in row))
         self.console.print(table, end="\n\n")
 
     def facts(self, facts: Mapping[str, Any]) -> None:
@@ -133,8 +136,13 @@ class ConsolePrinter:
         self.console.print(Panel(_text(text), title=f"{len(run.steps)} steps", title_align="left",
                                  box=self._box()), end="\n\n")
 
+    def wrote(self, path: Path) -> None:
+        """Say where a picture went; the directory was the user's choice, any name."""
+        self.console.print(Text(f"wrote {shown(str(path))}"), soft_wrap=True)
+
     def error(self, message: str) -> None:
-        self.console.print(_text(f"error: {message}", style="bold red"))
+        # One line, as every error: the message may quote a path that holds a newline.
+        self.console.print(Text(shown(f"error: {message}"), style="bold red"), soft_wrap=True)
 
     def _box(self) -> box.Box:
         return box.ROUNDED if self.console.is_terminal else box.ASCII

@@ -45,7 +45,7 @@ def find_holders(
             denied.append(pid)
             continue
         hits = [raw for raw in links if raw.link in wanted and (pid, raw.fd) not in seen]
-        comm = procfs.read_comm(pid) if hits else ""
+        comm = procfs.read_comm(pid).replace(",", "\\x2c") if hits else ""  # ", " joins holders
         for raw in hits:
             cid = wanted[raw.link][0]
             access = _access(pid, raw.fd)

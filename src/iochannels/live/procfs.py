@@ -240,7 +240,7 @@ def read_comm(pid: int) -> str:
     """The command name of ``pid``, or "?" when it is gone or hidden."""
     try:
         with open(f"{_root}/{pid}/comm", encoding="utf-8", errors="surrogateescape") as fh:
-            return fh.read().rstrip("\n")
+            return fh.read().removesuffix("\n")  # proc(5)'s; a name may end in one too
     except OSError:
         return "?"
 

@@ -10,9 +10,11 @@ UTF-8 (a path decoded by ``os.fsdecode`` carries it as a lone surrogate, PEP 383
 as ``\\xff``. Markup is not this module's business: rich text goes in as
 ``rich.text.Text`` (never a markup string) and XML through its own escaping.
 
-As in lsof, a backslash stays as it is: ``shown`` is then idempotent (a name shown
-twice is the name shown once), so a view may apply it to whatever it is given
-without knowing whether another did. The JSON view carries the exact name.
+A backslash stays as it is: ``shown`` is then idempotent (a name shown twice is the
+name shown once), so a view may apply it to whatever it is given without knowing
+whether another did. The price: a name holding the four characters ``\x1b`` shows as
+one holding ESC, where lsof 4.95 and ``ls -b`` write a backslash as ``\\``; the JSON
+view carries the exact name and tells them apart.
 
 :func:`printable` applies ``shown`` to every name of a snapshot, and
 :func:`printable_run` to every step and event of a walkthrough; they give back
@@ -28,7 +30,7 @@ from typing import TypeVar
 
 from iochannels.model import Channel, Event, Process, Snapshot, Step, Walkthrough
 
-__all__ = ["printable", "printable_event", "printable_run", "shown"]
+__all__ = ["printable", "printable_event", "printable_run", "shown", "shown_lines"]
 
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}  # as lsof names them; any other as \\xNN
 # Unicode categories that move the cursor, reorder or hide text rather than draw a glyph:
@@ -164,7 +166,7 @@ def printable_run(run: Walkthrough) -> Walkthrough:
         steps = tuple(_step(s) for s in run.steps)
     finally:
         _MEMO.clear()
-    title, description = shown(run.title), _multiline(run.description)
+    title, description = shown(run.title), shown_lines(run.description)
     notes = tuple(map(shown, run.notes))
     if (title, description, notes) == (run.title, run.description, run.notes) and \
             all(a is b for a, b in zip(steps, run.steps, strict=True)):
@@ -181,6 +183,8 @@ def _step(step: Step) -> Step:
     return Step(snap, event, caption)
 
 
-def _multiline(text: str) -> str:
-    """A description of several lines keeps its line breaks (the project wrote them)."""
+def shown_lines(text: str) -> str:
+    """Text of several lines whose line breaks the project wrote (a description, what a
+    simulated program wrote on its terminal): each line through :func:`shown`, the breaks
+    kept. Never for a name: a name's newline is written out, it does not break a line."""
     return "\n".join(shown(line) for line in text.split("\n"))

@@ -33,8 +33,8 @@ def blocks_html(blocks: Iterable[Block], files: Iterable[Path] = ()) -> str:
 
 def _block(block: Block) -> str:
     match block:
-        case Say(text):
-            return f"<p>{_escape(text)}</p>"
+        case Say(text):  # one paragraph: a newline in it is a name's, written out
+            return f"<p>{escape(shown(text))}</p>"
         case Show(step):
             return f"<figure><figcaption>{_escape(step.caption)}</figcaption>" \
                    f"{_picture(step.snapshot)}</figure>"
@@ -78,15 +78,16 @@ def _svg_body(text: str) -> str:
 
 
 def _table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
-    head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
+    head = "".join(f"<th>{escape(shown(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in rows)
-    return f"<table><caption>{_escape(title)}</caption><tr>{head}</tr>{body}</table>"
+    return f"<table><caption>{escape(shown(title))}</caption><tr>{head}</tr>{body}</table>"
 
 
 def _cell(text: str) -> str:
     """A table cell; numbers (``1,035``, ``0.847``) line up on the right."""
     numeric = NUMBER.fullmatch(text) is not None
-    return f'<td class="n">{_escape(text)}</td>' if numeric else f"<td>{_escape(text)}</td>"
+    text = escape(shown(text))  # one value (a path, addresses): a newline in it is data
+    return f'<td class="n">{text}</td>' if numeric else f"<td>{text}</td>"
 
 
 def facts_table(facts: Mapping[str, Any], seconds: float) -> str:
