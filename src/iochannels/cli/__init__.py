@@ -20,7 +20,7 @@ from iochannels.errors import IoChannelsError, ReaderGone
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("fds", "graph", "sim", "demo", "tour")
+COMMANDS = ("fds", "graph", "sim", "demo", "tour", "bench")
 
 EPILOG = """\
 examples:
@@ -30,6 +30,7 @@ examples:
   iochannels sim list               the lecture's scenarios, simulated
   iochannels demo list              the lecture's demos, on real processes
   iochannels tour                   the whole lecture, section 0 to 6
+  iochannels bench --quick          what each channel costs here, beside C and memcpy
 """
 
 
