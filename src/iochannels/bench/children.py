@@ -16,7 +16,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 
-__all__ = ["fork_child", "pin", "reap"]
+__all__ = ["fork_child", "pin", "pinned", "reap"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -25,6 +25,21 @@ def pin(cpu: int | None) -> None:
     """Keep this process on one CPU (sched_setaffinity(2)); None leaves it free."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
+
+
+@contextlib.contextmanager
+def pinned(cpu: int | None) -> Iterator[None]:
+    """This process on ``cpu`` for the length of a ``with`` block, then as it was: the
+    bench's caller (a test, the tour) keeps the CPUs it had."""
+    if cpu is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    pin(cpu)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _die_with_parent(parent: int) -> None:

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from iochannels.bench.children import child, pin, reap
+from iochannels.bench.children import child, pinned, reap
 from iochannels.bench.kinds import DATAGRAM, End, Link, open_link
 from iochannels.bench.results import Latency, Throughput
 from iochannels.errors import IoChannelsError
@@ -65,12 +65,12 @@ def stream(kind: str, size: int, count: int, reps: int, *, workdir: Path,
         sender()
 
     try:
-        with child(body, pins[1] if pins else None) as pid:
+        with child(body, pins[1] if pins else None) as pid, \
+                pinned(pins[0] if pins else None):
             link.in_parent()
             os.close(go_r)
             os.close(done_w)
             go_r = done_w = -1
-            pin(pins[0] if pins else None)
             receive = _receiver(link, kind, size, count, done_r, verify)
             seconds, received, sent, delivered = [], [], 0, 0
             for rep in range(reps + 1):
@@ -244,9 +244,9 @@ def pingpong(kind: str, size: int, rounds: int, warmup: int, *, workdir: Path,
     samples: list[int] = []
     lost = 0
     try:
-        with child(echo, pins[1] if pins else None) as pid:
+        with child(echo, pins[1] if pins else None) as pid, \
+                pinned(pins[0] if pins else None):
             link.in_parent()
-            pin(pins[0] if pins else None)
             out, back = link.parent_out, link.parent_in
             read_into, write = back.read_into, out.write
             msg = memoryview(bytearray(_pattern(size)[:size]))

@@ -14,7 +14,7 @@ import fcntl
 import os
 import time
 
-from iochannels.bench.children import child, pin, reap
+from iochannels.bench.children import child, pinned, reap
 from iochannels.bench.measures import PERIOD, BenchError
 from iochannels.bench.results import Throughput
 
@@ -53,11 +53,11 @@ def splice(size: int, count: int, reps: int, *, buffer: int | None = None,
         sink = os.memfd_create("iochannels-bench-sink") if verify else os.open(
             os.devnull, os.O_WRONLY)
         fds.append(sink)
-        with child(send, pins[1] if pins else None) as pid:
+        with child(send, pins[1] if pins else None) as pid, \
+                pinned(pins[0] if pins else None):
             for fd in (w, go_r, done_w):
                 os.close(fd)
                 fds.remove(fd)
-            pin(pins[0] if pins else None)
             seconds, received = [], []
             want = size * count
             for rep in range(reps + 1):

@@ -39,7 +39,7 @@ def sizes_arg(text: str) -> tuple[int, ...]:
 def pin_arg(text: str) -> tuple[int, int]:
     found = re.fullmatch(r"(\d+),(\d+)", text)
     if found is None:
-        raise argparse.ArgumentTypeError(f"--pin takes RECEIVER,SENDER CPUs, not {text!r}")
+        raise UsageError(f"--pin takes RECEIVER,SENDER CPUs such as 0,1, not {text!r}")
     return int(found[1]), int(found[2])
 
 
