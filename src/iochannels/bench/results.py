@@ -22,8 +22,10 @@ __all__ = [
 
 
 def human_size(size: int) -> str:
-    """>>> human_size(64), human_size(4096), human_size(1 << 20)
-    ('64 B', '4 KiB', '1 MiB')
+    """A message size as the tables show it: binary units where exact.
+
+    >>> human_size(64), human_size(4096), human_size(1 << 20), human_size(5000)
+    ('64 B', '4 KiB', '1 MiB', '5000 B')
     """
     if size >= 1 << 20 and size % (1 << 20) == 0:
         return f"{size >> 20} MiB"

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from iochannels.bench.compare import latency_ratio, memcpy_of, ratio_to_c, ratio_to_memcpy
+from iochannels.bench.goals import goals
 from iochannels.bench.results import Latency, Report, Throughput, human_size
 
 __all__ = ["human_rate", "report_view"]
@@ -131,6 +132,14 @@ def report_view(report: Report) -> Group:
     parts: list[Table | Text] = [environment_text(report), throughput_table(report)]
     if report.latency:
         parts.append(latency_table(report))
+    met = goals(report)
+    if met:
+        table = Table(title="Goals (stated, not asserted)", title_justify="left")
+        for name in ("goal", "figure", "met"):
+            table.add_column(name)
+        for goal in met:
+            table.add_row(goal.name, goal.figure, "yes" if goal.met else "MISSED")
+        parts.append(table)
     if report.notes:
         parts.append(Text("\n".join(f"note: {n}" for n in report.notes)))
     return Group(*parts)
