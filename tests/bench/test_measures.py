@@ -104,3 +104,19 @@ def test_splice_moves_every_byte() -> None:
 def test_memcpy_counts_its_copies() -> None:
     t = measures.memcpy(4096, 100, 3)
     assert t.received == (4096 * 100,) * 3 and len(t.seconds) == 3
+
+
+def test_a_ring_whose_writer_dies_unclosed_ends() -> None:
+    """A ring has no end of file of its own: a writer that dies without closing it must
+    not leave the reader spinning for ever (waitid(2) WNOWAIT sees it gone)."""
+    from iochannels.bench.children import fork_child, reap
+    from iochannels.bench.shmring import Ring
+
+    ring = Ring(4096)
+    try:
+        pid = fork_child(lambda: os._exit(0), None)  # gone before writing or closing
+        ring.watch(pid)
+        assert ring.read_into(memoryview(bytearray(16))) == 0
+        assert reap(pid) == 0
+    finally:
+        ring.release()

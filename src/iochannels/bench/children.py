@@ -64,6 +64,8 @@ def fork_child(body: Callable[[], None], cpu: int | None) -> int:
         pin(cpu)
         body()
         status = 0
+    except Exception as exc:  # said in one line; the parent reports the measure failed
+        os.write(2, f"iochannels bench: a measuring process failed: {exc!r}\n".encode())
     finally:
         os._exit(status)  # the child must never return into the parent's code
 

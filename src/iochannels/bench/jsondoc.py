@@ -7,9 +7,9 @@ from dataclasses import asdict
 from typing import Any
 
 from iochannels.bench.compare import latency_ratio, ratio_to_c, ratio_to_memcpy
-from iochannels.bench.results import Latency, Report, Throughput
+from iochannels.bench.results import Environment, Latency, Report, Settings, Throughput
 
-__all__ = ["SCHEMA_ID", "report_json", "report_to_dict"]
+__all__ = ["SCHEMA_ID", "report_from_dict", "report_json", "report_to_dict"]
 
 SCHEMA_ID = "iochannels-bench/1"
 
@@ -56,3 +56,38 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 def report_json(report: Report) -> str:
     return json.dumps(report_to_dict(report), indent=2, sort_keys=True) + "\n"
+
+
+def report_from_dict(doc: dict[str, Any]) -> Report:
+    """The report back from ``report_to_dict``'s document (``iochannels bench --load``).
+
+    The per-sample round trips are not in the document: each latency figure comes back
+    as the four samples of its percentiles, enough to draw and tabulate it again.
+    """
+    if doc.get("schema") != SCHEMA_ID:
+        raise ValueError(f"not an {SCHEMA_ID} document")
+    s = dict(doc["settings"])
+    settings = Settings(**{**s, "sizes": tuple(s["sizes"]),
+                           "latency_sizes": tuple(s["latency_sizes"]),
+                           "kinds": tuple(s["kinds"]),
+                           "pin": tuple(s["pin"]) if s["pin"] else None})
+    env = dict(doc["environment"])
+    environment = Environment(**{**env, "load": tuple(env["load"])})
+    throughput = tuple(
+        Throughput(t["kind"], t["impl"], t["size"],
+                   tuple(r["seconds"] for r in t["repetitions"]),
+                   tuple(r["bytes"] for r in t["repetitions"]),
+                   t["messages"]["sent"], t["messages"]["received"], t["buffer"])
+        for t in doc["throughput"])
+    latency = tuple(
+        Latency(lat["kind"], lat["impl"], lat["size"],
+                _stand_in_samples(lat["microseconds"]) if lat["rounds"] else (),
+                lat["lost"])
+        for lat in doc["latency"])
+    return Report(settings, environment, throughput, latency, tuple(doc["notes"]))
+
+
+def _stand_in_samples(us: dict[str, float]) -> tuple[int, ...]:
+    """100 samples whose nearest-rank p50, p90, p99 and max are the document's."""
+    ns = {k: round(v * 1000) for k, v in us.items()}
+    return (ns["p50"],) * 50 + (ns["p90"],) * 40 + (ns["p99"],) * 9 + (ns["max"],)

@@ -68,6 +68,8 @@ def stream(kind: str, size: int, count: int, reps: int, *, workdir: Path,
         with child(body, pins[1] if pins else None) as pid, \
                 pinned(pins[0] if pins else None):
             link.in_parent()
+            for ring in link.rings:
+                ring.watch(pid)
             os.close(go_r)
             os.close(done_w)
             go_r = done_w = -1
@@ -123,12 +125,14 @@ def _sender(out: End, kind: str, size: int, count: int, reps: int, go: int, done
                     put += write(data[put:]) or 0
 
     def run() -> None:
-        for rep in range(reps + 1):
-            if os.read(go, 1) != b"g":
-                return
-            one_rep(rep * count)
-            os.write(done, _SEQ.pack(count))
-        out.close()
+        try:
+            for rep in range(reps + 1):
+                if os.read(go, 1) != b"g":
+                    return
+                one_rep(rep * count)
+                os.write(done, _SEQ.pack(count))
+        finally:
+            out.close()  # the receiver sees the end, also if this side failed
 
     return run
 
@@ -247,6 +251,8 @@ def pingpong(kind: str, size: int, rounds: int, warmup: int, *, workdir: Path,
         with child(echo, pins[1] if pins else None) as pid, \
                 pinned(pins[0] if pins else None):
             link.in_parent()
+            for ring in link.rings:
+                ring.watch(pid)
             out, back = link.parent_out, link.parent_in
             read_into, write = back.read_into, out.write
             msg = memoryview(bytearray(_pattern(size)[:size]))

@@ -33,16 +33,32 @@ class Ring:
         self._map = mmap.mmap(-1, _DATA + capacity)  # MAP_SHARED | MAP_ANONYMOUS
         self._view = memoryview(self._map)
         self._data = self._view[_DATA:]
+        self._peer = 0  # the other side's pid, where this process is its parent
+
+    def watch(self, pid: int) -> None:
+        """Wait no longer once ``pid`` (a child of this process) has exited: a ring has no
+        end of file of its own when the other side dies without closing it."""
+        self._peer = pid
+
+    def _peer_gone(self) -> bool:
+        if not self._peer:
+            return False
+        # waitid(2) with WNOWAIT: look, and leave the child to be reaped as usual.
+        flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+        return os.waitid(os.P_PID, self._peer, flags) is not None
 
     def write(self, data: memoryview) -> int:
         """Copy all of ``data`` in, waiting for room; returns its length."""
         view, cap, total = self._view, self.capacity, len(data)
-        done = 0
+        done = spins = 0
         head = _WORD.unpack_from(view, _HEAD)[0]
         while done < total:
             tail = _WORD.unpack_from(view, _TAIL)[0]
             room = cap - (head - tail)
             if room == 0:
+                spins += 1
+                if spins % 1024 == 0 and self._peer_gone():
+                    raise BrokenPipeError("the reading side of the ring is gone")
                 os.sched_yield()
                 continue
             at = head % cap
@@ -57,8 +73,12 @@ class Ring:
         """Copy what is there (up to ``len(buf)`` bytes) out; 0 once closed and empty."""
         view, cap = self._view, self.capacity
         tail = _WORD.unpack_from(view, _TAIL)[0]
+        spins = 0
         while (head := _WORD.unpack_from(view, _HEAD)[0]) == tail:
             if _WORD.unpack_from(view, _CLOSED)[0]:
+                return 0
+            spins += 1
+            if spins % 1024 == 0 and self._peer_gone():
                 return 0
             os.sched_yield()
         at = tail % cap

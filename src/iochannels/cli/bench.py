@@ -71,6 +71,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="message sizes for throughput, e.g. 64,4K,64K")
     parser.add_argument("--latency-sizes", metavar="LIST", type=sizes_arg,
                         help="message sizes for round trips (default 100, 4K, 64K)")
+    parser.add_argument("--load", metavar="FILE.json",
+                        help="show a report saved with --json (and --plot it); measure nothing")
     parser.add_argument("--reps", metavar="N", type=positive, help="timed repetitions")
     parser.add_argument("--rounds", metavar="N", type=positive, help="round trips per figure")
     parser.set_defaults(run=run)
@@ -103,12 +105,33 @@ def run(args: argparse.Namespace) -> int:
         from iochannels.bench.plot import check_plot_target
 
         check_plot_target(args.plot)
+    if args.load:
+        return _show(_load(args.load), args)
     # SIGTERM ends the bench as Ctrl-C does: children killed and reaped (signal(7)).
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         report = _with_progress(settings)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return _show(report, args)
+
+
+def _load(name: str) -> Report:
+    import json
+
+    from iochannels.bench.jsondoc import report_from_dict
+    from iochannels.errors import IoChannelsError
+
+    try:
+        with open(name, encoding="utf-8") as fh:
+            return report_from_dict(json.load(fh))
+    except OSError as exc:
+        raise IoChannelsError(f"cannot read {name}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{name}: not a report of iochannels bench --json ({exc})") from None
+
+
+def _show(report: Report, args: argparse.Namespace) -> int:
     if args.plot:
         from iochannels.bench.plot import write_plot
 
