@@ -120,3 +120,10 @@ def test_a_ring_whose_writer_dies_unclosed_ends() -> None:
         assert reap(pid) == 0
     finally:
         ring.release()
+
+
+def test_a_small_ring_many_laps(tmp_path: Path) -> None:
+    """1.5 MB through a 4 KiB ring: hundreds of wraps, counters past 2**16 and 2**20 (a
+    counter written a byte at a time once showed the reader a torn value there)."""
+    t = measures.stream("shm", 5000, 300, 1, workdir=tmp_path, buffer=4096, verify=True)
+    assert t.received == (1_500_000,) and t.buffer == 4096

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import mmap
 import os
-import struct
 
 __all__ = ["Ring"]
 
-_WORD = struct.Struct("=Q")
-_HEAD, _TAIL, _CLOSED, _DATA = 0, 64, 128, 192  # each counter on a cache line of its own
+# Each counter on a cache line of its own (indexes of 8-byte words), then the data.
+_HEAD, _TAIL, _CLOSED, _DATA = 0, 8, 16, 192
 
 
 class Ring:
@@ -33,6 +32,10 @@ class Ring:
         self._map = mmap.mmap(-1, _DATA + capacity)  # MAP_SHARED | MAP_ANONYMOUS
         self._view = memoryview(self._map)
         self._data = self._view[_DATA:]
+        # The counters through a view of native 8-byte words: one aligned load or store
+        # each. (struct's "=Q" builds the word a byte at a time: the other side could read
+        # a counter half-written, as the 1 MiB mark passes.)
+        self._words = self._view[:_DATA].cast("Q")
         self._peer = 0  # the other side's pid, where this process is its parent
 
     def watch(self, pid: int) -> None:
@@ -49,11 +52,11 @@ class Ring:
 
     def write(self, data: memoryview) -> int:
         """Copy all of ``data`` in, waiting for room; returns its length."""
-        view, cap, total = self._view, self.capacity, len(data)
+        words, cap, total = self._words, self.capacity, len(data)
         done = spins = 0
-        head = _WORD.unpack_from(view, _HEAD)[0]
+        head = words[_HEAD]
         while done < total:
-            tail = _WORD.unpack_from(view, _TAIL)[0]
+            tail = words[_TAIL]
             room = cap - (head - tail)
             if room == 0:
                 spins += 1
@@ -65,17 +68,17 @@ class Ring:
             k = min(total - done, room, cap - at)
             self._data[at:at + k] = data[done:done + k]
             head += k
-            _WORD.pack_into(view, _HEAD, head)
+            words[_HEAD] = head
             done += k
         return total
 
     def read_into(self, buf: memoryview) -> int:
         """Copy what is there (up to ``len(buf)`` bytes) out; 0 once closed and empty."""
-        view, cap = self._view, self.capacity
-        tail = _WORD.unpack_from(view, _TAIL)[0]
+        words, cap = self._words, self.capacity
+        tail = words[_TAIL]
         spins = 0
-        while (head := _WORD.unpack_from(view, _HEAD)[0]) == tail:
-            if _WORD.unpack_from(view, _CLOSED)[0]:
+        while (head := words[_HEAD]) == tail:
+            if words[_CLOSED]:
                 return 0
             spins += 1
             if spins % 1024 == 0 and self._peer_gone():
@@ -84,15 +87,16 @@ class Ring:
         at = tail % cap
         k = min(len(buf), head - tail, cap - at)
         buf[:k] = self._data[at:at + k]
-        _WORD.pack_into(view, _TAIL, tail + k)
+        words[_TAIL] = tail + k
         return int(k)
 
     def close(self) -> None:
         """The writer's end of file: a reader that finds the ring empty now gets 0."""
-        _WORD.pack_into(self._view, _CLOSED, 1)
+        self._words[_CLOSED] = 1
 
     def release(self) -> None:
         """Unmap (in the process that is done with it)."""
+        self._words.release()
         self._data.release()
         self._view.release()
         self._map.close()
