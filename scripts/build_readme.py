@@ -22,6 +22,7 @@ LAYOUT: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     ("The simulated kernel", ("sim.md", "sim-kernel.md")),
     ("The lecture's demos", ("demos-0-3.md", "demos-4-6.md")),
     ("The tour", ("tour.md",)),
+    ("Measuring channels", ("bench.md",)),
     (None, ("99-project.md",)),
 )
 

@@ -158,11 +158,13 @@ def _png(report: Report, name: str) -> None:
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 9))
     kinds = list(dict.fromkeys(kind for kind, _, _ in _series(report)))
+    labelled: set[str] = set()
     for kind, impl, pts in _series(report):
         colour = COLOURS[kinds.index(kind) % len(COLOURS)]
         top.plot([s for s, _ in pts], [r / 1e6 for _, r in pts], color=colour,
                  linestyle="--" if impl == "c" else "-", marker="o", markersize=3,
-                 label=kind if impl == "python" or kind.endswith("memcpy") else None)
+                 label=None if kind in labelled else kind)
+        labelled.add(kind)
     top.set_xscale("log", base=2)
     top.set_yscale("log")
     top.set_xlabel("message size, bytes")
