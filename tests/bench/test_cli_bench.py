@@ -196,3 +196,22 @@ def test_interrupt_leaves_nothing(whole_group: bool, tmp_path: Path) -> None:
     while (left := session_members(bench.pid)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not left, f"processes left behind: {left}"
+
+
+def test_text_from_the_machine_is_data_not_markup() -> None:
+    """A CPU name or sysctl with markup brackets and terminal escapes is shown as text."""
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from iochannels.bench.table import report_view
+
+    report = _report()
+    hostile = "[red]EPYC[/red] \x1b[31mred\x1b[0m [link=http://x]y"
+    env = replace(report.environment, cpu=hostile, socket_defaults={"net.x": "[bold]1"})
+    console = Console(record=True, width=200, color_system="truecolor", force_terminal=True)
+    console.print(report_view(replace(report, environment=env)))
+    plain = console.export_text()
+    assert "[red]EPYC[/red]" in plain and "[link=http://x]y" in plain
+    assert "net.x [bold]1" in plain
+    assert "\x1b[31mred" not in console.export_text(styles=True)
