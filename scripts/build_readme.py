@@ -24,6 +24,7 @@ LAYOUT: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     ("The lecture's demos", ("demos-0-3.md", "demos-4-6.md")),
     ("The tour", ("tour.md",)),
     ("A shell that shows its work", ("shell.md",)),
+    ("Measuring channels", ("bench.md",)),
     (None, ("99-project.md",)),
 )
 

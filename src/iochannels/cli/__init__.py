@@ -20,7 +20,7 @@ from iochannels.errors import IoChannelsError, ReaderGone
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("fds", "graph", "why", "trace", "sim", "demo", "tour", "shell")
+COMMANDS = ("fds", "graph", "why", "trace", "sim", "demo", "tour", "shell", "bench")
 
 EPILOG = """\
 examples:
@@ -33,6 +33,7 @@ examples:
   iochannels demo list              the lecture's demos, on real processes
   iochannels tour                   the whole lecture, section 0 to 6
   iochannels shell --trace -c 'ls | wc -l'   a small shell that shows its forks and dup2s
+  iochannels bench --quick          what each channel costs here, beside C and memcpy
 """
 
 
