@@ -41,9 +41,8 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            # A command name is bytes (proc(5)): one that is not UTF-8 (a test's hostile
-            # program name) must not break the leak check of every other test.
-            stat = Path(f"/proc/{entry}/stat").read_bytes().decode("utf-8", "replace")
+            # a command name is any bytes, not always UTF-8 (tests name processes so)
+            stat = Path(f"/proc/{entry}/stat").read_text(errors="surrogateescape")
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.
@@ -105,8 +104,8 @@ def leaks(fds_before: dict[int, str], procs_before: set[int], tmp_before: set[st
         names = {}
         for pid in extra_procs:
             try:
-                names[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-                    "utf-8", "replace")
+                raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+                names[pid] = raw.replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 names[pid] = "?"
         problems.append(f"processes left behind: {names}")

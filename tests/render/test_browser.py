@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from render_samples import socket_run
+from render_samples import socket_run, tcp_pair
 
-from iochannels.render import render_walkthrough
+from iochannels.render import render_snapshot, render_walkthrough
 
 pytestmark = pytest.mark.witness("chromium")
 
@@ -130,3 +130,56 @@ def test_walkthrough_steps_in_a_real_browser(page: Any, tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000
     assert errors == []
     assert all(url.startswith(("file:", "data:", "about:")) for url in requests), requests
+
+
+NARROW = {"width": 1000, "height": 700}
+# Where the page is scrolled, and whether the title and the diagram show in the window.
+VIEW_JS = """() => {
+  const seen = el => { const b = el.getBoundingClientRect();
+                       return b.bottom > 0 && b.top < window.innerHeight; };
+  return {scrollY: window.scrollY, title: seen(document.querySelector('header h1')),
+          diagram: seen(document.getElementById('diagram'))};
+}"""
+
+
+def test_a_narrow_window_opens_at_the_top_and_stays_there(page: Any, tmp_path: Path) -> None:
+    """Below 1100 px the event list sits under the diagram: showing the current call must
+    scroll that list, never the page (it used to open scrolled past everything)."""
+    html = tmp_path / "walk.html"
+    html.write_text(render_walkthrough(socket_run(), "html"), encoding="utf-8")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size(NARROW)
+    page.goto(html.as_uri())
+    assert page.evaluate(VIEW_JS) == {"scrollY": 0, "title": True, "diagram": True}
+    for _ in range(6):
+        page.click("#next")
+    assert page.evaluate("() => window.scrollY") == 0  # the reader's place is the reader's
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shot = tmp_path / "narrow.png"
+    page.screenshot(path=str(shot))
+    _not_blank(shot)
+    assert errors == []
+
+
+def _not_blank(png: Path) -> None:
+    """The screenshot shows something: many colours (the diagram), not one background."""
+    image = pytest.importorskip("PIL.Image", reason="pillow is not installed")
+    with image.open(png) as shot:
+        colours = shot.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colours is None or len(colours) > 20, colours
+
+
+def test_a_snapshot_page_has_no_stepper(page: Any, tmp_path: Path) -> None:
+    """One step (a live snapshot): no buttons, slider or "step 0 / 0" that do nothing."""
+    html = tmp_path / "snap.html"
+    html.write_text(render_snapshot(tcp_pair(), "html"), encoding="utf-8")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_viewport_size(NARROW)
+    page.goto(html.as_uri())
+    assert page.locator("#prev, #next, #slider, #counter").count() == 0
+    assert "step 0" not in page.inner_text("body")
+    assert page.evaluate(VIEW_JS) == {"scrollY": 0, "title": True, "diagram": True}
+    assert page.locator("#diagram figure:not([hidden]) svg").count() == 1
+    assert errors == []

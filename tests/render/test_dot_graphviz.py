@@ -4,8 +4,9 @@
 about what it had to guess), the SVG must be well-formed XML, and graphviz's JSON
 must hold what we meant: a node per process whose text lines are its pid and name
 and its fd rows, a node per channel box whose text lines are its label (escaping
-round-trips: quotes, backslashes, non-ASCII, newlines as line breaks, control
-characters as U+FFFD, a tab as a space), and every edge between the nodes and ports we meant.
+round-trips: quotes, backslashes, non-ASCII; newlines, tabs and other control
+characters written out as ``\\n``, ``\\t``, ``\\x1b``), and every edge between the nodes
+and ports we meant.
 Skipped when graphviz is not installed (make test installs it with apt).
 """
 
@@ -28,14 +29,15 @@ from iochannels import live
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
 from iochannels.render import fullest, render_graph, render_snapshot, render_walkthrough
 from iochannels.render.chanbox import stream_buffers
+from iochannels.render.columns import nature_word
 from iochannels.render.dot import snapshot_dot
 from iochannels.render.grouping import fd_span, node_ids, plan
+from iochannels.render.names import shown
 from iochannels.render.svg import talking
 from iochannels.render.units import human_size
 from iochannels.sim import scenarios
 
 DIRECTION = {"w": "forward", "r": "back", "rw": "both"}
-CONTROLS = {c: "\ufffd" for c in range(32) if chr(c) != "\n"} | {ord("\t"): " "}
 AWKWARD = 'q"uo\'te \\back\\slash\\ \\N\\l\\n é✓文 <b>&amp;</b> a\nb\x1b[31m\tend\\'
 LONG_PATH = "/" + "/".join(f"very-long-directory-name-{i:03}" for i in range(150)) + "/f.txt"
 
@@ -51,9 +53,9 @@ def graphviz(dot_text: str, fmt: str) -> str:
 
 
 def lines(text: str) -> list[str]:
-    """The lines graphviz should draw for ``text``: newline breaks, tab a space, other controls
-    U+FFFD (see render/dot.py)."""
-    return [line for line in text.translate(CONTROLS).split("\n") if line]
+    """The line graphviz should draw for ``text``: a name is never cut at a newline; its
+    control characters are written out as every view writes them (``\\n``, ``\\x1b``)."""
+    return [shown(text)] if text else []
 
 
 def drawn_text(node: dict[str, Any]) -> list[str]:
@@ -63,8 +65,10 @@ def drawn_text(node: dict[str, Any]) -> list[str]:
 
 def channel_lines(channel: Channel, count: int) -> list[str]:
     if count > 1:
-        return [f"{channel.kind} ({channel.nature}) ×{count}", f"{count} channels, one fd each"]
-    found = [f"{channel.kind} ({channel.nature})", *lines(channel.label or channel.id)]
+        return [f"{channel.kind} ({nature_word(channel.kind)}) ×{count}",
+                f"{count} channels, one fd each"]
+    found = [f"{channel.kind} ({nature_word(channel.kind)})",
+             *lines(channel.label or channel.id)]
     found += lines(channel.state) if channel.state else []
     return found + [f"{b.role}: {human_size(b.used)} / {human_size(b.capacity)}"
                     for b in stream_buffers(channel)]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hostile import hostile_names, hostile_run, hostile_snapshot
+from hypothesis import given, settings
 from referencing import Registry, Resource
 from render_samples import pipe_between, random_snapshot, redirection, socket_run, tcp_pair
 
@@ -136,3 +138,13 @@ def test_same_bytes_in_another_process_with_another_hash_seed() -> None:
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(hostile_names)
+def test_json_of_hostile_names_follows_its_schema(name: str) -> None:
+    """Names of any bytes: the documents stay valid and keep to their schemas."""
+    _validator("snapshot.schema.json").validate(
+        json.loads(render_snapshot(hostile_snapshot(name), "json")))
+    _validator("walkthrough.schema.json").validate(
+        json.loads(render_walkthrough(hostile_run(name), "json")))

@@ -137,3 +137,24 @@ def test_trace_of_given_events_names_processes_from_any_picture() -> None:
     text = trace.trace_text(only_last, run.events)
     assert len(text.splitlines()) == 4
     assert "[102 reader]  read(3, 100) <blocked>" in text
+
+
+def test_a_traced_path_is_quoted_as_strace_quotes_it() -> None:
+    """strace(1) writes a path as a C string: ``open("a\\"b\\n", ...)``; a quote inside the
+    name must not end the string, a newline must not end the line."""
+    from iochannels.sim import Kernel, Proc
+
+    async def main(p: Proc) -> int:
+        fd = await p.open('a"b\n\x1b[2J', "w", create=True)
+        await p.close(fd)
+        await p.mkfifo('f"1')
+        return 0
+
+    k = Kernel()
+    k.spawn(main, name="prog")
+    run = k.run()
+    lines = trace.trace_text(run.walkthrough("paths")).splitlines()
+    opened = next(line for line in lines if "open(" in line)
+    assert 'open("a\\"b\\n\\x1b[2J", O_WRONLY|O_CREAT) = 3' in opened, lines
+    assert any('mkfifo("f\\"1") = 0' in line for line in lines), lines
+    assert len(lines) == len(run.events)

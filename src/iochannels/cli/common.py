@@ -8,6 +8,7 @@ import sys
 from typing import NoReturn
 
 from iochannels.errors import IoChannelsError, NotFound, UsageError
+from iochannels.render.names import shown
 
 __all__ = [
     "FORMATS",
@@ -30,7 +31,8 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        # The message may quote what was typed: shown, it cannot act on the terminal.
+        self.exit(2, f"{self.prog}: error: {shown(message)} (see '{self.prog} --help')\n")
 
 
 def add_format_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
@@ -56,7 +58,7 @@ def emit(text: str, output: str | None = None) -> None:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
-        raise IoChannelsError(f"cannot write {output}: {exc.strerror}") from None
+        raise IoChannelsError(f"cannot write {shown(output)}: {exc.strerror}") from None
 
 
 def _write_stdout(text: str) -> None:

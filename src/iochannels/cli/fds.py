@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from iochannels.cli.common import add_format_options, chosen_format, emit, existing_pids
 from iochannels.errors import NotFound, UsageError
+from iochannels.render.columns import LEGEND
 
 if TYPE_CHECKING:
     from iochannels.model import Snapshot
@@ -19,7 +20,7 @@ KIND_CHOICES = ("file", "dir", "chr", "blk", "pipe", "fifo", "unix", "unix-strea
                 "unix-dgram", "unix-seqpacket", "tcp", "udp", "raw", "netlink", "socket",
                 "sockets", "anon", "unknown")
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   iochannels fds $$                       this shell's fd table
   iochannels fds --name cat -d 0-2        stdin, stdout, stderr of every 'cat'
@@ -28,9 +29,7 @@ examples:
   iochannels fds 1234 --json | jq .counts the schema is docs/readme/fds.md
   iochannels fds 1234 --watch 1           refresh every second until Ctrl-C
 
-columns: FD, ACC (r, w, rw), KIND, TYPE (stream or block), WHAT it is, OTHER END
-(pid command fdN holding the other end of a pipe, FIFO or socket), BUFFER (bytes
-waiting / capacity of a pipe; r(ecv) and s(end) queues of a socket).
+{LEGEND}
 With no PID, --name or --all, it asks for one (exit status 2).
 """
 
@@ -166,12 +165,19 @@ def _draw(args: argparse.Namespace, pids: list[int] | None, fmt: str, to_tty: bo
 
 
 def _terminal(to_tty: bool) -> tuple[bool, int]:
-    """Color only on a terminal without NO_COLOR (no-color.org); its width, else 100."""
-    if not to_tty or not _stdout_is_tty():
-        return False, 100
-    import shutil
+    """Colour and width as render.terminal decides: COLUMNS, else the terminal's width, else
+    (a pipe, ``-o FILE``) no limit."""
+    from iochannels.render.terminal import text_width, use_color
 
-    return not os.environ.get("NO_COLOR"), shutil.get_terminal_size((100, 24)).columns
+    tty = to_tty and _stdout_is_tty()
+    return use_color(tty, os.environ), text_width(tty, os.environ, _columns() if tty else None)
+
+
+def _columns() -> int | None:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):  # a terminal that does not say (TIOCGWINSZ fails)
+        return None
 
 
 def _stdout_is_tty() -> bool:

@@ -21,14 +21,19 @@ from iochannels.demos.base import Block, Code, DemoInfo, Say, Show, Table
 from iochannels.demos.registry import SECTIONS
 from iochannels.errors import ReaderGone
 from iochannels.model import Snapshot, Walkthrough
+from iochannels.render.names import shown
+from iochannels.render.terminal import text_width
 from iochannels.render.trace import trace_text
 
 __all__ = ["ConsolePrinter", "make_console", "walkthrough_text"]
 
 
 def make_console(file: IO[str] | None = None) -> Console:
-    """A console on stdout (or ``file``); rich honours NO_COLOR and plain output off a tty."""
-    return _Console(file=file, highlight=False, soft_wrap=False)
+    """A console on stdout (or ``file``); rich honours NO_COLOR and plain output off a tty.
+
+    No markup, no emoji codes: what it prints holds names (``wrote [red]x.svg``, a path with
+    ``:smile:``) that are data; styles are given as ``style=`` or in ``Text``."""
+    return _Console(file=file, highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 class _Console(Console):
@@ -59,12 +64,20 @@ class ConsolePrinter:
 
     @property
     def color(self) -> bool:
-        return self.console.is_terminal and not self.console.no_color
+        return self.console.is_terminal and not self.console.no_color and \
+            not self.console.is_dumb_terminal
+
+    @property
+    def width(self) -> int:
+        """The fd tables' width: the terminal's, COLUMNS, or no limit into a pipe or a file
+        (``make tour | tee log`` keeps every address whole)."""
+        terminal = self.console.is_terminal
+        return text_width(terminal, os.environ, self.console.width if terminal else None)
 
     def __call__(self, block: Block) -> None:
         match block:
             case Say(text):
-                self.console.print(Text(text), end="\n\n")
+                self.console.print(_text(text), end="\n\n")
             case Show(step):
                 self.snapshot(step.snapshot, step.caption)
             case Table(title, columns, rows):
@@ -73,29 +86,29 @@ class ConsolePrinter:
                 self.code(title, text)
 
     def code(self, title: str, text: str) -> None:
-        body = Text(text.rstrip("\n"))
-        self.console.print(Panel(body, title=title, title_align="left", box=self._box()),
+        body = _text(text.rstrip("\n"))
+        self.console.print(Panel(body, title=_text(title), title_align="left", box=self._box()),
                            end="\n\n")
 
     def heading(self, info: DemoInfo) -> None:
         section = f"section {info.section}, {SECTIONS.get(info.section, '')}"
-        self.console.rule(Text(f"{info.title}  ({info.name}, {section})", style="bold"))
-        self.console.print(Text(info.summary, style="italic"), end="\n\n")
+        self.console.rule(_text(f"{info.title}  ({info.name}, {section})", style="bold"))
+        self.console.print(_text(info.summary, style="italic"), end="\n\n")
 
     def snapshot(self, snap: Snapshot, caption: str) -> None:
         from iochannels.render import render_snapshot
 
-        width = max(self.console.width, 60)
-        drawn = render_snapshot(snap, "text", width=width, color=self.color)
-        self.console.print(Text(caption, style="bold cyan"))
-        self.console.print(Text.from_ansi(drawn.rstrip("\n")), end="\n\n")
+        drawn = render_snapshot(snap, "text", width=max(self.width, 60), color=self.color)
+        self.console.print(_text(caption, style="bold cyan"))
+        # soft_wrap: the table was fitted already; rich must neither fold nor crop its rows
+        self.console.print(Text.from_ansi(drawn.rstrip("\n")), end="\n\n", soft_wrap=True)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        table = RichTable(title=title, title_justify="left", box=self._box())
+        table = RichTable(title=_text(title), title_justify="left", box=self._box())
         for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*row)
+            table.add_column(_text(column), overflow="fold")
+        for row in rows:  # Text, never markup: a cell may hold a path or an argv
+            table.add_row(*(_text(cell) for cell in row))
         self.console.print(table, end="\n\n")
 
     def facts(self, facts: Mapping[str, Any]) -> None:
@@ -105,30 +118,44 @@ class ConsolePrinter:
 
     def walkthrough(self, run: Walkthrough) -> None:
         self.console.rule(Text("on the simulated kernel", style="bold"))
-        self.console.print(Text.from_ansi(walkthrough_text(run, color=self.color)))
+        drawn = walkthrough_text(run, width=max(self.width, 60), color=self.color)
+        self.console.print(Text.from_ansi(drawn), soft_wrap=True)
 
     def walkthrough_summary(self, run: Walkthrough, limit: int = 24) -> None:
         """A walkthrough in a few lines: its first calls, as the trace view prints them (the
         report has all)."""
         lines = trace_text(run, run.events[:limit]).splitlines()
         more = [f"... {len(run.events) - limit} more calls"] if len(run.events) > limit else []
-        self.console.print(Text(run.title, style="bold"))
+        self.console.print(_text(run.title, style="bold"))
         if run.description:
-            self.console.print(Text(run.description, style="italic"))
+            self.console.print(_text(run.description, style="italic"))
         text = "\n".join(lines[:limit] + more) or "(no calls)"
-        self.console.print(Panel(Text(text), title=f"{len(run.steps)} steps", title_align="left",
+        self.console.print(Panel(_text(text), title=f"{len(run.steps)} steps", title_align="left",
                                  box=self._box()), end="\n\n")
 
     def error(self, message: str) -> None:
-        self.console.print(Text(f"error: {message}", style="bold red"))
+        self.console.print(_text(f"error: {message}", style="bold red"))
 
     def _box(self) -> box.Box:
         return box.ROUNDED if self.console.is_terminal else box.ASCII
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _text(text: str, style: str = "") -> Text:
+    """Narration as rich Text, never a markup string; a name in it (a path, an argv) is
+    shown as the views show it (``\\n``, ``\\x1b``), line by line: the demo's own line
+    breaks stay."""
+    return Text("\n".join(shown(line) for line in text.split("\n")), style=style)
+
+
+def _short(value: Any) -> str:
+    """A fact for people: a mapping as ``key value, ...``, a list as its items; whole (the
+    table wraps a long one rather than cut it)."""
+    match value:
+        case Mapping():
+            return ", ".join(f"{k} {_short(v)}" for k, v in value.items()) or "-"
+        case list() | tuple() | set() | frozenset():
+            return ", ".join(_short(v) for v in value) or "-"
+    return str(value)
 
 
 def walkthrough_text(run: Walkthrough, *, width: int = 100, color: bool = False) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from iochannels.demos.base import Block, Code, Say, Show, Table
 from iochannels.model import Snapshot, Walkthrough
+from iochannels.render.names import shown
 
 __all__ = ["at_a_glance", "blocks_html", "facts_table", "sim_html"]
 
@@ -33,15 +34,15 @@ def blocks_html(blocks: Iterable[Block], files: Iterable[Path] = ()) -> str:
 def _block(block: Block) -> str:
     match block:
         case Say(text):
-            return f"<p>{escape(text)}</p>"
+            return f"<p>{_escape(text)}</p>"
         case Show(step):
-            return f"<figure><figcaption>{escape(step.caption)}</figcaption>" \
+            return f"<figure><figcaption>{_escape(step.caption)}</figcaption>" \
                    f"{_picture(step.snapshot)}</figure>"
         case Table(title, columns, rows):
             return _table(title, columns, rows)
         case Code(title, text):
-            return f'<div class="code"><p class="code-title">{escape(title)}</p>' \
-                   f"<pre>{escape(text)}</pre></div>"
+            return f'<div class="code"><p class="code-title">{_escape(title)}</p>' \
+                   f"<pre>{_escape(text)}</pre></div>"
     raise AssertionError(f"not a block: {block!r}")
 
 
@@ -77,15 +78,15 @@ def _svg_body(text: str) -> str:
 
 
 def _table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in rows)
-    return f"<table><caption>{escape(title)}</caption><tr>{head}</tr>{body}</table>"
+    return f"<table><caption>{_escape(title)}</caption><tr>{head}</tr>{body}</table>"
 
 
 def _cell(text: str) -> str:
     """A table cell; numbers (``1,035``, ``0.847``) line up on the right."""
     numeric = NUMBER.fullmatch(text) is not None
-    return f'<td class="n">{escape(text)}</td>' if numeric else f"<td>{escape(text)}</td>"
+    return f'<td class="n">{_escape(text)}</td>' if numeric else f"<td>{_escape(text)}</td>"
 
 
 def facts_table(facts: Mapping[str, Any], seconds: float) -> str:
@@ -138,3 +139,9 @@ def _stepper_link(run: Walkthrough, page: str) -> str:
     return (f'<p><a class="step" href="{escape(page)}">Step through it ▶</a> '
             f'<span class="hint">{steps} steps, the system calls beside each picture '
             f"({escape(page)})</span></p>")
+
+
+def _escape(text: str) -> str:
+    """Text for HTML; a name in it (a path, an argv) shown as every view shows it, its
+    control characters written out (``\\n``, ``\\x1b``); the demo's own line breaks stay."""
+    return escape("\n".join(shown(line) for line in text.split("\n")))

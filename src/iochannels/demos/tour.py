@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from iochannels.demos._manifest import remove_previous
 from iochannels.demos.base import DemoInfo
@@ -140,7 +141,7 @@ def _progress(printer: ConsolePrinter, total: int) -> Iterator[Any]:
 def _section(number: int, quick: bool, out: Path, printer: ConsolePrinter,
              advance: Any) -> SectionOutcome:
     title = SECTIONS[number]
-    printer.console.rule(f"[bold]{number}. {title}")
+    printer.console.rule(Text(f"{number}. {title}", style="bold"))
     demos = tuple(_demo(info, quick, out, printer, advance)
                   for info in DEMOS if info.section == number)
     sims = tuple(_scenario(name, printer, advance) for name in section_scenarios(number))

@@ -8,6 +8,7 @@ namespaces are not in them.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable, Collection
 from typing import NamedTuple
@@ -58,10 +59,33 @@ NETLINK_PROTOCOLS = {0: "route", 4: "sock_diag", 9: "audit", 15: "kobject_uevent
 
 def _lines(name: str) -> list[str]:
     try:
-        with open(f"/proc/net/{name}", encoding="ascii", errors="replace") as fh:
-            return fh.read().splitlines()[1:]
+        # A UNIX socket's path is any bytes: a byte that is not UTF-8 is kept as os.fsdecode
+        # keeps it (a lone surrogate, PEP 383), for the views to show it as \xff.
+        with open(f"/proc/net/{name}", encoding="utf-8", errors="surrogateescape") as fh:
+            lines = fh.read().removesuffix("\n").split("\n")[1:]
     except OSError:
         return []  # the protocol is not built into this kernel (e.g. no IPv6)
+    return _unix_rows(lines) if name == "unix" else [line for line in lines if line]
+
+
+# The start of a row of /proc/net/unix: "Num: RefCount Protocol Flags Type St Inode".
+_UNIX_ROW = re.compile(r"[0-9a-f]+: [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{8} [0-9A-F]{4} [0-9A-F]{2} ")
+
+
+def _unix_rows(lines: list[str]) -> list[str]:
+    """Rows of /proc/net/unix, whole: the kernel prints a path as it is (unix_seq_show), so
+    a socket bound to "sock\\nx" spreads over two lines; the second joins the first.
+
+    >>> _unix_rows(["0: 00000002 00000000 00010000 0001 01 17 /tmp/sock", "x", ""])
+    ['0: 00000002 00000000 00010000 0001 01 17 /tmp/sock\\nx\\n']
+    """
+    rows: list[str] = []
+    for line in lines:
+        if rows and not _UNIX_ROW.match(line):
+            rows[-1] += "\n" + line
+        elif line:
+            rows.append(line)
+    return rows
 
 
 def parse_unix(line: str) -> tuple[int, SockRow]:

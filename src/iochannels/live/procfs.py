@@ -98,13 +98,15 @@ def parse_stat(text: str) -> tuple[str, str, int]:
 def read_procinfo(pid: int) -> ProcInfo:
     """Name, argv, ppid and state of ``pid``; raises Gone or Denied."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+        # Names keep a byte that is not UTF-8 as os.fsdecode does (PEP 383): the views show
+        # it as \xff, the JSON carries it exactly.
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="surrogateescape") as fh:
             comm, state, ppid = parse_stat(fh.read())
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise translate(exc) from None
-    argv = tuple(a.decode(errors="replace") for a in raw.split(b"\0")[:-1])
+    argv = tuple(map(os.fsdecode, raw.split(b"\0")[:-1]))
     return ProcInfo(comm, argv, ppid, state)
 
 
@@ -131,7 +133,7 @@ def read_fd_flags(pid: int, fd: int) -> int | None:
 def read_comm(pid: int) -> str:
     """The command name of ``pid``, or "?" when it is gone or hidden."""
     try:
-        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as fh:
+        with open(f"/proc/{pid}/comm", encoding="utf-8", errors="surrogateescape") as fh:
             return fh.read().rstrip("\n")
     except OSError:
         return "?"

@@ -71,8 +71,10 @@ def fullest(run: Walkthrough) -> Snapshot:
 
 def _walkthrough_text(run: Walkthrough, width: int, color: bool) -> str:
     from iochannels.render.events import event_line, names
+    from iochannels.render.names import printable_run
     from iochannels.render.text import snapshot_text
 
+    run = printable_run(run)
     who = names(run.steps)
     parts = [f"{run.title}\n"] + ([f"{run.description}\n"] if run.description else [])
     for number, step in enumerate(run.steps):

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 
 from iochannels.model import Buffer, BufferRole, Channel, Kind, Nature
+from iochannels.render.columns import nature_word
 from iochannels.render.grouping import Group, fd_span
 from iochannels.render.svgkit import (
     NATURE_FILLS,
@@ -122,7 +123,7 @@ def _frame(box: Box, channel: Channel) -> list[str]:
     width = box.w - 20
     return [
         rect(box, "chan", style=f"fill:{fill};stroke:{color}", data_channel=channel.id),
-        *_header(box, str(channel.kind), str(channel.nature), color),
+        *_header(box, str(channel.kind), nature_word(channel.kind), color),
         text(box.x + 10, box.y + HEAD_H + PAD + 16, fit(_label(channel), width, 15), 15, "b"),
         text(box.x + 10, box.y + HEAD_H + PAD + LINE_H + 16,
              fit(_detail_line(channel), width, 13), 13, "muted"),
@@ -250,7 +251,7 @@ def _draw_many(group: Group, box: Box, offsets: Offsets) -> list[str]:
     return [
         rect(box, "chan", style=f"fill:{NATURE_FILLS[first.nature]};stroke:{color}",
              data_channel=first.id, data_count=group.count),
-        *_header(box, f"{kind} ×{group.count}", str(first.nature), color),
+        *_header(box, f"{kind} ×{group.count}", nature_word(first.kind), color),
         text(box.x + 10, box.y + HEAD_H + PAD + 16, fit(what, width, 15), 15, "b"),
         text(box.x + 10, box.y + HEAD_H + PAD + LINE_H + 16, fit(sample, width, 13), 13, "muted"),
     ]

@@ -12,7 +12,9 @@ from html import escape
 
 from iochannels.model import Channel, Process, Snapshot
 from iochannels.render.chanbox import stream_buffers
+from iochannels.render.columns import nature_word
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
+from iochannels.render.names import printable
 from iochannels.render.svgkit import NATURE_FILLS, kind_color
 from iochannels.render.units import human_size
 
@@ -54,7 +56,7 @@ def _table(proc: Process, rows: tuple[Row, ...]) -> str:
 
 
 def _channel_label(channel: Channel, count: int) -> str:
-    parts = [f"{channel.kind} ({channel.nature})" + (f" ×{count}" if count > 1 else "")]
+    parts = [f"{channel.kind} ({nature_word(channel.kind)})" + (f" ×{count}" if count > 1 else "")]
     parts.append(f"{count} channels, one fd each" if count > 1 else (channel.label or channel.id))
     if channel.state and count == 1:
         parts.append(channel.state)
@@ -91,6 +93,7 @@ def _edge(row: Row, target: str) -> str:
 
 def snapshot_dot(snap: Snapshot, name: str = "iochannels") -> str:
     """``digraph``: processes as fd tables, channels as boxes, arrows as the data flows."""
+    snap = printable(snap)
     layout = plan(snap)
     ids = node_ids(layout.groups)
     lines = [f"digraph {_q(name)} {{", "  rankdir=LR;", "  nodesep=0.4; ranksep=1.2;",

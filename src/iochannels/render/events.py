@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from iochannels.model import Event, Step
+from iochannels.render.names import shown
 
 __all__ = ["call_line", "event_line", "names", "result_line"]
 
 
 def _arg(value: str | int) -> str:
-    return str(value)
+    # The producer quoted it as strace does ("a\\"b\\n"); whatever raw control byte
+    # slipped through is written out, never printed.
+    return shown(value) if isinstance(value, str) else str(value)
 
 
 def call_line(event: Event) -> str:
@@ -22,12 +25,12 @@ def result_line(event: Event) -> str:
         return "blocks"
     if event.error:
         return f"-1 {event.error}"
-    return "?" if event.result is None else str(event.result)  # "?": never returned (exit)
+    return "?" if event.result is None else shown(str(event.result))  # "?": never returned (exit)
 
 
 def event_line(event: Event, name: str = "") -> str:
     """``[101 writer] write(4, "hi", 2) = 2`` (or ``… blocks``)."""
-    who = f"[{event.pid}{' ' + name if name else ''}] "
+    who = f"[{event.pid}{' ' + shown(name) if name else ''}] "
     tail = " … blocks" if event.blocked else f" = {result_line(event)}"
     return f"{who}{call_line(event)}{tail}"
 

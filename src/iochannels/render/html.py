@@ -14,6 +14,7 @@ from importlib.resources import files
 
 from iochannels.model import Snapshot, Step, Walkthrough
 from iochannels.render.events import call_line, event_line, names
+from iochannels.render.names import printable_run
 from iochannels.render.sequence import has_socket_calls
 from iochannels.render.seqviews import sequence_svg
 from iochannels.render.svg import graph_svg, snapshot_svg
@@ -54,15 +55,18 @@ def _caption(step: Step, who: Mapping[int, str]) -> str:
     return "the start"
 
 
-def _figure(step: Step, number: int, draw: Draw, who: Mapping[int, str]) -> str:
-    svg = draw(step.snapshot, _svg_title(step, number), focus(step))
+def _figure(step: Step, number: int, draw: Draw, who: Mapping[int, str],
+            alone: bool = False) -> str:
+    svg = draw(step.snapshot, _svg_title(step, number, alone), focus(step))
     attrs = "" if step.event is None else f' data-seq="{step.event.seq}"'
     attrs += "" if number == 0 else " hidden"
     return (f'<figure id="step-{number}" data-caption="{escape(_caption(step, who))}"'
             f"{attrs}>\n{svg}</figure>")
 
 
-def _svg_title(step: Step, number: int) -> str:
+def _svg_title(step: Step, number: int, alone: bool = False) -> str:
+    if alone:
+        return ""  # a snapshot: the drawing's own title says what it shows
     if step.event is None:
         return f"step {number}: the start"
     return f"step {number}: {call_line(step.event)}"
@@ -77,6 +81,10 @@ def _event_item(step: Step, number: int, who: Mapping[int, str]) -> str:
     cls_attr = f' class="{cls}"' if cls else ""
     return (f'<li data-step="{number}"{cls_attr}><span class="seq">{number}</span> '
             f"{escape(line)}</li>")
+
+
+def _aside(items: str) -> str:
+    return f'<aside><h2>system calls</h2>\n<ol id="events">\n{items}\n</ol>\n</aside>'
 
 
 def _sequence(run: Walkthrough) -> str:
@@ -102,9 +110,12 @@ def _controls(last: int) -> str:
 
 def walkthrough_html(run: Walkthrough, draw: Draw = snapshot_svg) -> str:
     """The whole run on one page, stepping with buttons, arrow keys or the slider."""
+    run = printable_run(run)
     steps = run.steps or (Step(Snapshot((), {}, "sim"), None, "no steps"),)
     who = names(steps)
-    figures = "\n".join(_figure(s, n, draw, who) for n, s in enumerate(steps))
+    # A snapshot is a page of one step and no call: no stepper, no list of calls to step by.
+    alone = len(steps) == 1 and steps[0].event is None
+    figures = "\n".join(_figure(s, n, draw, who, alone) for n, s in enumerate(steps))
     items = "\n".join(_event_item(s, n, who) for n, s in enumerate(steps))
     notes = "\n".join(run.notes)
     description = "\n".join(x for x in (run.description, notes) if x)
@@ -119,19 +130,15 @@ def walkthrough_html(run: Walkthrough, draw: Draw = snapshot_svg) -> str:
 </head>
 <body>
 <header><h1>{escape(run.title)}</h1><p>{escape(description)}</p></header>
-<main>
+<main{' class="alone"' if alone else ""}>
 <section>
-{_controls(len(steps) - 1)}
+{"" if alone else _controls(len(steps) - 1)}
 <p id="caption" aria-live="polite"></p>
 <div id="diagram">
 {figures}
 </div>
 {_sequence(run)}</section>
-<aside><h2>system calls</h2>
-<ol id="events">
-{items}
-</ol>
-</aside>
+{"" if alone else _aside(items)}
 </main>
 <script>
 {_static("walk.js")}</script>

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from iochannels.model import Kind, Nature
+from iochannels.render.columns import nature_word
 from iochannels.render.svgkit import (
     NATURE_FILLS,
     Box,
@@ -28,7 +29,7 @@ def _item_width(label: str) -> float:
 
 
 def _kind_item(x: float, y: float, kind: Kind) -> tuple[list[str], str]:
-    label = f"{kind} ({kind.nature}, {kind.reach})"
+    label = f"{kind} ({nature_word(kind)}, {kind.reach})"
     color = kind_color(kind)
     return [rect(Box(x, y, SWATCH, SWATCH), "swatch", rx=3, style=f"fill:{color}"),
             text(x + SWATCH + 10, y + 14, label, SIZE)], label
@@ -76,7 +77,7 @@ def legend(kinds: Sequence[Kind], x0: float, y0: float, width: float) -> tuple[l
 def _label(what: str, value: object) -> str:
     if what == "kind":
         assert isinstance(value, Kind)
-        return f"{value} ({value.nature}, {value.reach})"
+        return f"{value} ({nature_word(value)}, {value.reach})"
     assert isinstance(value, tuple)
     return str(value[1] if what == "nature" else value[0])
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from iochannels.model import Channel, Snapshot
 from iochannels.render.chanbox import stream_buffers
+from iochannels.render.columns import nature_word
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
+from iochannels.render.names import printable
 from iochannels.render.svgkit import KIND_COLORS
 from iochannels.render.units import human_size
 
@@ -22,8 +24,10 @@ def quote(text: str) -> str:
     return "".join(_ENTITIES.get(ch, ch) for ch in text)
 
 
-# Mermaid's own entity codes: '#' starts one, ';' ends a statement, quotes end a label.
-_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": "#59;", "&": "#amp;"}
+# Mermaid's own entity codes: '#' starts one, ';' ends a statement, quotes end a label, a
+# backtick just inside the quotes would make the label a Markdown string ("`**bold**`").
+_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", ";": "#59;", "&": "#amp;",
+             "`": "#96;"}
 
 
 def _row_id(row: Row) -> str:
@@ -35,7 +39,7 @@ def _row_label(row: Row) -> str:
 
 
 def _channel_label(channel: Channel) -> str:
-    parts = [f"<b>{channel.kind}</b> ({channel.nature})", channel.label or channel.id]
+    parts = [f"<b>{channel.kind}</b> ({nature_word(channel.kind)})", channel.label or channel.id]
     if channel.state:
         parts.append(channel.state)
     for buf in stream_buffers(channel):
@@ -75,6 +79,7 @@ def _edge(row: Row, target: str) -> str:
 
 def snapshot_mermaid(snap: Snapshot) -> str:
     """``flowchart LR``: a subgraph per process (its fd rows), a node per channel."""
+    snap = printable(snap)
     layout = plan(snap)
     ids = node_ids(layout.groups)
     lines = ["flowchart LR"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from iochannels.model import Walkthrough
 from iochannels.render.mermaid import quote
+from iochannels.render.names import printable_run
 from iochannels.render.sequence import Item, SocketSequence, sequence_of
 from iochannels.render.svgkit import Box, arrowhead, document, fit, num, rect, text, text_width
 
@@ -92,6 +93,7 @@ SEQ_STYLE = """<style>
 
 def sequence_svg(run: Walkthrough) -> str:
     """Server and clients as lifelines, one row per socket call."""
+    run = printable_run(run)
     seq = sequence_of(run.steps)
     rows = max(len(seq.items), 1)
     height = TOP + HEAD_H + 30 + rows * ROW_H + 40
@@ -107,7 +109,7 @@ def sequence_svg(run: Walkthrough) -> str:
 
 def sequence_mermaid(run: Walkthrough) -> str:
     """``sequenceDiagram``: participants, notes for local calls, arrows between processes."""
-    seq = sequence_of(run.steps)
+    seq = sequence_of(printable_run(run).steps)
     lines = ["sequenceDiagram"]
     lines += [f"  participant P{pid} as {quote(title)}" for pid, title in seq.lifelines]
     pids = [f"P{pid}" for pid, _ in seq.lifelines]

@@ -17,6 +17,7 @@ from iochannels.render.chanbox import draw_group
 from iochannels.render.grouping import Row, fd_span, plan
 from iochannels.render.layout import GAP, Layout, Link, PlacedProc, arrange
 from iochannels.render.legend import legend
+from iochannels.render.names import printable
 from iochannels.render.svgkit import (
     Box,
     arrowhead,
@@ -150,6 +151,7 @@ def snapshot_svg(snap: Snapshot, title: str = "", focus: Focus = frozenset()) ->
 
     ``focus`` names (pid, fd) rows to highlight, such as the fds of the call just made.
     """
+    snap = printable(snap)
     layout = arrange(snap, plan(snap))
     source = {"live": "live", "trace": "traced"}.get(snap.source, "simulated")
     heading = title or f"{source} snapshot · {summary(snap)}"
@@ -195,7 +197,7 @@ def talking(snap: Snapshot) -> Snapshot:
 
 def graph_svg(snap: Snapshot) -> str:
     """Who talks to whom: processes and the channels between them."""
-    small = talking(snap)
+    small = talking(printable(snap))
     title = f"who talks to whom · {len(small.processes)} processes share channels"
     if not small.processes:
         title = "who talks to whom · no channels between processes"

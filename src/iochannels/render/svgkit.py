@@ -178,7 +178,7 @@ def document(width: float, height: float, body: Iterable[str], title: str) -> st
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {num(width)} {num(height)}" '
         f'width="{num(width)}" height="{num(height)}" class="ioc" role="img" '
-        f'aria-label="{escape(title)}">'
+        f'aria-label="{escape(title, {chr(34): "&quot;"})}">'
     )
     parts = [head, f"<title>{escape(title)}</title>", f"<style>{STYLE}</style>",
              f'<rect x="0" y="0" width="{num(width)}" height="{num(height)}" fill="{PAPER}"/>']

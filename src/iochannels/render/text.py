@@ -8,10 +8,13 @@ then the buffer. Same snapshot, same text.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
+from iochannels.render.columns import type_word
+from iochannels.render.names import printable
 
 __all__ = ["count_line", "graph_links", "graph_text", "other_end", "parse_held_by", "snapshot_text"]
 
@@ -30,6 +33,7 @@ _UNIX = (Kind.UNIX_STREAM, Kind.UNIX_DGRAM, Kind.UNIX_SEQPACKET)
 
 def snapshot_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
     """One table per process (fd, access, kind, stream/block, what, other end, buffer)."""
+    snap = printable(snap)
     parts = [_process_block(snap, proc, width, color) for proc in snap.processes]
     if len(snap.processes) > 1:
         parts.append(f"all {len(snap.processes)} processes: {count_line(snap.processes, snap)}\n")
@@ -39,6 +43,7 @@ def snapshot_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> s
 
 def summary_text(snap: Snapshot) -> str:
     """One line of counts per process, then the total."""
+    snap = printable(snap)
     lines = [f"{_title(p)}: {count_line([p], snap)}" for p in snap.processes]
     if len(snap.processes) > 1:
         lines.append(f"all {len(snap.processes)} processes: {count_line(snap.processes, snap)}")
@@ -67,8 +72,7 @@ def _row(snap: Snapshot, proc: Process, entry: FdEntry) -> tuple[str, ...]:
     what = channel.label or channel.id
     if channel.state:
         what = f"{channel.state} {what}"  # first, so that shortening keeps it
-    nature = str(channel.kind.nature) if channel.kind.nature.value != "none" else "-"
-    return (str(entry.fd), entry.access or "-", str(channel.kind), nature, what,
+    return (str(entry.fd), entry.access or "-", str(channel.kind), type_word(channel.kind), what,
             other_end(snap, proc.pid, entry, channel), _buffer_text(channel))
 
 
@@ -254,13 +258,38 @@ def _cut(text: str, width: int) -> str:
     return text[: max(width - 1, 0)] + "…"
 
 
+def _fit(text: str, width: int) -> list[str]:
+    """The lines of one cell: a path shortened from the left (one line, its file name kept);
+    anything else (an address, who holds the other end, a state) wrapped, never cut: the
+    port at the end of ``127.0.0.1:41234 -> 127.0.0.1:5000`` is what a reader looks for.
+
+    >>> _fit("ESTABLISHED 127.0.0.1:41234 -> 127.0.0.1:5000", 30)
+    ['ESTABLISHED 127.0.0.1:41234 ->', '127.0.0.1:5000']
+    >>> _fit("/home/ann/projects/notes.txt", 12)
+    ['…s/notes.txt']
+    """
+    if len(text) <= width or text.startswith("/") or width < 1:
+        return [_cut(text, width)]
+    return textwrap.wrap(text, width, break_on_hyphens=False, replace_whitespace=False) or [""]
+
+
+def _lines(row: Sequence[str], widths: Sequence[int]) -> list[list[str]]:
+    """A row as the lines it takes: one cell per column on each, blank below a short cell."""
+    if all(len(c) <= w for c, w in zip(row, widths, strict=True)):
+        return [list(row)]  # the usual case: every cell fits
+    cells = [_fit(c, w) for c, w in zip(row, widths, strict=True)]
+    height = max(map(len, cells))
+    return [[cell[i] if i < len(cell) else "" for cell in cells] for i in range(height)]
+
+
 def _plain_table(rows: Sequence[Sequence[str]], width: int) -> str:
     widths = _widths(rows, width)
     lines = []
     for row in [HEADERS, *rows]:
-        cells = [_cut(c, w).rjust(w) if i == 0 else _cut(c, w).ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        lines.append(("  " + "  ".join(cells)).rstrip())
+        for cells in _lines(row, widths):
+            padded = [c.rjust(w) if i == 0 else c.ljust(w)
+                      for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+            lines.append(("  " + "  ".join(padded)).rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -269,6 +298,7 @@ def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     widths = _widths(rows, width)  # rich pads each cell by one column on each side
     table = Table(box=None, pad_edge=True, header_style="bold", show_edge=False)
@@ -276,13 +306,16 @@ def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
     for header, w, style in zip(HEADERS, widths, styles, strict=True):
         table.add_column(header, width=w, no_wrap=True, overflow="ellipsis", style=style,
                          justify="right" if header == "FD" else "left")
-    for row in rows:
-        table.add_row(*(_cut(c, w) for c, w in zip(row, widths, strict=True)))
+    for row in rows:  # Text, not a markup string: "[eventfd]" is a name, "[red]" too
+        lines = _lines(row, widths)
+        table.add_row(*(Text("\n".join(line[i] for line in lines)) for i in range(len(row))))
     out = StringIO()
-    # Below the columns' minimum widths, rich would squeeze FD and KIND to "…": let the row
-    # wrap in the terminal instead, as the plain table does.
-    room = max(width, sum(widths) + 2 * len(widths))
-    Console(file=out, width=room, force_terminal=True, color_system="standard").print(table)
+    # Exactly the room the columns take: below their minimum widths, rich would squeeze FD
+    # and KIND to "…" (the row wraps in the terminal instead, as the plain table does). A
+    # height too, or with TERM=dumb rich ignores the width given and squeezes all into 80.
+    room = sum(widths) + 2 * len(widths)
+    Console(file=out, width=room, height=25, force_terminal=True,
+            color_system="standard").print(table)
     return out.getvalue()
 
 
@@ -309,9 +342,11 @@ def graph_links(snap: Snapshot) -> list[tuple[Holder, str, Holder]]:
 
 def graph_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
     """One line per process-to-process link: ``1234 sleep fd1 --pipe:[99]--> 1240 cat fd0``."""
+    snap = printable(snap)
     lines = []
     for a, cid, b in graph_links(snap):
-        kind = snap.channels[cid.split("=")[0]].kind
+        # a pair is "a=b"; a pipe-like channel keeps its own id, which may hold "=" (a path)
+        kind = (snap.channels.get(cid) or snap.channels[cid.partition("=")[0]]).kind
         arrow = f"--{cid}-->" if kind.is_pipe_like else f"<--{kind} {cid}-->"
         lines.append(f"{a} {arrow} {b}")
     if not lines:

@@ -19,6 +19,7 @@ from iochannels.model import Buffer, Channel, Event, FdEntry, Process, Snapshot,
 
 # ``write(4, "hi", 2)``: the call and its arguments, as strace prints them.
 from iochannels.render.events import call_line as call_text
+from iochannels.render.names import printable, shown
 from iochannels.render.units import human_size
 
 __all__ = [
@@ -48,12 +49,12 @@ def result_text(event: Event) -> str:
         return " <blocked>"
     if event.error:
         return f" = -1 {event.error}"
-    return f" = {'?' if event.result is None else event.result}"
+    return f" = {'?' if event.result is None else shown(str(event.result))}"
 
 
 def call_line(event: Event, name: str, width: int = 0, resumed: bool = False) -> str:
     """A trace line without the result: seq, ``[pid name]`` padded to ``width``, the call."""
-    label = f"[{event.pid} {name}]"
+    label = f"[{event.pid} {shown(name)}]"
     mark = "<resumed> " if resumed else ""
     return f"{event.seq:>4}  {label:<{width}}  {mark}{call_text(event)}"
 
@@ -61,7 +62,7 @@ def call_line(event: Event, name: str, width: int = 0, resumed: bool = False) ->
 def event_line(event: Event, name: str, width: int = 0, resumed: bool = False) -> str:
     """One trace line: the call line, its result, and the kernel's note if any."""
     line = call_line(event, name, width, resumed) + result_text(event)
-    return line + (f"  # {event.note}" if event.note else "")
+    return line + (f"  # {shown(event.note)}" if event.note else "")
 
 
 def resumed_seqs(events: Iterable[Event]) -> frozenset[int]:
@@ -98,7 +99,8 @@ def trace_text(run: Walkthrough, events: Sequence[Event] | None = None) -> str:
     anywhere = {p.pid: p.name for s in reversed(run.steps) for p in s.snapshot.processes}
     events = run.events if events is None else events
     named = [names.get(e.seq, {}).get(e.pid) or anywhere.get(e.pid, "?") for e in events]
-    width = max((len(f"[{e.pid} {n}]") for e, n in zip(events, named, strict=True)), default=0)
+    labels = (f"[{e.pid} {shown(n)}]" for e, n in zip(events, named, strict=True))
+    width = max(map(len, labels), default=0)
     resumed = resumed_seqs(events)
     lines = [
         event_line(e, n, width, e.seq in resumed) for e, n in zip(events, named, strict=True)
@@ -142,6 +144,7 @@ def _fd_row(entry: FdEntry, channel: Channel | None, width: int) -> str:
 
 def fd_tables_text(snap: Snapshot) -> str:
     """Each process and its fd table: fd, access, kind, channel id, what it is, flags, offset."""
+    snap = printable(snap)
     width = max((len(e.channel) for _, e in snap.entries()), default=0)
     lines = []
     for proc in snap.processes:
@@ -159,6 +162,7 @@ def _buffer_row(channel: Channel, buf: Buffer, width: int) -> str:
 
 def buffers_text(snap: Snapshot) -> str:
     """Every buffer of every channel with a known capacity, as a gauge."""
+    snap = printable(snap)
     rows = [(ch, b) for ch in snap.channels.values() for b in ch.buffers if b.capacity]
     if not rows:
         return ""
@@ -174,14 +178,14 @@ def snapshot_text(snap: Snapshot) -> str:
 def step_text(step: Step, name: str = "?", resumed: bool = False) -> str:
     """A step: the call that led to it (if any), then the fd tables and buffers after it."""
     head = "start" if step.event is None else event_line(step.event, name, 0, resumed).lstrip()
-    caption = f"\n{step.caption}" if step.caption else ""
+    caption = f"\n{shown(step.caption)}" if step.caption else ""
     return f"{head}{caption}\n\n{snapshot_text(step.snapshot)}"
 
 
 def statuses_text(statuses: Mapping[int, int | str], names: Mapping[int, str]) -> str:
     """``exit status: 101 writer 0, 102 reader SIGPIPE`` as one line per process."""
     lines = [
-        f"  {pid:>5} {names.get(pid, '?'):<12}  "
+        f"  {pid:>5} {shown(names.get(pid, '?')):<12}  "
         + (f"exited {status}" if isinstance(status, int) else f"killed by {status}")
         for pid, status in sorted(statuses.items())
     ]

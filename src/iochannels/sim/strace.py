@@ -14,6 +14,7 @@ from iochannels.sim.sockets import show_addr
 __all__ = ["describe", "quote", "strace_name"]
 
 QUOTE_LIMIT = 32  # strace -s 32, its default string size
+PATH_MAX = 4096  # strace prints a path whole (limits.h: PATH_MAX)
 Arg = str | int
 
 
@@ -23,9 +24,18 @@ def quote(data: bytes, limit: int = QUOTE_LIMIT) -> str:
     return f'"{text}"' + ("..." if len(data) > limit else "")
 
 
+def path(name: str) -> str:
+    """A path as strace quotes it, whole: ``'a"b\\n'`` -> ``'"a\\\\"b\\\\n"'``.
+
+    >>> print(path('a"b\\n'), path("caf\\udcc3"))
+    "a\\"b\\n" "caf\\xc3"
+    """
+    return quote(name.encode("utf-8", "surrogateescape"), PATH_MAX)
+
+
 def _addr(addr: Any) -> str:
     shown = show_addr(addr)
-    return "NULL" if shown is None else f'"{shown}"' if isinstance(addr, str) else shown
+    return "NULL" if shown is None else path(shown) if isinstance(addr, str) else shown
 
 
 def describe(call: Call, value: Any = None, done: bool = False) -> tuple[tuple[Arg, ...], Any]:
@@ -50,14 +60,14 @@ def describe(call: Call, value: Any = None, done: bool = False) -> tuple[tuple[A
         case "wait" if done:
             return (a[0], f"status={value[1]}"), value[0]
         case "open":
-            return (f'"{a[0]}"', _open_flags(a)), value
+            return (path(a[0]), _open_flags(a)), value
         case "bind" | "connect":
             return (a[0], _addr(a[1])), value
         case "fork":
             return (), value
         case "exec":
-            return (f'"{a[1][0] if a[1] else "?"}"', "[" + ", ".join(
-                f'"{s}"' for s in a[1]) + "]"), 0
+            return (path(a[1][0]) if a[1] else '"?"', "[" + ", ".join(
+                path(s) for s in a[1]) + "]"), 0
         case "set_nonblock":
             return (a[0], "F_SETFL", "O_NONBLOCK" if a[1] else "0"), value
         case "set_cloexec":
@@ -66,7 +76,7 @@ def describe(call: Call, value: Any = None, done: bool = False) -> tuple[tuple[A
             how = {"r": "SHUT_RD", "w": "SHUT_WR", "rw": "SHUT_RDWR"}.get(a[1], a[1])
             return (a[0], how), value
         case "mkfifo" | "unlink":
-            return (f'"{a[0]}"',), value
+            return (path(a[0]),), value
         case "socket":
             return (f'"{a[0]}"', f'"{a[1]}"'), value
         case _:

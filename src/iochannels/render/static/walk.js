@@ -17,13 +17,15 @@
       var on = Number(li.dataset.step) === current;
       li.classList.toggle("current", on);
       li.setAttribute("aria-current", on ? "step" : "false");
-      if (on && li.scrollIntoView) { li.scrollIntoView({ block: "nearest" }); }
+      if (on) { keepInView(li); }
     });
-    slider.value = String(current);
-    counter.textContent = "step " + current + " / " + (steps.length - 1);
     caption.textContent = steps[current].dataset.caption || "";
-    prev.disabled = current === 0;
-    next.disabled = current === steps.length - 1;
+    if (slider) {  // a page of one step (a snapshot) has no controls
+      slider.value = String(current);
+      counter.textContent = "step " + current + " / " + (steps.length - 1);
+      prev.disabled = current === 0;
+      next.disabled = current === steps.length - 1;
+    }
     document.body.dataset.step = String(current);
     var seq = steps[current].dataset.seq;
     Array.prototype.forEach.call(document.querySelectorAll("#sequence g[data-seq]"), function (g) {
@@ -31,9 +33,22 @@
     });
   }
 
-  prev.addEventListener("click", function () { show(current - 1); });
-  next.addEventListener("click", function () { show(current + 1); });
-  slider.addEventListener("input", function () { show(Number(slider.value)); });
+  // Scroll the event list so that the current call shows, and only the list: scrollIntoView
+  // would scroll the page too, and on a narrow window, where the list sits below the
+  // diagram, the page would open scrolled down past everything the reader came for.
+  function keepInView(li) {
+    var box = li.closest("aside");
+    if (!box || box.scrollHeight <= box.clientHeight) { return; }
+    var outer = box.getBoundingClientRect(), inner = li.getBoundingClientRect();
+    if (inner.top < outer.top) { box.scrollTop -= outer.top - inner.top; }
+    else if (inner.bottom > outer.bottom) { box.scrollTop += inner.bottom - outer.bottom; }
+  }
+
+  if (slider) {
+    prev.addEventListener("click", function () { show(current - 1); });
+    next.addEventListener("click", function () { show(current + 1); });
+    slider.addEventListener("input", function () { show(Number(slider.value)); });
+  }
   events.forEach(function (li) {
     li.addEventListener("click", function () { show(Number(li.dataset.step)); });
   });
