@@ -90,7 +90,8 @@ def shared_text(snap: Snapshot, shared: Sequence[SharedFile], width: int = 100) 
         offset = "" if one.offset is None else f", offset {one.offset}"
         lines.append(f"  {one.mark}  {one.holders_text()}  ({what}{offset})")
     return "\n".join(textwrap.fill(line, width, subsequent_indent="     ",
-                                   break_on_hyphens=False) if width > 20 else line
+                                   break_on_hyphens=False, break_long_words=False)
+                     if width > 20 else line
                      for line in lines) + "\n"
 
 
