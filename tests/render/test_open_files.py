@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import replace
@@ -66,10 +67,18 @@ def sharing(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[int], 
         proc.stdin.close()  # the child's read(0) returns too: both end
         proc.wait(timeout=10)
         proc.stdout.close()
-        try:
-            os.waitpid(child, 0)
-        except ChildProcessError:
-            pass  # not ours: the program's; its end was reaped by init or by it
+        for _ in range(500):  # the program's child (not ours to reap) ends at EOF on its pipe
+            if not os.path.exists(f"/proc/{child}") or "Z" in _state(child):
+                break
+            time.sleep(0.01)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0].decode()
+    except OSError:
+        return "gone"
 
 
 def positions(pid: int, fds: list[int]) -> dict[int, int]:
@@ -131,7 +140,8 @@ def test_every_view_groups_the_fds_as_the_kernel_shares_their_offset(
     assert re.search(r"^ +FD  OFD  ACC  KIND", text, re.M)
 
     svg = render_snapshot(snap, "svg")
-    badges = {(int(el.get("data-pid", "")), int(el.get("data-fd", ""))): el.get("data-open-file", "")
+    badges = {(int(el.get("data-pid", "")), int(el.get("data-fd", ""))):
+              el.get("data-open-file", "")
               for el in ET.fromstring(svg).iter(f"{SVG}circle") if el.get("data-open-file")}
     assert drawn_groups({e: m for e, m in badges.items() if e[1] in fds}) == truth
 
