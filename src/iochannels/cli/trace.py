@@ -137,10 +137,8 @@ def _drawn(traced: Traced, fmt: str, steps: bool) -> str:
     last = run.steps[-1].snapshot if run.steps else None
     parts = [f"{printable(run.title)}\n", "calls\n" + printable(trace_text(run), keep="\n")]
     if last is not None:
+        # the table marks the fds that share an open file description and lists them
         parts.append("at the end\n" + render_snapshot(_shown(last), "text"))
-        if shared := shared_text(last):
-            parts.append("open files shared by several fds (dup, fork: one offset, one "
-                         "set of status flags)\n" + shared)
     if run.notes:  # they name processes: names from the outside are data
         parts.append("notes\n" + "".join(f"  {printable(n)}\n" for n in run.notes))
     return "\n".join(parts)
