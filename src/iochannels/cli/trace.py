@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from iochannels.cli.common import FORMATS, chosen_format, emit
@@ -123,12 +122,11 @@ def _drawn(traced: Traced, fmt: str, steps: bool) -> str:
 
     run = traced.walkthrough
     if fmt == "json":
-        from iochannels.render.json import walkthrough_to_dict
+        from iochannels.render.json import walkthrough_text
 
-        doc = walkthrough_to_dict(run)
-        doc["exit_status"] = traced.status
-        doc["stopped"] = traced.stopped or None
-        return json.dumps(doc, indent=2, sort_keys=True)
+        # the bytes of json.dumps(indent=2, sort_keys=True), each unchanged table written once
+        return walkthrough_text(run, {"exit_status": traced.status,
+                                      "stopped": traced.stopped or None})
     if fmt != "text" or steps:
         return render_walkthrough(run, fmt)
     from iochannels.cli.why import printable
