@@ -33,19 +33,21 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
-ROUNDS = 3
-SIZES = (250, 500, 1000)
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "250,500,1000").split(","))
 
 
-def _run(argv: list[str], cwd: str | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one whole command."""
+def _run(argv: list[str], cwd: str | None = None) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system, the command and every
+    process it waited for) of one whole command. On a shared machine the wall time moves
+    with everyone else's load; the CPU a command spent is what it costs."""
     env = {**os.environ, "PYTHONPATH": SRC}
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=env, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss
+    return time.perf_counter() - start, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def _script(where: str, n: int) -> list[str]:
@@ -81,12 +83,15 @@ def measure(workload: list[str], rounds: int = ROUNDS) -> dict[str, dict[str, fl
     argvs = commands(workload)
     walls: dict[str, list[float]] = {k: [] for k in argvs}
     rss: dict[str, list[int]] = {k: [] for k in argvs}
+    cpus: dict[str, list[float]] = {k: [] for k in argvs}
     for _ in range(rounds):
         for name, argv in argvs.items():
-            wall, peak = _run(argv)
+            wall, peak, cpu = _run(argv)
             walls[name].append(wall)
             rss[name].append(peak)
+            cpus[name].append(cpu)
     return {name: {"seconds": statistics.median(walls[name]),
+                   "cpu_seconds": statistics.median(cpus[name]),
                    "peak_rss_kib": statistics.median(rss[name])} for name in argvs}
 
 
@@ -116,11 +121,13 @@ def report(results: dict[str, object]) -> str:
         if not isinstance(value, dict) or "strace -f" not in value:
             continue
         base = value["strace -f"]["seconds"]
+        cpu_base = value["strace -f"]["cpu_seconds"]
         lines.append(f"{name}" + (f" ({value['calls']} calls)" if "calls" in value else ""))
         for cmd in ("strace -f", "strace -f -yy -ttt", "iochannels trace",
                     "iochannels trace --json"):
             row = value[cmd]
             lines.append(f"  {cmd:<24} {row['seconds']:7.2f} s  x{row['seconds'] / base:5.2f}"
+                         f"  cpu {row['cpu_seconds']:6.2f} s  x{row['cpu_seconds'] / cpu_base:5.2f}"
                          f"  peak {row['peak_rss_kib'] / 1024:6.1f} MiB")
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ LAYOUT: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     (None, ("00-intro.md",)),
     ("Inspecting real processes", ("fds.md",)),
     ("A real program step by step", ("trace.md",)),
-    ("Pictures", ("views.md",)),
+    ("Pictures", ("views.md", "names.md")),
     ("The simulated kernel", ("sim.md", "sim-kernel.md")),
     ("The lecture's demos", ("demos-0-3.md", "demos-4-6.md")),
     ("The tour", ("tour.md",)),

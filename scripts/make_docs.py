@@ -190,6 +190,15 @@ linked by a dashed frame, four buffers, send above the peer's recv. Two fds on o
 (redirection) are two arrows into one box; a run of similar fds (40 libraries, say) collapses
 into one row and one box. One colour per kind, explained in the legend.
 
+**Shared open file descriptions** (the middle of the lecture's redirection picture: fd
+table, open file, inode). Where `dup`, `dup2` or `fork` left several fds pointing to ONE open
+file description (one offset, one set of status flags; open(2)), each of their rows wears
+the same red letter, a bracket outside the box joins those of one process, and a caption
+under the diagram lists them (`(a) 1234 fd 1, 2 · /tmp/out.txt · offset 0`); two `open`s of
+one file are two letters. DOT and Mermaid draw a node `open file (a)` between the fds and
+the channel; the text table has an OFD column. `fds` finds them with kcmp(2) `KCMP_FILE`,
+`trace` from the calls it saw. Where no fd shares, the views are what they were.
+
 `sleep 120 | cat`, live (`iochannels fds PID PID --format svg -o pipe.svg`):
 
 ![a live pipeline](docs/live-pipeline.svg)

@@ -149,10 +149,10 @@ def descendants():
     parent = {}
     for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
-            stat = open(f"/proc/{entry}/stat", errors="replace").read()
+            stat = open(f"/proc/{entry}/stat", "rb").read()  # a name may not be UTF-8
         except OSError:
             continue
-        parent[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        parent[int(entry)] = int(stat.rsplit(b")", 1)[1].split()[1])
     found, todo = [], [os.getpid()]
     while todo:
         me = todo.pop()

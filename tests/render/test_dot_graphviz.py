@@ -33,6 +33,7 @@ from iochannels.render.columns import nature_word
 from iochannels.render.dot import snapshot_dot
 from iochannels.render.grouping import fd_span, node_ids, plan
 from iochannels.render.names import shown
+from iochannels.render.openfiles import shared_files
 from iochannels.render.svg import talking
 from iochannels.render.units import human_size
 from iochannels.sim import scenarios
@@ -85,7 +86,11 @@ def check_with_graphviz(snap: Snapshot, dot_text: str | None = None) -> None:
     nodes = {o["name"]: o for o in objects}
     layout = plan(snap)
     ids = node_ids(layout.groups)
-    assert sorted(names) == sorted({f"p{p.pid}" for p in snap.processes} | set(ids.values()))
+    # fds sharing an open file description go through its node (render/openfiles.py)
+    shared = shared_files(snap)
+    through = {end: f"of_{one.mark}" for one in shared for end in one.ends}
+    assert sorted(names) == sorted({f"p{p.pid}" for p in snap.processes} | set(ids.values())
+                                   | set(through.values()))
 
     for proc in snap.processes:
         rows = layout.rows.get(proc.pid, ())
@@ -98,13 +103,22 @@ def check_with_graphviz(snap: Snapshot, dot_text: str | None = None) -> None:
     for group in layout.groups:
         for channel in group.channels[:1] if group.shape == "many" else group.channels:
             assert drawn_text(nodes[ids[channel.id]]) == channel_lines(channel, group.count)
+    for one in shared:
+        holders = "; ".join(f"{pid} fd {', '.join(map(str, fds))}" for pid, fds in one.holders)
+        offset = [] if one.offset is None else [f"offset {one.offset}"]
+        assert drawn_text(nodes[f"of_{one.mark}"]) == [f"open file ({one.mark})", holders,
+                                                       *offset]
 
     want_edges: Counter[tuple[str, str, str, str]] = Counter()
     for proc in snap.processes:
         for row in layout.rows.get(proc.pid, ()):
             if row.channel in ids:
-                want_edges[(f"p{row.pid}", f"fd{row.fds[0]}", ids[row.channel],
-                            DIRECTION.get(row.access or "", "none"))] += 1
+                node = through.get((row.pid, row.fds[0]))
+                way = DIRECTION.get(row.access or "", "none")
+                want_edges[(f"p{row.pid}", f"fd{row.fds[0]}", node or ids[row.channel],
+                            way)] += 1
+                if node is not None:  # the open file to its channel, once
+                    want_edges[(node, "", ids[row.channel], way)] = 1
     for group in layout.groups:
         if group.shape == "pair":
             a, b = group.channels

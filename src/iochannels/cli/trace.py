@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from iochannels.cli.common import FORMATS, chosen_format, emit
@@ -123,12 +122,11 @@ def _drawn(traced: Traced, fmt: str, steps: bool) -> str:
 
     run = traced.walkthrough
     if fmt == "json":
-        from iochannels.render.json import walkthrough_to_dict
+        from iochannels.render.json import walkthrough_text
 
-        doc = walkthrough_to_dict(run)
-        doc["exit_status"] = traced.status
-        doc["stopped"] = traced.stopped or None
-        return json.dumps(doc, indent=2, sort_keys=True)
+        # the bytes of json.dumps(indent=2, sort_keys=True), each unchanged table written once
+        return walkthrough_text(run, {"exit_status": traced.status,
+                                      "stopped": traced.stopped or None})
     if fmt != "text" or steps:
         return render_walkthrough(run, fmt)
     from iochannels.cli.why import printable
@@ -137,10 +135,8 @@ def _drawn(traced: Traced, fmt: str, steps: bool) -> str:
     last = run.steps[-1].snapshot if run.steps else None
     parts = [f"{printable(run.title)}\n", "calls\n" + printable(trace_text(run), keep="\n")]
     if last is not None:
+        # the table marks the fds that share an open file description and lists them
         parts.append("at the end\n" + render_snapshot(_shown(last), "text"))
-        if shared := shared_text(last):
-            parts.append("open files shared by several fds (dup, fork: one offset, one "
-                         "set of status flags)\n" + shared)
     if run.notes:  # they name processes: names from the outside are data
         parts.append("notes\n" + "".join(f"  {printable(n)}\n" for n in run.notes))
     return "\n".join(parts)

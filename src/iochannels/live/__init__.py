@@ -31,15 +31,20 @@ __all__ = ["exists", "only_kinds", "pids_by_name", "snapshot", "thread_group"]
 def pids_by_name(name: str) -> list[int]:
     """Processes whose command name (comm) or program basename is ``name``, as ``pgrep -x``.
 
-    comm is cut to 15 characters by the kernel (proc(5)), so a longer name also
-    matches on its first 15 characters, or on argv[0]'s basename.
+    comm is cut to 15 BYTES by the kernel (proc(5): TASK_COMM_LEN is 16 with the NUL), so
+    a longer name also matches on its first 15 bytes, or on argv[0]'s basename. Names are
+    compared as the bytes the kernel holds (``os.fsencode``: a name that is not UTF-8
+    arrives as PEP 383 surrogates): a cut may fall inside a multibyte character, where
+    ``café…`` cut at 15 characters would never equal the comm.
     """
     found: list[int] = []
     if not name:  # "" would match every kernel thread: they have no argv[0]
         return found
+    wanted = os.fsencode(name)
     for pid in all_pids():
-        comm = read_comm(pid)
-        if comm == name or (len(name) > 15 and comm == name[:15]) or _argv0(pid) == name:
+        comm = os.fsencode(read_comm(pid))
+        if comm == wanted or (len(wanted) > 15 and comm == wanted[:15]) \
+                or os.fsencode(_argv0(pid)) == wanted:
             found.append(pid)
     return found
 

@@ -61,6 +61,9 @@ LEGEND = "\n".join([
     "queues of a socket; queued/backlog of a listener; ? (denied) where the kernel would not",
     "tell). Names are shown as lsof shows them: \\n, \\t, \\x1b for control characters, \\xff",
     "for a byte that is not UTF-8 (--format json gives them exactly).",
+    "OFD (shown where some fds share one): a letter per open file description that several",
+    "fds share (dup(2), dup2(2), fork(2): one offset, one set of status flags; kcmp(2)",
+    "KCMP_FILE tells), listed under the tables.",
     "OTHER END:",
     *(textwrap.fill(meaning, 88, initial_indent=f"  {form:<22}", subsequent_indent=" " * 24)
       for form, meaning in OTHER_END_FORMS),

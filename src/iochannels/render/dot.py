@@ -15,6 +15,7 @@ from iochannels.render.chanbox import stream_buffers
 from iochannels.render.columns import nature_word
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
 from iochannels.render.names import printable
+from iochannels.render.openfiles import SharedFile, shared_files
 from iochannels.render.svgkit import NATURE_FILLS, kind_color
 from iochannels.render.units import human_size
 
@@ -84,11 +85,23 @@ def _channel_nodes(group: Group, ids: dict[str, str]) -> list[str]:
     return lines
 
 
-def _edge(row: Row, target: str) -> str:
-    port = f"p{row.pid}:fd{row.fds[0]}"
+def _edge(row: Row, target: str, port: str = "") -> str:
+    port = port or f"p{row.pid}:fd{row.fds[0]}"
     color = kind_color(row.kind) if row.kind is not None else "#6b7280"
     direction = {"w": "forward", "r": "back", "rw": "both"}.get(row.access or "", "none")
     return f'  {port} -> {target} [dir={direction}, color="{color}", penwidth=2];'
+
+
+def _open_file_nodes(snap: Snapshot, shared: tuple[SharedFile, ...]) -> list[str]:
+    """A node per open file description several fds share, between their rows and the
+    channel: the middle of the redirection picture (fd table -> open file -> channel)."""
+    lines = []
+    for one in shared:
+        offset = "" if one.offset is None else f"\\noffset {one.offset}"
+        label = f"open file ({one.mark})\\n{one.holders_text()}{offset}"
+        lines.append(f'  of_{one.mark} [label="{label}", shape=note, color="#b91c1c", '
+                     f'fontcolor="#b91c1c"];')
+    return lines
 
 
 def snapshot_dot(snap: Snapshot, name: str = "iochannels") -> str:
@@ -104,8 +117,19 @@ def snapshot_dot(snap: Snapshot, name: str = "iochannels") -> str:
         lines.append(f"  p{proc.pid} [shape=plaintext, label={_table(proc, rows)}];")
     for group in layout.groups:
         lines += _channel_nodes(group, ids)
+    shared = shared_files(snap)
+    through = {end: f"of_{one.mark}" for one in shared for end in one.ends}
+    lines += _open_file_nodes(snap, shared)
     for proc in snap.processes:
         rows = layout.rows.get(proc.pid, ())
-        lines += [_edge(r, ids[r.channel]) for r in rows if r.channel in ids]
+        lines += [_edge(r, through.get((r.pid, r.fds[0]), ids[r.channel]))
+                  for r in rows if r.channel in ids]
+    done: set[str] = set()
+    for proc in snap.processes:  # each shared open file description -> its channel, once
+        for r in layout.rows.get(proc.pid, ()):
+            node = through.get((r.pid, r.fds[0]))
+            if node is not None and node not in done and r.channel in ids:
+                done.add(node)
+                lines.append(_edge(r, ids[r.channel], node))
     lines.append("}")
     return "\n".join(lines) + "\n"

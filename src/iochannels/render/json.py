@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
@@ -147,7 +148,31 @@ def snapshot_json(snap: Snapshot) -> str:
 
 
 def walkthrough_json(run: Walkthrough) -> str:
-    return json.dumps(walkthrough_to_dict(run), indent=2, sort_keys=True) + "\n"
+    return walkthrough_text(run) + "\n"
+
+
+def walkthrough_text(run: Walkthrough, extra: Mapping[str, object] | None = None) -> str:
+    """``json.dumps({**walkthrough_to_dict(run), **extra}, indent=2, sort_keys=True)``, the
+    same bytes, written directly: json's encoder with ``indent`` is pure Python, and a
+    traced script of 1,000 processes (5,000 steps) took it 1.4 s; each step's snapshot is
+    the direct writer's text, moved right (a JSON text holds no raw newline but its own)."""
+    doc: dict[str, object] = {**walkthrough_to_dict(replace(run, steps=())), **(extra or {})}
+    doc.pop("steps")
+    items = [(key, _value(value, "  ")) for key, value in doc.items()]
+    items.append(("steps", _steps(run.steps)))
+    return "{\n" + ",\n".join(f"  {_string(k)}: {text}" for k, text in sorted(items)) + "\n}"
+
+
+def _steps(steps: tuple[Step, ...]) -> str:
+    if not steps:
+        return "[]"
+    out = []
+    for step in steps:  # keys sorted: caption, event, snapshot
+        event = "null" if step.event is None else _value(_event(step.event), "      ")
+        snapshot = snapshot_json(step.snapshot).rstrip("\n").replace("\n", "\n      ")
+        out.append(f'    {{\n      "caption": {_string(step.caption)},\n      "event": {event},'
+                   f'\n      "snapshot": {snapshot}\n    }}')
+    return "[\n" + ",\n".join(out) + "\n  ]"
 
 
 # The direct writer. Each function appends the text of one part of the document to

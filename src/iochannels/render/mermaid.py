@@ -13,6 +13,7 @@ from iochannels.render.chanbox import stream_buffers
 from iochannels.render.columns import nature_word
 from iochannels.render.grouping import Group, Row, fd_span, node_ids, plan
 from iochannels.render.names import printable
+from iochannels.render.openfiles import shared_files
 from iochannels.render.svgkit import KIND_COLORS
 from iochannels.render.units import human_size
 
@@ -91,11 +92,27 @@ def snapshot_mermaid(snap: Snapshot) -> str:
         lines.append("  end")
     for group in layout.groups:
         lines += _group_nodes(group, ids)
+    # An open file description several fds share is a node between their rows and the
+    # channel (fd table -> open file -> channel: the middle of the redirection picture).
+    shared = shared_files(snap)
+    through = {end: f"of_{one.mark}" for one in shared for end in one.ends}
+    for one in shared:
+        offset = "" if one.offset is None else f"<br/>offset {one.offset}"
+        label = f"open file ({one.mark})<br/>{quote(one.holders_text())}{offset}"
+        lines += [f'  of_{one.mark}(["{label}"])', f"  class of_{one.mark} openfile"]
+    done: set[str] = set()
     for proc in snap.processes:
         for row in layout.rows.get(proc.pid, ()):
-            if row.channel in ids:
-                lines.append(_edge(row, ids[row.channel]))
+            if row.channel not in ids:
+                continue
+            node = through.get((row.pid, row.fds[0]))
+            lines.append(_edge(row, node or ids[row.channel]))
+            if node is not None and node not in done:
+                done.add(node)
+                lines.append(_edge(row, ids[row.channel]).replace(_row_id(row), node, 1))
     for kind, color in KIND_COLORS.items():
         cls = str(kind).replace("-", "_")
         lines.append(f"  classDef k{cls} stroke:{color},stroke-width:2px")
+    if shared:
+        lines.append("  classDef openfile stroke:#b91c1c,stroke-width:2px")
     return "\n".join(lines) + "\n"

@@ -18,6 +18,8 @@ from iochannels.render.grouping import Row, fd_span, plan
 from iochannels.render.layout import GAP, Layout, Link, PlacedProc, arrange
 from iochannels.render.legend import legend
 from iochannels.render.names import printable
+from iochannels.render.openfiles import shared_files
+from iochannels.render.sharedsvg import BADGE_ROOM, caption, caption_height, marks_on_rows
 from iochannels.render.svgkit import (
     Box,
     arrowhead,
@@ -45,7 +47,8 @@ def summary(snap: Snapshot) -> str:
 Focus = frozenset[tuple[int, int]]  # (pid, fd) rows to highlight: the current call's fds
 
 
-def _row(row: Row, box: Box, index: int, what: str, focus: Focus = frozenset()) -> list[str]:
+def _row(row: Row, box: Box, index: int, what: str, focus: Focus = frozenset(),
+         room: float = 0) -> list[str]:
     cls = "row" if index % 2 == 0 else "rowalt"
     if any((row.pid, fd) in focus for fd in row.fds):
         cls = "rowhi"
@@ -63,7 +66,7 @@ def _row(row: Row, box: Box, index: int, what: str, focus: Focus = frozenset()) 
         text(acc_x, y, row.access or "-", 15),
         text(acc_x + 34, y, fit(kind, kind_w, 15), 15, "b", style=f"fill:{color}"),
         text(what_x, y - 1, (fit_tail if what.startswith("/") else fit)(
-            what, box.right - what_x - 6, 13), 13, "muted"),
+            what, box.right - what_x - 6 - room, 13), 13, "muted"),
     ]
 
 
@@ -78,7 +81,8 @@ def _what(snap: Snapshot, row: Row) -> str:
     return channel.label or channel.id
 
 
-def _process(snap: Snapshot, placed: PlacedProc, focus: Focus) -> list[str]:
+def _process(snap: Snapshot, placed: PlacedProc, focus: Focus,
+             marked: frozenset[tuple[int, int]] = frozenset()) -> list[str]:
     box, proc = placed.box, placed.proc
     head = Box(box.x, box.y, box.w, 50)
     title = f"{proc.pid}  {proc.name}"
@@ -87,7 +91,8 @@ def _process(snap: Snapshot, placed: PlacedProc, focus: Focus) -> list[str]:
            text(box.x + 12, box.y + 22, fit(title, box.w - 24, 17), 17, "w"),
            text(box.x + 12, box.y + 42, fit(sub, box.w - 24, 13), 13, "w")]
     for n, (row, row_box) in enumerate(placed.rows):
-        out += _row(row, row_box, n, _what(snap, row), focus)
+        room = BADGE_ROOM if (row.pid, row.fds[0]) in marked else 0  # the open file's mark
+        out += _row(row, row_box, n, _what(snap, row), focus, room)
     if not placed.rows:
         out.append(text(box.x + 16, box.y + 56 + 19, "(no open fds)", 14, "muted"))
     return out
@@ -133,17 +138,22 @@ def _offsets(snap: Snapshot) -> dict[str, list[tuple[int, int, int | None]]]:
 def _draw(snap: Snapshot, layout: Layout, title: str, kinds: Iterable[Kind],
           focus: Focus = frozenset()) -> str:
     offsets = _offsets(snap)
+    shared = shared_files(snap)  # none: nothing of it is drawn, the picture is as it was
+    marked = frozenset(end for one in shared for end in one.ends)
     body = [text(30, 44, fit(title, layout.width - 60, 22), 22, "b")]
     for placed in layout.procs:
-        body += _process(snap, placed, focus)
+        body += _process(snap, placed, focus, marked)
     for group in layout.groups:
         ends = [o for c in group.group.channels for o in offsets.get(c.id, [])]
         body += draw_group(group.group, group.box, group.order, ends)
     for link in layout.links:
         body += _link(link)
-    legend_lines, legend_h = legend(sorted(set(kinds)), 30, layout.height + 30, layout.width - 60)
+    body += marks_on_rows(layout, shared)
+    body += caption(snap, shared, 30, layout.height + 30 + 14, layout.width - 60)
+    top = layout.height + caption_height(shared)
+    legend_lines, legend_h = legend(sorted(set(kinds)), 30, top + 30, layout.width - 60)
     body += legend_lines
-    return document(layout.width, layout.height + 30 + legend_h + 30, body, title)
+    return document(layout.width, top + 30 + legend_h + 30, body, title)
 
 
 def snapshot_svg(snap: Snapshot, title: str = "", focus: Focus = frozenset()) -> str:

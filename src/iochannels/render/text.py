@@ -15,13 +15,18 @@ from dataclasses import dataclass
 from iochannels.model import Buffer, BufferRole, Channel, FdEntry, Kind, Process, Snapshot
 from iochannels.render.columns import type_word
 from iochannels.render.names import printable
+from iochannels.render.openfiles import SharedFile, shared_files
 
-__all__ = ["count_line", "graph_links", "graph_text", "other_end", "parse_held_by", "snapshot_text"]
+__all__ = ["count_line", "graph_links", "graph_text", "other_end", "parse_held_by", "shared_text",
+           "snapshot_text"]
 
 HEADERS = ("FD", "ACC", "KIND", "TYPE", "WHAT", "OTHER END", "BUFFER")
 # Minimum widths; the order in which columns give up space (WHAT first).
 _MIN = (3, 3, 4, 6, 8, 9, 6)
 _SHRINK_ORDER = (4, 5, 6, 3)
+# Where fds share an open file description, a column after FD gives its mark (a, b...):
+# one letter on two rows, in one table or two, is one offset and one set of status flags.
+_OFD = ("OFD", 3, "bold red")
 _PLURAL = {
     Kind.FILE: "files", Kind.DIR: "directories", Kind.CHR: "char devices",
     Kind.BLK: "block devices", Kind.PIPE: "pipes", Kind.FIFO: "FIFOs", Kind.TCP: "TCP sockets",
@@ -34,9 +39,13 @@ _UNIX = (Kind.UNIX_STREAM, Kind.UNIX_DGRAM, Kind.UNIX_SEQPACKET)
 def snapshot_text(snap: Snapshot, *, width: int = 100, color: bool = False) -> str:
     """One table per process (fd, access, kind, stream/block, what, other end, buffer)."""
     snap = printable(snap)
-    parts = [_process_block(snap, proc, width, color) for proc in snap.processes]
+    shared = shared_files(snap)
+    marks = {end: s.mark for s in shared for end in s.ends}
+    parts = [_process_block(snap, proc, width, color, marks) for proc in snap.processes]
     if len(snap.processes) > 1:
         parts.append(f"all {len(snap.processes)} processes: {count_line(snap.processes, snap)}\n")
+    if shared:
+        parts.append(shared_text(snap, shared, width))
     parts += [f"note: {note}\n" for note in snap.notes]
     return "\n".join(parts) if parts else "no processes\n"
 
@@ -54,15 +63,36 @@ def _title(proc: Process) -> str:
     return f"{proc.pid} {proc.name}"
 
 
-def _process_block(snap: Snapshot, proc: Process, width: int, color: bool) -> str:
+def _process_block(snap: Snapshot, proc: Process, width: int, color: bool,
+                   marks: dict[tuple[int, int], str] | None = None) -> str:
     argv = " ".join(proc.argv)
     state = f"  [{proc.state}]" if proc.state else ""
     head = f"{_title(proc)}{state}  {argv}"[:width].rstrip()
     if proc.error:
         return f"{head}\n  cannot read its fds: {proc.error}\n"
     rows = [_row(snap, proc, e) for e in proc.fds]
-    table = _rich_table(rows, width) if color else _plain_table(rows, width)
+    if marks:  # the mark column, in every table of a snapshot where some fds share
+        rows = [(r[0], marks.get((proc.pid, e.fd), ""), *r[1:])
+                for r, e in zip(rows, proc.fds, strict=True)]
+    table = _rich_table(rows, width, bool(marks)) if color else \
+        _plain_table(rows, width, bool(marks))
     return f"{head}\n{table}{count_line([proc], snap)}\n"
+
+
+def shared_text(snap: Snapshot, shared: Sequence[SharedFile], width: int = 100) -> str:
+    """The open file descriptions several fds share, one line each under the tables:
+    ``  a  1234 fd 1, 2; 1240 fd 1  (/tmp/log, offset 0)``."""
+    lines = ["open file descriptions shared by several fds (one offset, one set of status "
+             "flags: dup(2), fork(2)):"]
+    for one in shared:
+        channel = snap.channels.get(one.channel)
+        what = (channel.label or channel.id) if channel is not None else one.channel
+        offset = "" if one.offset is None else f", offset {one.offset}"
+        lines.append(f"  {one.mark}  {one.holders_text()}  ({what}{offset})")
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="     ",
+                                   break_on_hyphens=False, break_long_words=False)
+                     if width > 20 else line
+                     for line in lines) + "\n"
 
 
 def _row(snap: Snapshot, proc: Process, entry: FdEntry) -> tuple[str, ...]:
@@ -236,14 +266,21 @@ def _singular(label: str) -> str:
 # ---- tables --------------------------------------------------------------------------
 
 
-def _widths(rows: Sequence[Sequence[str]], width: int) -> list[int]:
+def _headers(ofd: bool) -> tuple[str, ...]:
+    return (HEADERS[0], _OFD[0], *HEADERS[1:]) if ofd else HEADERS
+
+
+def _widths(rows: Sequence[Sequence[str]], width: int, ofd: bool = False) -> list[int]:
     """Natural column widths, shrunk (WHAT first) until the row fits ``width``."""
-    widths = [max(len(r[i]) for r in [HEADERS, *rows]) for i in range(len(HEADERS))]
+    headers = _headers(ofd)
+    minimum = (_MIN[0], _OFD[1], *_MIN[1:]) if ofd else _MIN
+    order = tuple(c + 1 for c in _SHRINK_ORDER) if ofd else _SHRINK_ORDER
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     excess = sum(widths) + 2 * (len(widths) - 1) + 2 - width
-    for col in _SHRINK_ORDER:
+    for col in order:
         if excess <= 0:
             break
-        give = min(excess, max(widths[col] - _MIN[col], 0))
+        give = min(excess, max(widths[col] - minimum[col], 0))
         widths[col] -= give
         excess -= give
     return widths
@@ -282,10 +319,10 @@ def _lines(row: Sequence[str], widths: Sequence[int]) -> list[list[str]]:
     return [[cell[i] if i < len(cell) else "" for cell in cells] for i in range(height)]
 
 
-def _plain_table(rows: Sequence[Sequence[str]], width: int) -> str:
-    widths = _widths(rows, width)
+def _plain_table(rows: Sequence[Sequence[str]], width: int, ofd: bool = False) -> str:
+    widths = _widths(rows, width, ofd)
     lines = []
-    for row in [HEADERS, *rows]:
+    for row in [_headers(ofd), *rows]:
         for cells in _lines(row, widths):
             padded = [c.rjust(w) if i == 0 else c.ljust(w)
                       for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
@@ -293,17 +330,19 @@ def _plain_table(rows: Sequence[Sequence[str]], width: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rich_table(rows: Sequence[Sequence[str]], width: int) -> str:
+def _rich_table(rows: Sequence[Sequence[str]], width: int, ofd: bool = False) -> str:
     from io import StringIO
 
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    widths = _widths(rows, width)  # rich pads each cell by one column on each side
+    widths = _widths(rows, width, ofd)  # rich pads each cell by one column on each side
     table = Table(box=None, pad_edge=True, header_style="bold", show_edge=False)
-    styles = ("bold cyan", "magenta", "green", "dim", "", "yellow", "blue")
-    for header, w, style in zip(HEADERS, widths, styles, strict=True):
+    styles: tuple[str, ...] = ("bold cyan", "magenta", "green", "dim", "", "yellow", "blue")
+    if ofd:
+        styles = (styles[0], _OFD[2], *styles[1:])
+    for header, w, style in zip(_headers(ofd), widths, styles, strict=True):
         table.add_column(header, width=w, no_wrap=True, overflow="ellipsis", style=style,
                          justify="right" if header == "FD" else "left")
     for row in rows:  # Text, not a markup string: "[eventfd]" is a name, "[red]" too

@@ -20,6 +20,8 @@ from iochannels.model import Buffer, Channel, Event, FdEntry, Process, Snapshot,
 # ``write(4, "hi", 2)``: the call and its arguments, as strace prints them.
 from iochannels.render.events import call_line as call_text
 from iochannels.render.names import printable, shown
+from iochannels.render.openfiles import shared_files
+from iochannels.render.text import shared_text
 from iochannels.render.units import human_size
 
 __all__ = [
@@ -133,26 +135,31 @@ def _what(channel: Channel) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _fd_row(entry: FdEntry, channel: Channel | None, width: int) -> str:
+def _fd_row(entry: FdEntry, channel: Channel | None, width: int, mark: str = "") -> str:
     kind = str(channel.kind) if channel else "?"
     what = _what(channel) if channel else ""
     flags = f"[{','.join(sorted(entry.flags))}]" if entry.flags else ""
     offset = "" if entry.offset is None else f"@{entry.offset}"
     row = f"  {entry.fd:>3}  {entry.access or '?':<2}  {kind:<11}  {entry.channel:<{width}}"
-    return f"{row}  {' '.join(x for x in (what, flags, offset) if x)}".rstrip()
+    shared = f"(open file {mark})" if mark else ""  # the list under the tables says with whom
+    return f"{row}  {' '.join(x for x in (what, flags, offset, shared) if x)}".rstrip()
 
 
 def fd_tables_text(snap: Snapshot) -> str:
     """Each process and its fd table: fd, access, kind, channel id, what it is, flags, offset."""
     snap = printable(snap)
     width = max((len(e.channel) for _, e in snap.entries()), default=0)
+    shared = shared_files(snap)
+    marks = {end: one.mark for one in shared for end in one.ends}
     lines = []
     for proc in snap.processes:
         lines.append(_process_header(proc))
-        lines.extend(_fd_row(e, snap.channels.get(e.channel), width) for e in proc.fds)
+        lines.extend(_fd_row(e, snap.channels.get(e.channel), width,
+                             marks.get((proc.pid, e.fd), "")) for e in proc.fds)
         if not proc.fds:
             lines.append("    (no open fds)")
-    return "\n".join(lines or ["(no processes)"]) + "\n"
+    text = "\n".join(lines or ["(no processes)"]) + "\n"
+    return text + shared_text(snap, shared, 10_000) if shared else text
 
 
 def _buffer_row(channel: Channel, buf: Buffer, width: int) -> str:
