@@ -19,6 +19,7 @@ import platform
 from collections.abc import Iterable
 from dataclasses import replace
 
+from iochannels.live import procfs
 from iochannels.model import Process
 
 __all__ = ["kcmp_file", "mark_shared", "shared_groups"]
@@ -58,12 +59,12 @@ def _links(pids: Iterable[int]) -> dict[str, list[tuple[int, int]]]:
     by_target: dict[str, list[tuple[int, int]]] = {}
     for pid in pids:
         try:
-            names = os.listdir(f"/proc/{pid}/fd")
+            names = os.listdir(f"{procfs.root()}/{pid}/fd")
         except OSError:
             continue
         for name in names:
             try:
-                target = os.readlink(f"/proc/{pid}/fd/{name}")
+                target = os.readlink(f"{procfs.root()}/{pid}/fd/{name}")
             except OSError:
                 continue
             by_target.setdefault(target, []).append((pid, int(name)))
