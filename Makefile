@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: tour test lint unit witnesses docs readme bench clean
+.PHONY: tour test lint unit witnesses docs readme bench bench-fds clean
 
 tour: $(STAMP)
 	$(BIN)/iochannels tour
@@ -35,6 +35,10 @@ readme:
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-enable -p no:xdist
+
+# fds next to lsof +E, lsfd and ss, both scan paths (BENCH_ROUNDS=N: runs per command).
+bench-fds: $(STAMP)
+	$(BIN)/python benchmarks/bench_fds.py
 
 $(STAMP): pyproject.toml setup.py src/iochannels/live/_scan.c
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

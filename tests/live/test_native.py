@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -31,6 +32,18 @@ def built() -> None:
     with procfs.native(True) as there:
         if not there:
             pytest.skip("the C part of the scan was not built (no C compiler at install)")
+
+
+def settled(pid: int) -> None:
+    """Wait until ``pid`` sleeps in read(2) of its stdin (proc(5) /proc/pid/syscall: "0 0x0
+    ..."): a child that has just said it is ready may still be on its way there, and would
+    show another state to the second path than to the first."""
+    for _ in range(500):
+        with open(f"/proc/{pid}/syscall") as fh:
+            if fh.read().startswith("0 0x0 "):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} never waited in read(0, ...)")
 
 
 def both(pids: list[int]) -> tuple[Snapshot, Snapshot]:
@@ -75,6 +88,7 @@ def test_gone_and_bad_fds_are_said_the_same_way() -> None:
 
 
 def test_every_kind_same_snapshot(every_kind: Child) -> None:
+    settled(every_kind.pid)
     native, pure = both([every_kind.pid])
     assert native == pure
     proc = native.process(every_kind.pid)
@@ -111,6 +125,8 @@ def hostile_pair() -> Iterator[tuple[int, int]]:
 
 def test_hostile_names_and_holders_same_snapshot(hostile_pair: tuple[int, int]) -> None:
     holder, reader = hostile_pair
+    settled(holder)
+    settled(reader)
     native, pure = both([reader])
     assert native == pure
     # The other end of cat's stdin is ours: named as a holder by both.
@@ -130,9 +146,10 @@ def test_churning_machine_same_snapshot(every_kind: Child) -> None:
     churn = subprocess.Popen(["sh", "-c", "while :; do echo x | cat >/dev/null; done"],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              start_new_session=True)
+    settled(every_kind.pid)
     try:
         for _ in range(3):
-            native, pure = both([every_kind.pid, os.getpid()])
+            native, pure = both([every_kind.pid])
             assert native == pure
     finally:
         os.killpg(churn.pid, 9)
@@ -153,6 +170,7 @@ def test_denied_same_snapshot() -> None:
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
+            time.sleep(0.2)  # sleep(1) is in nanosleep once it has started: let it start
             native, pure = both([target.pid])
             proc = native.process(target.pid)
             report = {"same": native == pure, "error": proc and proc.error,

@@ -87,6 +87,20 @@ static long *list_numbers(int dir_fd, size_t *count)
     return out;
 }
 
+/* The number after "\n<key>" in fdinfo text (e.g. "\nmnt_id:\t24"), or -1 if absent. */
+static long field(const char *text, ssize_t len, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *at = text; (at = memchr(at, '\n', text + len - at)) != NULL; at++) {
+        if ((size_t)(text + len - at - 1) > klen && memcmp(at + 1, key, klen) == 0) {
+            char *end;
+            long value = strtol(at + 1 + klen, &end, 10);
+            return end == at + 1 + klen ? -1 : value;
+        }
+    }
+    return -1;
+}
+
 static PyObject *raise_errno(int err, const char *path)
 {
     errno = err;
@@ -120,6 +134,11 @@ static PyObject *fd_table(PyObject *self, PyObject *args)
     if ((out = PyList_New(0)) == NULL)
         goto done;
     char name[32], link[PATH_MAX + 1];
+    /* As procfs.Links: pipes and sockets live on the kernel's pipefs and sockfs mounts and
+     * their link is "pipe:[INODE]" / "socket:[INODE]". Once one link has shown which mount
+     * id (fdinfo "mnt_id:", Linux 5.14+ with "ino:") is which, the others are named from
+     * their fdinfo alone, without a readlink(2) each. */
+    long pipe_mnt = -1, socket_mnt = -1;
     for (size_t i = 0; i < n; i++) {
         long fd = fds[i];
         if (skip_own && (fd == fd_dir || fd == info_dir || fd == list_fd))
@@ -150,7 +169,26 @@ static PyObject *fd_table(PyObject *self, PyObject *args)
                 goto done;
             }
         }
-        ssize_t len = readlinkat(fd_dir, name, link, sizeof link - 1);
+        long mnt = -1, ino = -1;
+        ssize_t len = -1;
+        if (text != Py_None) {
+            ssize_t got = PyBytes_GET_SIZE(text);
+            mnt = field(info, got, "mnt_id:");
+            ino = mnt < 0 ? -1 : field(info, got, "ino:");
+            if (ino >= 0 && (mnt == pipe_mnt || mnt == socket_mnt))
+                len = snprintf(link, sizeof link, "%s:[%ld]", mnt == pipe_mnt ? "pipe" : "socket",
+                               ino);
+        }
+        if (len < 0 && (len = readlinkat(fd_dir, name, link, sizeof link - 1)) >= 0 && ino >= 0) {
+            long named;
+            char end;
+            link[len] = '\0';
+            if (sscanf(link, "pipe:[%ld%c", &named, &end) == 2 && end == ']' && named == ino)
+                pipe_mnt = mnt;
+            else if (sscanf(link, "socket:[%ld%c", &named, &end) == 2 && end == ']' &&
+                     named == ino)
+                socket_mnt = mnt;
+        }
         if (len < 0) {
             int err = errno;
             Py_DECREF(text);
