@@ -196,14 +196,30 @@ def _env(cache: str, name: str) -> dict[str, str]:
     return env
 
 
-def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Wall and CPU (user + system) seconds and peak memory (MiB) of one whole command."""
+def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one whole command."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)  # wait4: the child's own rusage
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def _peak(argv: list[str], env: dict[str, str]) -> float:
+    """Peak memory (MiB, the maximum resident set) of one run; NaN without GNU time.
+
+    Not wait4's ru_maxrss: a child forked from this benchmark keeps, across exec, the
+    high-water mark of the copy of us it began as (~30 MiB), whatever it runs. GNU time
+    is a small program: what it reports is the command's own.
+    """
+    if not os.access("/usr/bin/time", os.X_OK):
+        return float("nan")
+    with tempfile.NamedTemporaryFile("r", prefix="iochannels-bench-") as out:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *argv], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        text = out.read().split()
+    return int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
 
 
 Results = dict[str, dict[str, float]]
@@ -215,16 +231,17 @@ def median_seconds(argvs: dict[str, list[str]], rounds: int = ROUNDS) -> tuple[
 
     Returns the median wall time, the median CPU time and the peak memory of each.
     """
-    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in argvs}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
+    peaks: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="iochannels-bench-pyc-") as cache:
         for number in range(rounds + 1):
             for name, argv in argvs.items():
-                got = _run(argv, _env(cache, name))
-                if number:  # round 0 warms the caches: bytecode, dentries, page cache
-                    runs[name].append(got)
+                if number == 0:  # round 0 warms the caches (bytecode, dentries) and
+                    peaks[name] = _peak(argv, _env(cache, name))  # measures the memory
+                else:
+                    runs[name].append(_run(argv, _env(cache, name)))
     return ({n: statistics.median(r[0] for r in t) for n, t in runs.items()},
-            {n: statistics.median(r[1] for r in t) for n, t in runs.items()},
-            {n: max(r[2] for r in t) for n, t in runs.items()})
+            {n: statistics.median(r[1] for r in t) for n, t in runs.items()}, peaks)
 
 
 def measure(sizes: Sequence[int] = SIZES) -> tuple[Results, Results, Results]:
