@@ -1,17 +1,21 @@
-"""How long `iochannels fds PID --json` takes next to lsof, lsfd and ss, on the same processes.
+"""How long `iochannels fds --json` takes next to `lsof +E`, lsfd and ss, on the same processes.
 
-Run with ``make bench`` (pytest, results printed and saved to
-``benchmarks/results/fds.json``) or alone: ``python benchmarks/bench_fds.py``.
+Run with ``make bench-fds`` (or ``make bench``, pytest: results printed and saved to
+``benchmarks/results/fds.json`` and ``fds.md``) or alone: ``python benchmarks/bench_fds.py``.
 Each command is run whole (a new process, as a user runs it), several times in
-alternation, and the median wall time is kept. A holder process opens N fds of
-mixed kinds (pipes, UNIX socketpairs, files, eventfds, /dev/null, UDP sockets,
-epoll), 10 per group.
+alternation, and the median wall time is kept, with the peak memory (ru_maxrss).
 
-Two floors are measured in the same run, to show what the targets leave to spend:
-the interpreter's own start (``python -c pass``) and ``fdfloor.c``, which makes
-only the reads that any tool reporting per-fd flags and offsets must make (the
-fdinfo of every fd; and with ``links``, each fd's link too). It is compiled with
-``cc`` when a C compiler is installed, and left out otherwise.
+Three cases, the issue's yardstick being ``lsof +E`` (it finds the other ends of pipes,
+UNIX sockets and local TCP, as ``iochannels fds`` does):
+- one process with 200 fds, then one with 10,000 fds, of mixed kinds (pipes, UNIX
+  socketpairs, files, eventfds, /dev/null, UDP sockets, epoll), 10 per group:
+  ``fds PID --json`` against ``lsof -nP -w -p PID +E``;
+- a busy machine: 300 more processes with ~40 fds each (pipes, socketpairs and TCP
+  connections on 127.0.0.1, each crossing to the next process):
+  ``fds --all --json`` against ``lsof -nP -w +E``.
+Both paths of iochannels are run: the C part of the scan ("native scan") and
+``IOCHANNELS_PURE=1`` ("pure Python"). The floor is ``fdfloor.c``: the same calls as
+the scan (fdinfo and link of every fd), in C alone, compiled with ``cc`` when there is one.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
-SIZES = (1000, 10000)
-ROUNDS = 7
+SIZES = (200, 10000)
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+MACHINE = (300, 40)  # processes, fds each
 
 HOLDER = r"""
 import os, resource, select, socket, sys, time
@@ -84,40 +89,109 @@ def floor_program() -> Iterator[str | None]:
         yield program if built.returncode == 0 else None
 
 
-FLOOR_INFO = "floor: fdinfo of each fd (C)"
-FLOOR_LINKS = "floor: fdinfo + readlink of each fd (C)"
+# 300 processes forked from one, each holding ~40 fds whose other ends are in its
+# neighbours: per neighbour 8 pipe ends, 8 socketpair ends and 4 TCP connections (127.0.0.1).
+MACHINE_SCRIPT = r"""
+import os, resource, socket, sys
+count, per = int(sys.argv[1]), int(sys.argv[2])
+side = per // 2  # fds shared with each of the two neighbours
+limit = count * per + 1000
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(1024)
+ends = [[] for _ in range(count)]  # fds each process keeps
+for i in range(count):
+    j = (i + 1) % count
+    for _ in range(side * 2 // 5):
+        r, w = os.pipe()
+        ends[i].append(w); ends[j].append(r)
+        a, b = socket.socketpair()
+        ends[i].append(a.detach()); ends[j].append(b.detach())
+    for _ in range(side // 5):
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+        ends[i].append(client.detach()); ends[j].append(server.detach())
+listener.close()
+ctrl_r, ctrl_w = os.pipe()
+children = []
+for i in range(count):
+    pid = os.fork()
+    if pid == 0:
+        keep = sorted({0, 1, 2, ctrl_r, *ends[i]})
+        low = 3
+        for fd in keep:
+            if fd >= low:
+                os.closerange(low, fd)
+                low = fd + 1
+        os.closerange(low, limit)
+        os.read(ctrl_r, 1)  # until the parent closes its end
+        os._exit(0)
+    children.append(pid)
+for fds in ends:
+    for fd in fds:
+        os.close(fd)
+os.close(ctrl_r)
+print(sum(len(e) for e in ends), flush=True)
+sys.stdin.read()
+os.close(ctrl_w)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+@contextmanager
+def machine(count: int = MACHINE[0], per: int = MACHINE[1]) -> Iterator[int]:
+    """``count`` more processes holding ~``per`` fds each, crossing to their neighbours."""
+    proc = subprocess.Popen([sys.executable, "-c", MACHINE_SCRIPT, str(count), str(per)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        yield proc.pid
+    finally:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.close()
+        proc.wait()
+        proc.stdout.close()
+
+
+NATIVE = "iochannels (native scan)"
+PURE = "iochannels (pure Python)"
+LSOF = "lsof +E"
+FLOOR = "floor: fdinfo + readlink of each fd (C)"
 PYTHON_START = "floor: python -c pass"
 
 
 def commands(pid: int | None, floor: str | None = None) -> dict[str, list[str]]:
-    """The commands to compare; None for pid means every process.
-
-    ``floor``: the compiled fdfloor program, measured on the holder when given.
-    """
+    """The commands to compare; None for pid means every process."""
     me = [sys.executable, "-m", "iochannels", "fds"]
     if pid is None:
-        found = {"iochannels fds --all --json": [*me, "--all", "--json"],
-                 "lsof": ["lsof", "-n", "-P", "-w"], "ss -axp": ["ss", "-axp"], "lsfd": ["lsfd"]}
+        found = {NATIVE: [*me, "--all", "--json"], PURE: [*me, "--all", "--json"],
+                 LSOF: ["lsof", "-n", "-P", "-w", "+E"], "lsfd": ["lsfd"],
+                 "ss -axp": ["ss", "-axp"]}
+        if floor is not None:
+            found[FLOOR] = [floor, "all", "links"]
     else:
-        found = {"iochannels fds PID --json": [*me, str(pid), "--json"],
-                 "lsof -p PID": ["lsof", "-n", "-P", "-w", "-p", str(pid)],
+        found = {NATIVE: [*me, str(pid), "--json"], PURE: [*me, str(pid), "--json"],
+                 LSOF: ["lsof", "-n", "-P", "-w", "-p", str(pid), "+E"],
                  "lsfd -p PID": ["lsfd", "-p", str(pid)], "ss -axp": ["ss", "-axp"],
                  PYTHON_START: [sys.executable, "-c", "pass"]}
         if floor is not None:
-            found[FLOOR_INFO] = [floor, str(pid)]
-            found[FLOOR_LINKS] = [floor, str(pid), "links"]
+            found[FLOOR] = [floor, str(pid), "links"]
     return {k: v for k, v in found.items() if shutil.which(v[0]) or v[0] == sys.executable}
 
 
-def _env(cache: str) -> dict[str, str]:
+def _env(cache: str, name: str) -> dict[str, str]:
     """The environment of the runs: bytecode cached, as after a pip install.
 
     pip compiles the package's bytecode at install; run from a source tree with
     PYTHONDONTWRITEBYTECODE set (as on the development VM) every run would compile
     every module again, ~25 ms that no installed copy pays. PYTHONPYCACHEPREFIX
-    keeps that cache out of the source tree.
+    keeps that cache out of the source tree. The pure-Python run sets IOCHANNELS_PURE.
     """
-    env = {**os.environ, "PYTHONPATH": SRC, "PYTHONPYCACHEPREFIX": cache}
+    env = {**os.environ, "PYTHONPATH": SRC, "PYTHONPYCACHEPREFIX": cache,
+           "IOCHANNELS_PURE": "1" if name == PURE else "0"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
@@ -132,97 +206,98 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def median_seconds(
-    argvs: dict[str, list[str]], rounds: int = ROUNDS
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Each command ``rounds`` times, in alternation, after one untimed warm-up round.
+def _peak(argv: list[str], env: dict[str, str]) -> float:
+    """Peak memory (MiB, the maximum resident set) of one run; NaN without GNU time.
 
-    Returns the median wall time and the median CPU time of each. The CPU time
-    (user + system, from wait4) moves less than the wall time when other work
-    shares the machine; the targets are stated in wall time.
+    Not wait4's ru_maxrss: a child forked from this benchmark keeps, across exec, the
+    high-water mark of the copy of us it began as (~30 MiB), whatever it runs. GNU time
+    is a small program: what it reports is the command's own.
     """
-    walls: dict[str, list[float]] = {name: [] for name in argvs}
-    cpus: dict[str, list[float]] = {name: [] for name in argvs}
-    with tempfile.TemporaryDirectory(prefix="iochannels-bench-pyc-") as cache:
-        env = _env(cache)
-        for number in range(rounds + 1):
-            for name, argv in argvs.items():
-                wall, cpu = _run(argv, env)
-                if number:  # round 0 warms the caches: bytecode, dentries, page cache
-                    walls[name].append(wall)
-                    cpus[name].append(cpu)
-    return ({n: statistics.median(t) for n, t in walls.items()},
-            {n: statistics.median(t) for n, t in cpus.items()})
+    if not os.access("/usr/bin/time", os.X_OK):
+        return float("nan")
+    with tempfile.NamedTemporaryFile("r", prefix="iochannels-bench-") as out:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *argv], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        text = out.read().split()
+    return int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
 
 
 Results = dict[str, dict[str, float]]
 
 
-def measure(sizes: Sequence[int] = SIZES) -> tuple[Results, Results]:
-    """(wall, cpu): case -> command -> median seconds."""
+def median_seconds(argvs: dict[str, list[str]], rounds: int = ROUNDS) -> tuple[
+        dict[str, float], dict[str, float], dict[str, float]]:
+    """Each command ``rounds`` times, in alternation, after one untimed warm-up round.
+
+    Returns the median wall time, the median CPU time and the peak memory of each.
+    """
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
+    peaks: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="iochannels-bench-pyc-") as cache:
+        for number in range(rounds + 1):
+            for name, argv in argvs.items():
+                if number == 0:  # round 0 warms the caches (bytecode, dentries) and
+                    peaks[name] = _peak(argv, _env(cache, name))  # measures the memory
+                else:
+                    runs[name].append(_run(argv, _env(cache, name)))
+    return ({n: statistics.median(r[0] for r in t) for n, t in runs.items()},
+            {n: statistics.median(r[1] for r in t) for n, t in runs.items()}, peaks)
+
+
+def measure(sizes: Sequence[int] = SIZES) -> tuple[Results, Results, Results]:
+    """(wall, cpu, peak MiB): case -> command -> median seconds (MiB)."""
     walls: Results = {}
     cpus: Results = {}
+    peaks: Results = {}
     with floor_program() as floor:
         for n in sizes:
+            case = f"1 process, {n:,} fds"
             with holder(n) as pid:
-                walls[f"{n} fds"], cpus[f"{n} fds"] = median_seconds(commands(pid, floor))
-    walls["all processes"], cpus["all processes"] = median_seconds(commands(None))
-    return walls, cpus
+                walls[case], cpus[case], peaks[case] = median_seconds(commands(pid, floor))
+        count, per = MACHINE
+        case = f"--all, {count} more processes x ~{per} fds"
+        with machine():
+            walls[case], cpus[case], peaks[case] = median_seconds(commands(None, floor))
+    return walls, cpus, peaks
 
 
-def per_fd(results: Results) -> dict[str, float]:
-    """Cost of each added fd (seconds), between the smallest and largest holder."""
-    small, large = (results[f"{n} fds"] for n in (SIZES[0], SIZES[-1]))
-    return {k: (large[k] - small[k]) / (SIZES[-1] - SIZES[0]) for k in large if k in small}
+def scan_path() -> str:
+    """Which path the native runs took (``iochannels --version`` says it)."""
+    out = subprocess.run([sys.executable, "-m", "iochannels", "--version"], capture_output=True,
+                         text=True, check=False, env={**os.environ, "PYTHONPATH": SRC})
+    return out.stdout.strip()
 
 
-def table(walls: Results, cpus: Results) -> str:
-    lines = ["| case | command | median wall ms | median CPU ms |", "|---|---|---:|---:|"]
+def table(walls: Results, cpus: Results, peaks: Results) -> str:
+    lines = [f"`{scan_path()}`; median of {ROUNDS} runs each, in alternation, in one run.", "",
+             "| case | command | median wall ms | median CPU ms | peak MiB | lsof +E / it |",
+             "|---|---|---:|---:|---:|---:|"]
     for case, row in walls.items():
-        lines += [f"| {case} | `{cmd}` | {secs * 1000:.0f} | {cpus[case][cmd] * 1000:.0f} |"
-                  for cmd, secs in row.items()]
-    wall_fd, cpu_fd = per_fd(walls), per_fd(cpus)
-    lines += ["", "| command | wall per added fd (us) | CPU per added fd (us) |",
-              "|---|---:|---:|"]
-    lines += [f"| `{cmd}` | {secs * 1e6:.1f} | {cpu_fd[cmd] * 1e6:.1f} |"
-              for cmd, secs in wall_fd.items()]
-    return "\n".join(lines + budget(walls))
-
-
-def budget(walls: Results) -> list[str]:
-    """What the issue's targets leave once the floors are paid, at the largest size.
-
-    Targets: the whole command at most half of ``lsof -p``'s wall time, and each added
-    fd at most half of lsof's cost per added fd.
-    """
-    large = walls[f"{SIZES[-1]} fds"]
-    lsof, floor = large.get("lsof -p PID"), large.get(FLOOR_INFO)
-    start = large.get(PYTHON_START)
-    if lsof is None or floor is None or start is None:
-        return []
-    target = lsof / 2
-    left = target - floor - start
-    fds = SIZES[-1]
-    added = per_fd(walls)
-    lsof_fd, floor_fd = added["lsof -p PID"], added[FLOOR_INFO]
-    return ["", f"At {fds:,} fds: target (half of lsof -p) {target * 1e3:.0f} ms; "
-            f"the fdinfo reads alone take {floor * 1e3:.0f} ms and the interpreter's start "
-            f"{start * 1e3:.0f} ms, which leaves {left * 1e3:.0f} ms "
-            f"({max(left, 0) / fds * 1e6:.1f} us per fd) for everything else. "
-            f"Per added fd: target {lsof_fd / 2 * 1e6:.1f} us, the fdinfo read alone "
-            f"{floor_fd * 1e6:.1f} us."]
+        lsof = row.get(LSOF)
+        for cmd, secs in row.items():
+            ratio = f"{lsof / secs:.2f}" if lsof and cmd != LSOF else ""
+            lines.append(f"| {case} | `{cmd}` | {secs * 1000:.0f} | {cpus[case][cmd] * 1000:.0f}"
+                         f" | {peaks[case][cmd]:.0f} | {ratio} |")
+    lines += ["", "Goal: `lsof +E` / `iochannels (native scan)` at least 2.0 in each case:"]
+    for case, row in walls.items():
+        if LSOF in row and NATIVE in row:
+            lines.append(f"- {case}: {row[LSOF] / row[NATIVE]:.2f} "
+                         f"(pure Python: {row[LSOF] / row[PURE]:.2f})")
+    return "\n".join(lines)
 
 
 def test_bench_fds(capsys: pytest.CaptureFixture[str]) -> None:
     """The whole comparison (make bench); fails only if a command is missing from the run."""
-    walls, cpus = measure()
+    walls, cpus, peaks = measure()
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "fds.json").write_text(json.dumps({"wall": walls, "cpu": cpus}, indent=2) + "\n")
-    (out / "fds.md").write_text(table(walls, cpus) + "\n")
+    text = table(walls, cpus, peaks)
+    (out / "fds.json").write_text(
+        json.dumps({"wall": walls, "cpu": cpus, "peak_mib": peaks}, indent=2) + "\n")
+    (out / "fds.md").write_text(text + "\n")
     with capsys.disabled():
-        print("\n" + table(walls, cpus))
-    assert "iochannels fds PID --json" in walls[f"{SIZES[-1]} fds"]
+        print("\n" + text)
+    assert NATIVE in walls[f"1 process, {SIZES[-1]:,} fds"]
 
 
 if __name__ == "__main__":

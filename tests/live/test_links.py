@@ -1,12 +1,23 @@
-"""procfs.Links names fd links from fdinfo: it must give what readlink(2) gives."""
+"""procfs.Links names fd links from fdinfo: it must give what readlink(2) gives.
+
+Links serves the pure-Python path (the C part reads every link): these tests run there.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from livekit import Child, every_kind
 
 from iochannels.live import procfs
+
+
+@pytest.fixture(autouse=True)
+def pure_python() -> Iterator[None]:
+    with procfs.native(False):
+        yield
 
 
 def readlinks(pid: int) -> dict[int, str]:

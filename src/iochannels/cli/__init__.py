@@ -9,6 +9,7 @@ Nothing imports ``cli``.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import sys
@@ -49,7 +50,8 @@ def build_parser(only: str | None = None) -> Parser:
         description="See the I/O channels of Linux processes: fd tables, pipes, FIFOs, sockets.",
         epilog=EPILOG,
     )
-    parser.add_argument("--version", action="version", version=f"iochannels {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and "
+                        "which path reads /proc (native scan or pure Python), and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in (only,) if only in COMMANDS else COMMANDS:
         importlib.import_module(f"iochannels.cli.{name}").register(sub)
@@ -82,3 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return 0
+
+
+class _Version(argparse.Action):
+    """--version, with the path the scan takes: the C part is optional (setup.py), and
+    IOCHANNELS_PURE=1 sets it aside. Looked up only when asked (it imports live)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from iochannels.live.procfs import scan_path
+
+        sys.stdout.write(f"iochannels {__version__} ({scan_path()})\n")
+        parser.exit()

@@ -34,36 +34,26 @@ def find_holders(
     one as if it were all ("+N" would lie).
     """
     found: dict[str, list[str]] = {}
-    denied: list[int] = []
     missing = {cid: need for cid, need in wanted.values()}
-    for pid in _nearest_first(asked, skip_asked):
-        try:
-            links = procfs.read_fds(pid, with_info=False)
-        except procfs.Gone:
+    hits, denied = procfs.fds_linking(_nearest_first(asked, skip_asked), wanted)
+    comms: dict[int, str] = {}
+    for pid, fd, link in hits:
+        if (pid, fd) in seen:
             continue
-        except procfs.Denied:
-            denied.append(pid)
-            continue
-        hits = [raw for raw in links if raw.link in wanted and (pid, raw.fd) not in seen]
-        comm = procfs.read_comm(pid).replace(",", "\\x2c") if hits else ""  # ", " joins holders
-        for raw in hits:
-            cid = wanted[raw.link][0]
-            access = _access(pid, raw.fd)
-            found.setdefault(cid, []).append(f"{pid} {comm} fd{raw.fd} {access or '?'}")
-            if cid in missing and missing[cid] in (access or missing[cid]):
-                del missing[cid]
+        if pid not in comms:
+            comms[pid] = procfs.read_comm(pid).replace(",", "\\x2c")  # ", " joins holders
+        cid = wanted[link][0]
+        access = _access(pid, fd)
+        found.setdefault(cid, []).append(f"{pid} {comms[pid]} fd{fd} {access or '?'}")
+        if cid in missing and missing[cid] in (access or missing[cid]):
+            del missing[cid]
     # A denied process matters only when some other end is still unaccounted for.
     return found, denied if missing else []
 
 
 def _nearest_first(asked: Collection[int], skip_asked: bool) -> list[int]:
     """Every pid: parents of ``asked``, then their children, siblings, then the rest."""
-    parent: dict[int, int] = {}
-    for pid in procfs.all_pids():
-        try:
-            parent[pid] = procfs.read_ppid(pid)
-        except (procfs.Gone, procfs.Denied):
-            continue  # gone (or hidden): nothing to find there
+    parent = procfs.parents()
     ppids = {parent.get(p) for p in asked}
 
     def rank(pid: int) -> int:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Container, Iterator
+from collections.abc import Collection, Container, Iterator
+from types import ModuleType
 from typing import NamedTuple
 
 __all__ = [
@@ -23,8 +24,11 @@ __all__ = [
     "ProcInfo",
     "RawFd",
     "all_pids",
+    "fds_linking",
     "file_key",
     "live_threads",
+    "native",
+    "parents",
     "parse_fdinfo",
     "parse_stat",
     "read_comm",
@@ -35,6 +39,7 @@ __all__ = [
     "read_procinfo",
     "root",
     "rooted",
+    "scan_path",
     "stat_target",
     "still_running",
     "thread_group",
@@ -64,6 +69,46 @@ def rooted(path: str) -> Iterator[None]:
     finally:
         _root = old
 _DENIED = frozenset({errno.EACCES, errno.EPERM})
+
+
+def _import_native() -> ModuleType | None:
+    """The C part of the scan (_scan.c), None where it was not built.
+
+    It makes the same system calls as the Python below and returns the same tuples;
+    it is optional (psutil's way): without a compiler at install the package runs on
+    the pure-Python path.
+    """
+    try:
+        from iochannels.live import _scan
+    except ImportError:
+        return None
+    return _scan
+
+
+def _load_native() -> ModuleType | None:
+    """The C part unless IOCHANNELS_PURE=1 asks for the pure-Python path."""
+    return None if os.environ.get("IOCHANNELS_PURE") == "1" else _import_native()
+
+
+_native = _load_native()
+
+
+def scan_path() -> str:
+    """Which path reads /proc: "native scan" (the C part) or "pure Python"."""
+    return "pure Python" if _native is None else "native scan"
+
+
+@contextlib.contextmanager
+def native(enabled: bool) -> Iterator[bool]:
+    """Read /proc by the C part (if built) or by Python while the block runs; yields
+    whether the C part is in use. Tests run both paths on the same processes."""
+    global _native
+    old = _native
+    _native = _import_native() if enabled else None
+    try:
+        yield _native is not None
+    finally:
+        _native = old
 
 
 class Gone(Exception):
@@ -215,6 +260,40 @@ def read_ppid(pid: int) -> int:
         raise translate(exc) from None
 
 
+def parents() -> dict[int, int]:
+    """Every process and its parent (proc(5) /proc/pid/stat), ascending; those gone or
+    hidden are left out."""
+    if _native is not None:
+        return dict(sorted(_native.ppids(_root).items()))
+    parent: dict[int, int] = {}
+    for pid in all_pids():
+        try:
+            parent[pid] = read_ppid(pid)
+        except (Gone, Denied):
+            continue  # gone (or hidden): nothing to find there
+    return parent
+
+
+def fds_linking(pids: list[int], wanted: Collection[str]) -> tuple[list[tuple[int, int, str]],
+                                                                  list[int]]:
+    """(pid, fd, link) of the fds of ``pids`` whose link is in ``wanted``; and the pids
+    whose fds could not be read. Links only: one readlink(2) per fd, as ``lsof +E``."""
+    if _native is not None:
+        return _native.links_scan(_root, pids, set(wanted))  # type: ignore[no-any-return]
+    hits: list[tuple[int, int, str]] = []
+    denied: list[int] = []
+    for pid in pids:
+        try:
+            links = read_fds(pid, with_info=False)
+        except Gone:
+            continue
+        except Denied:
+            denied.append(pid)
+            continue
+        hits += [(pid, raw.fd, raw.link) for raw in links if raw.link in wanted]
+    return hits, denied
+
+
 def read_fd_flags(pid: int, fd: int) -> int | None:
     """The open(2) flags of one fd from its fdinfo, or None where it is gone or hidden."""
     try:
@@ -286,6 +365,14 @@ def read_fds(
     ``links`` (with ``with_info``) names the links it can from fdinfo; share one
     between the processes of a snapshot so that what it learns serves them all.
     """
+    scan = _native
+    if scan is not None and fd_range is None:  # the same calls in C (_scan.c)
+        info_dir = f"{_root}/{pid}/fdinfo" if with_info else None
+        try:
+            rows = scan.fd_table(f"{_root}/{pid}/fd", info_dir, pid == os.getpid())
+        except OSError as exc:
+            raise translate(exc) from None
+        return list(map(RawFd._make, rows))
     try:
         dir_fd = os.open(f"{_root}/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:

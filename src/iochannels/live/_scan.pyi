@@ -1,0 +1,9 @@
+# The C part of the scan (_scan.c); see its header for what each call returns.
+
+def fd_table(
+    fd_dir: str, info_dir: str | None, skip_own: bool, /
+) -> list[tuple[int, str, bytes | None]]: ...
+def links_scan(
+    root: str, pids: list[int], wanted: set[str], /
+) -> tuple[list[tuple[int, int, str]], list[int]]: ...
+def ppids(root: str, /) -> dict[int, int]: ...
