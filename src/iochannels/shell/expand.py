@@ -98,7 +98,8 @@ class _Expander:
         elif c == "\\" and quoted:  # in "..." and here-documents: \ quotes only $ ` \ "
             nxt = self.raw[self.pos + 1:self.pos + 2]
             keep = "$`\\\n" + ("" if self.in_heredoc else '"')
-            self.add(nxt if nxt in keep else "\\" + nxt, True)
+            # XCU 2.2.1: a backslash-newline is a line continuation, removed, also here.
+            self.add("" if nxt == "\n" else nxt if nxt in keep else "\\" + nxt, True)
             self.pos += 2
         else:
             self.add(c, quoted)

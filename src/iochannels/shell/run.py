@@ -185,8 +185,13 @@ class Runner:
                     status = self.state.status if any("$(" in w.raw or "`" in w.raw
                                                       for _, w in assigns) else 0
                     return self.with_redirects(redirects, False, lambda: status)
+                if argv[0] in SPECIAL:
+                    # XCU 2.14: assignments before a special builtin (`x=1 :`, `x=1 export
+                    # y`, `x=1 exec ...`) stay in effect after it, as dash keeps them.
+                    for name, word in assigns:
+                        self.state.variables[name] = expand_one(word, self.ctx)
                 if argv[0] == "exec":
-                    return self.exec_builtin(argv, redirects)
+                    return self.exec_builtin(argv, redirects, [n for n, _ in assigns])
                 if argv[0] == "wait":
                     return self.with_redirects(redirects, False, lambda: self.wait_builtin(argv))
                 if argv[0] in BUILTINS:
@@ -219,7 +224,8 @@ class Runner:
         finally:
             fdops.restore(saved)
 
-    def exec_builtin(self, argv: list[str], redirects: tuple[Redirect, ...]) -> int:
+    def exec_builtin(self, argv: list[str], redirects: tuple[Redirect, ...],
+                     assigned: list[str] | None = None) -> int:
         """``exec`` with only redirections changes the shell's own fds; with a command it
         becomes that program (no fork)."""
         try:
@@ -230,7 +236,8 @@ class Runner:
         if len(argv) == 1:
             return 0
         path, err = find_program(argv[1], self.state.variables.get("PATH", ""))
-        err = self.execve(path or argv[1], argv[1:], self.state.environment(), err,
+        extra = {n: self.state.variables[n] for n in assigned or ()}
+        err = self.execve(path or argv[1], argv[1:], self.state.environment(extra), err,
                           prefix="exec: ")
         return self.fatal(126 if err == errno.EACCES else 127)
 
