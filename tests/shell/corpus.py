@@ -448,5 +448,24 @@ SECOND_READING = [
     "cat <<'EOF'\na\\\nEOF",
 ]
 
+# Hostile names: the shell's own messages (`cannot open NAME`, `NAME: not found`) escape
+# control characters and bytes that are not UTF-8, as lsof does; the comparison escapes the
+# same names in dash's messages (shellkit.hostile_names), and nothing else: a program's
+# output passes through untouched.
+HOSTILE = [
+    "cat < 'a\x1b[2Jb'",
+    "echo x > 'no\ndir/f'; echo $?",
+    "'bad\x07prog'; echo $?",
+    "cd 'x\x1by'; echo $?",
+    "cat < 'caf\udce9'",
+    "exec 3< 'n\tx'; echo after",
+    "'[red]x[/red]'",
+    "export 'a\x1bb'=1",
+    "x='\x1b[31m'; cat < \"$x\"",
+    "printf 'a\\033b\\n'; echo 'c\x1bd'",
+    "echo ok > 'k\x1bk'; cat 'k\x1bk'; ls",
+    "'\x9bprog' 2>&1 | wc -l",
+]
+
 ALL = (REDIRECTIONS + PIPELINES + LISTS + WORDS + COMMANDS + SYNTAX_ERRORS
-       + SECOND_READING)
+       + SECOND_READING + HOSTILE)

@@ -86,3 +86,30 @@ def test_a_shell_whose_reader_is_gone_ends_by_sigpipe_as_dash(tmp_path: Path) ->
             os.close(w)
         statuses.append((proc.returncode, proc.stderr))
     assert statuses[0] == statuses[1] == (-signal.SIGPIPE, b"")
+
+
+def test_a_drawing_that_cannot_be_written_is_one_line_and_status_1(tmp_path: Path) -> None:
+    """`--draw -o` into a directory that does not exist: the pipeline still runs (its
+    children were stopped before exec and are let go), then one escaped line, status 1;
+    no traceback, nothing drawn later, no picture file anywhere."""
+    target = tmp_path / "no\x1bdir" / "pic.json"
+    proc = shell(["--draw", "--format", "json", "-o", str(target), "-c",
+                  "echo a | cat; echo b | cat"], tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout == b"a\n"
+    lines = proc.stderr.decode("utf-8", "replace").splitlines()
+    assert len(lines) == 1 and b"Traceback" not in proc.stderr, proc.stderr
+    assert b"\x1b" not in proc.stderr and "no\\x1bdir" in lines[0]
+    assert "cannot write" in lines[0] and "No such file or directory" in lines[0]
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_shells_own_messages_escape_control_characters(tmp_path: Path) -> None:
+    """A name with an escape sequence reaches the terminal escaped in the shell's message
+    (it would otherwise clear the screen); a program's own output passes untouched."""
+    name = "a\x1b[2Jb\x9b\udce9"
+    proc = shell(["-c", f"cat < '{name}'; printf '\\033[0m'; '{name}'"], tmp_path)
+    assert proc.stdout == b"\x1b[0m"
+    err = proc.stderr
+    assert b"\x1b" not in err and b"\xc2\x9b" not in err and b"\xe9" not in err, err
+    assert err.count(b"a\\x1b[2Jb\\x9b\\xe9") == 2 and err.count(b"\n") == 2

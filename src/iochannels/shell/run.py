@@ -22,6 +22,7 @@ from iochannels.shell import fdops
 from iochannels.shell.builtins import BUILTINS, SPECIAL, ShellExit2
 from iochannels.shell.errors import ShellError, ShellExit, ShellSyntaxError
 from iochannels.shell.expand import Context, expand_heredoc, expand_one, expand_words
+from iochannels.shell.names import shown
 from iochannels.shell.parse import commands
 from iochannels.shell.plan import Action, Stage, find_program, pipe_actions, redirect_actions
 from iochannels.shell.state import ShellState
@@ -65,7 +66,8 @@ class Runner:
     # -- reporting -------------------------------------------------------------------
     def error(self, message: str) -> None:
         line = self.state.line + self.state.lines_before
-        text = f"{self.state.options.name}: {line}: {message}\n"
+        # The message names things from outside (paths, programs): data, not terminal control.
+        text = f"{self.state.options.name}: {line}: {shown(message)}\n"
         with contextlib.suppress(OSError):
             os.write(2, text.encode("utf-8", "surrogateescape"))
 
@@ -336,8 +338,9 @@ class Runner:
             if nxt:
                 fdops.traced_close(nxt[1], self.tracer)
                 prev = nxt[0]
+        drawn = True
         if draw and ready and go:
-            self.draw_and_release(launch, stages, ready, go)
+            drawn = self.draw_and_release(launch, stages, ready, go)
         for pid, stage, errfd in zip(launch.pids, stages, launch.errpipes, strict=True):
             if errfd is not None:
                 failed = os.read(errfd, 16)
@@ -348,12 +351,16 @@ class Runner:
                                      0, pid=pid)
         statuses = [self.wait(pid) for pid in launch.pids]
         self.report_signals(statuses)
+        if not drawn:
+            return self.fatal(1)
         return statuses[-1]
 
     def draw_and_release(self, launch: _Launch, stages: list[Stage],
-                         ready: tuple[int, int], go: tuple[int, int]) -> None:
+                         ready: tuple[int, int], go: tuple[int, int]) -> bool:
         """Every child stops before exec: wait until each says it is ready (or gone), let
-        the drawing look at their real fd tables, then let them go."""
+        the drawing look at their real fd tables, then let them go. False: the picture
+        could not be written (said once; the children still run and are waited for, and
+        no later pipeline is drawn)."""
         os.close(ready[1])
         os.close(go[0])
         while os.read(ready[0], 64):
@@ -363,8 +370,13 @@ class Runner:
             draw = self.state.options.draw
             assert draw is not None
             draw(launch.pids, [list(s.argv) if s.argv else [_kind(s.command)] for s in stages])
+        except ShellError as exc:
+            self.error(str(exc))
+            self.state.options = replace(self.state.options, draw=None)
+            return False
         finally:
             os.close(go[1])
+        return True
 
     def child(self, stage: Stage, plan: list[Action], errpipe: int,
               ready: tuple[int, int] | None, go: tuple[int, int] | None) -> NoReturn:
