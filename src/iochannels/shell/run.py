@@ -167,7 +167,7 @@ class Runner:
                 # XCU 2.9.3: without job control an asynchronous list reads /dev/null.
                 fdops.apply([Action("open", 0, path=os.devnull, flags=os.O_RDONLY)],
                             self.tracer)
-            self.state.jobs = []
+            self.state.jobs, self.state.finished = [], {}
             self.child_exit(lambda: self.run_and_or(job))
         self.state.jobs.append(pid)
         self.state.last_background = pid
@@ -249,15 +249,33 @@ class Runner:
             return status
         raise ShellExit(status)
 
+    def reap_jobs(self) -> None:
+        """Interactive, before each prompt: background jobs that have ended are waited for
+        now (dash does, to report them), not left zombies until a ``wait`` that may never
+        come; their statuses are kept for a later ``wait PID``."""
+        for pid in list(self.state.jobs):
+            try:
+                done, status, _ = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if done:
+                self.tracer.call("wait4", (pid, status_text(status), "WNOHANG", "NULL"), pid)
+                self.state.jobs.remove(pid)
+                self.state.finished[pid] = _exit_status(status)
+
     def wait_builtin(self, argv: list[str]) -> int:
         if len(argv) == 1:
             for pid in self.state.jobs:
                 self.wait(pid)
             self.state.jobs = []
+            self.state.finished.clear()
             return 0
         status = 0
         for arg in argv[1:]:
             pid = int(arg) if arg.isdigit() else -1
+            if pid in self.state.finished:
+                status = self.state.finished.pop(pid)
+                continue
             if pid not in self.state.jobs:
                 status = 127
                 continue
@@ -473,8 +491,7 @@ class Runner:
     def wait(self, pid: int) -> int:
         _, status, _ = os.wait4(pid, 0)
         self.tracer.call("wait4", (pid, status_text(status), 0, "NULL"), pid)
-        return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) \
-            else 128 + os.WTERMSIG(status)
+        return _exit_status(status)
 
     def report_signals(self, statuses: list[int]) -> None:
         """dash names a signal that ended a foreground process, except SIGINT and SIGPIPE;
@@ -500,6 +517,12 @@ class Runner:
             yield
         finally:
             signal.signal(signal.SIGINT, old)
+
+
+def _exit_status(status: int) -> int:
+    """sh's $? of a wait status: the exit code, or 128+N for a process killed by signal N."""
+    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) \
+        else 128 + os.WTERMSIG(status)
 
 
 def _kind(cmd: Command) -> str:
