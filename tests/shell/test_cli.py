@@ -113,3 +113,12 @@ def test_the_shells_own_messages_escape_control_characters(tmp_path: Path) -> No
     err = proc.stderr
     assert b"\x1b" not in err and b"\xc2\x9b" not in err and b"\xe9" not in err, err
     assert err.count(b"a\\x1b[2Jb\\x9b\\xe9") == 2 and err.count(b"\n") == 2
+
+
+def test_a_bad_substitution_ends_the_shell_with_2_and_says_so(tmp_path: Path) -> None:
+    """XCU 2.8.1: an expansion error ends a non-interactive shell with status 2 (dash does);
+    it is the shell's own one-line message, not the tool's, and nothing after it runs."""
+    proc = shell(["-c", "x=abc; echo ${x!}; echo next > f"], tmp_path)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr == b"iochannels shell: 1: ${x!}: Bad substitution\n"
+    assert os.listdir(tmp_path) == []

@@ -117,3 +117,11 @@ def test_an_ended_background_job_is_no_zombie_at_the_next_prompt(sh: pexpect.spa
     assert _zombies_of(sh.pid) == []
     sh.sendline("wait $!; echo status $?")
     sh.expect_exact("status 7\r\n$ ")
+
+
+def test_a_bad_substitution_does_not_end_the_interactive_shell(sh: pexpect.spawn) -> None:
+    sh.sendline("echo ${x!}")
+    sh.expect_exact("iochannels shell: 1: ${x!}: Bad substitution")
+    sh.expect_exact("$ ")
+    sh.sendline("echo status $?")
+    sh.expect_exact("status 2\r\n$ ")

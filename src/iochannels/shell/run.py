@@ -120,6 +120,11 @@ class Runner:
             self.state.line = exc.line or self.state.line
             self.error(f"Syntax error: {exc.message}")
             self.state.status = self.fatal(2)
+        except ShellError as exc:
+            # An expansion error (`${x!}`: Bad substitution) in a builtin's words: XCU
+            # 2.8.1, it ends a non-interactive shell with 2, as dash; interactive, a status.
+            self.error(str(exc))
+            self.state.status = self.fatal(2)
         return self.state.status
 
     def run_list(self, body: List) -> int:
