@@ -122,3 +122,13 @@ def test_a_bad_substitution_ends_the_shell_with_2_and_says_so(tmp_path: Path) ->
     assert proc.returncode == 2 and proc.stdout == b""
     assert proc.stderr == b"iochannels shell: 1: ${x!}: Bad substitution\n"
     assert os.listdir(tmp_path) == []
+
+
+def test_arithmetic_expansion_is_refused_not_run_as_a_command(tmp_path: Path) -> None:
+    """`$((1+2))` is arithmetic in sh; read as `$( (1+2) )` it would run a program named
+    `1+2`. The shell says it does not do arithmetic, status 2, nothing after it runs."""
+    proc = shell(["-c", "echo $((1+2)); echo next > f"], tmp_path)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr == (b"iochannels shell: 1: $((...)): arithmetic expansion is not "
+                           b"supported\n")
+    assert os.listdir(tmp_path) == []

@@ -124,6 +124,10 @@ class _Expander:
     def dollar(self, quoted: bool) -> None:
         raw, i = self.raw, self.pos + 1
         nxt = raw[i:i + 1]
+        if raw.startswith("((", i):
+            # sh reads `$((` as arithmetic (XCU 2.6.4), never as `$( (`: this shell does
+            # not do arithmetic, and says so rather than run `(1+2)` as a command.
+            raise ShellError("$((...)): arithmetic expansion is not supported")
         if nxt == "(":
             end = closing_paren(raw, i + 1)
             self.pos = end
