@@ -96,18 +96,25 @@ class Runner:
         """``$(text)``: a child runs it with stdout into a pipe; the output, minus its
         trailing newlines (XCU 2.6.3); ``$?`` becomes the child's status."""
         r, w = fdops.traced_pipe(self.tracer)
-        pid = self.fork()
-        if pid == 0:
-            self.child_signals(background=False)
-            fdops.apply([Action("dup2", 1, w), Action("close", w), Action("close", r)],
-                        self.tracer)
-            self.child_exit(lambda: self.run_source(text))
-        fdops.traced_close(w, self.tracer)
-        chunks = []
-        while chunk := os.read(r, 65536):
-            chunks.append(chunk)
-        fdops.traced_close(r, self.tracer)
-        self.state.status = self.wait(pid)
+        pids: list[int] = []
+        try:
+            if self.fork(pids) == 0:
+                self.child_signals(background=False)
+                fdops.apply([Action("dup2", 1, w), Action("close", w), Action("close", r)],
+                            self.tracer)
+                self.child_exit(lambda: self.run_source(text))
+            fdops.traced_close(w, self.tracer)
+            chunks = []
+            while chunk := os.read(r, 65536):
+                chunks.append(chunk)
+            fdops.traced_close(r, self.tracer)
+            self.state.status = self.wait(pids[0])
+        except KeyboardInterrupt:
+            # Ctrl-C reached the child too: wait for it before the shell goes (run_stages)
+            for pid in pids:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+            raise
         return b"".join(chunks).decode("utf-8", "surrogateescape").rstrip("\n")
 
     # -- the tree ----------------------------------------------------------------------
@@ -315,15 +322,22 @@ class Runner:
         raise AssertionError(cmd)
 
     # -- processes -----------------------------------------------------------------------
-    def fork(self) -> int:
+    def fork(self, record: list[int] | None = None) -> int:
         """fork(2) with SIGINT blocked across it: a Ctrl-C that comes before the child has
         put SIGINT back to its default waits (pending) instead of being lost to the
-        shell's SIG_IGN; the child unblocks it in ``child_signals`` and stops."""
+        shell's SIG_IGN; the child unblocks it in ``child_signals`` and stops.
+
+        ``record``: the parent notes the child's pid there while SIGINT is still blocked.
+        A Ctrl-C pending across the fork is raised the moment the parent unblocks it; the
+        pid must already be among those the interrupted shell waits for, or the child is
+        left a zombie."""
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         pid = os.fork()
         if pid:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            if record is not None:
+                record.append(pid)
             self.tracer.call("fork", (), pid)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return pid
 
     def run_stages(self, stages: list[Stage]) -> int:
@@ -349,10 +363,9 @@ class Runner:
             nxt = fdops.traced_pipe(self.tracer) if i < len(stages) - 1 else None
             errpipe = fdops.private_pipe() if stage.external else None
             plan = pipe_actions(prev, nxt[0] if nxt else None, nxt[1] if nxt else None)
-            pid = self.fork()
+            pid = self.fork(launch.pids)
             if pid == 0:
                 self.child(stage, plan, errpipe[1] if errpipe else -1, ready, go)
-            launch.pids.append(pid)
             if errpipe:
                 os.close(errpipe[1])
             launch.errpipes.append(errpipe[0] if errpipe else None)
@@ -473,6 +486,11 @@ class Runner:
         self.state.options = replace(self.state.options, draw=None)
         for sig in _RESET:
             signal.signal(sig, signal.SIG_DFL)
+        # Until it execs (which puts a caught signal back to its default, signal(7)), a
+        # child is Python running shell code, maybe a subshell with children of its own:
+        # ^C must let it wait for them (run_stages) and then die by SIGINT (child_exit),
+        # or they are left zombies where pid 1 does not reap.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if background and not self.state.options.interactive:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # XCU 2.11: async lists ignore ^C
             signal.signal(signal.SIGQUIT, signal.SIG_IGN)
@@ -485,6 +503,11 @@ class Runner:
             status = body()
         except ShellExit as exc:
             status = exc.status
+        except KeyboardInterrupt:
+            # End as sh's child would have: killed by SIGINT (the parent's $? is 130).
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+            status = 128 + signal.SIGINT
         except ShellError as exc:
             self.error(str(exc))
             status = 2
