@@ -448,6 +448,10 @@ SECOND_READING = [
     "cat <<'EOF'\na\\\nEOF",
 ]
 
+# fd 0 is /dev/null opened for reading and writing in both shells (subprocess.DEVNULL):
+# a write to a copy of it succeeds in both.
+SECOND_READING += ["echo a 1<&0", "nosuch 2>/dev/null || echo $? 1<&0"]
+
 # Hostile names: the shell's own messages (`cannot open NAME`, `NAME: not found`) escape
 # control characters and bytes that are not UTF-8, as lsof does; the comparison escapes the
 # same names in dash's messages (shellkit.hostile_names), and nothing else: a program's

@@ -37,7 +37,9 @@ for line, workdir, out, err in cases:
         status = 2
         try:
             os.chdir(workdir)
-            for fd, path, flags in ((0, os.devnull, os.O_RDONLY),
+            # fd 0 as dash gets it: subprocess.DEVNULL is /dev/null opened O_RDWR, so
+            # `echo a 1<&0` writes there in both shells instead of failing in one.
+            for fd, path, flags in ((0, os.devnull, os.O_RDWR),
                                     (1, out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
                                     (2, err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
                 got = os.open(path, flags, 0o644)
