@@ -451,6 +451,9 @@ SECOND_READING = [
 # fd 0 is /dev/null opened for reading and writing in both shells (subprocess.DEVNULL):
 # a write to a copy of it succeeds in both.
 SECOND_READING += ["echo a 1<&0", "nosuch 2>/dev/null || echo $? 1<&0"]
+# XCU 2.9.1: before a regular builtin an assignment holds for that command only.
+SECOND_READING += ['HOME=/tmp cd; pwd; echo "[$HOME]"', "x=1; x=2 echo $x; echo $x",
+                   'x=5 cd .; echo "[$x]"', "PWD=/x pwd"]
 
 # Hostile names: the shell's own messages (`cannot open NAME`, `NAME: not found`) escape
 # control characters and bytes that are not UTF-8, as lsof does; the comparison escapes the

@@ -13,7 +13,7 @@ import contextlib
 import errno
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NoReturn
@@ -36,6 +36,7 @@ from iochannels.shell.syntax import (
     Pipeline,
     Redirect,
     Subshell,
+    Word,
 )
 from iochannels.shell.trace import Tracer, c_string, status_text, string_array
 
@@ -210,9 +211,28 @@ class Runner:
                     return self.with_redirects(redirects, False, lambda: self.wait_builtin(argv))
                 if argv[0] in BUILTINS:
                     builtin = BUILTINS[argv[0]]
-                    return self.with_redirects(redirects, argv[0] in SPECIAL,
-                                               lambda: builtin(self.state, argv))
+                    temporary = [] if argv[0] in SPECIAL else assigns
+                    with self.assigned_for_one_command(temporary):
+                        return self.with_redirects(redirects, argv[0] in SPECIAL,
+                                                   lambda: builtin(self.state, argv))
         return None
+
+    @contextmanager
+    def assigned_for_one_command(self, assigns: Sequence[tuple[str, Word]]
+                                 ) -> Iterator[None]:
+        """XCU 2.9.1: assignments before a regular builtin hold for that command only
+        (`HOME=/tmp cd` goes to /tmp and leaves HOME as it was)."""
+        before = {name: self.state.variables.get(name) for name, _ in assigns}
+        for name, word in assigns:
+            self.state.variables[name] = expand_one(word, self.ctx)
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    self.state.variables.pop(name, None)
+                else:
+                    self.state.variables[name] = value
 
     def with_redirects(self, redirects: tuple[Redirect, ...], special: bool,
                        body: _Thunk) -> int:
