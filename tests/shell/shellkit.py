@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from iochannels.shell.names import shown
 
 DASH = shutil.which("dash")
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LC_ALL": "C"}
@@ -34,7 +37,9 @@ for line, workdir, out, err in cases:
         status = 2
         try:
             os.chdir(workdir)
-            for fd, path, flags in ((0, os.devnull, os.O_RDONLY),
+            # fd 0 as dash gets it: subprocess.DEVNULL is /dev/null opened O_RDWR, so
+            # `echo a 1<&0` writes there in both shells instead of failing in one.
+            for fd, path, flags in ((0, os.devnull, os.O_RDWR),
                                     (1, out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
                                     (2, err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
                 got = os.open(path, flags, 0o644)
@@ -81,6 +86,21 @@ def _normal(text: str, name: str, work: Path) -> str:
     return text.replace(str(work), "WORK")  # (upper: a message through `tr a-z A-Z`)
 
 
+def hostile_names(line: str) -> list[str]:
+    """The single-quoted words of ``line`` that hold control characters or bytes that are
+    not UTF-8: dash prints them raw in its messages, ours escaped (lsof's rule)."""
+    return [word for word in re.findall(r"'([^']*)'", line) if shown(word) != word]
+
+
+def _escaped_names(stderr: bytes, line: str) -> str:
+    """dash's stderr with the hostile names of ``line`` escaped as ours shows them; any
+    other text (a program's own output included) left as it is."""
+    text = stderr.decode("utf-8", "surrogateescape")
+    for name in hostile_names(line):
+        text = text.replace(name, shown(name))
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def run_dash(lines: list[str]) -> list[Result]:
     assert DASH is not None
     results = []
@@ -91,7 +111,7 @@ def run_dash(lines: list[str]) -> list[Result]:
             proc = subprocess.run([DASH, "-c", line], cwd=work, env=ENV, capture_output=True,
                                   stdin=subprocess.DEVNULL, timeout=20)
             results.append(Result(_normal(proc.stdout.decode("utf-8", "replace"), DASH, work),
-                                  _normal(proc.stderr.decode("utf-8", "replace"), DASH, work),
+                                  _normal(_escaped_names(proc.stderr, line), DASH, work),
                                   proc.returncode, _files(work)))
     return results
 

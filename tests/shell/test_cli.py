@@ -86,3 +86,49 @@ def test_a_shell_whose_reader_is_gone_ends_by_sigpipe_as_dash(tmp_path: Path) ->
             os.close(w)
         statuses.append((proc.returncode, proc.stderr))
     assert statuses[0] == statuses[1] == (-signal.SIGPIPE, b"")
+
+
+def test_a_drawing_that_cannot_be_written_is_one_line_and_status_1(tmp_path: Path) -> None:
+    """`--draw -o` into a directory that does not exist: the pipeline still runs (its
+    children were stopped before exec and are let go), then one escaped line, status 1;
+    no traceback, nothing drawn later, no picture file anywhere."""
+    target = tmp_path / "no\x1bdir" / "pic.json"
+    proc = shell(["--draw", "--format", "json", "-o", str(target), "-c",
+                  "echo a | cat; echo b | cat"], tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout == b"a\n"
+    lines = proc.stderr.decode("utf-8", "replace").splitlines()
+    assert len(lines) == 1 and b"Traceback" not in proc.stderr, proc.stderr
+    assert b"\x1b" not in proc.stderr and "no\\x1bdir" in lines[0]
+    assert "cannot write" in lines[0] and "No such file or directory" in lines[0]
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_shells_own_messages_escape_control_characters(tmp_path: Path) -> None:
+    """A name with an escape sequence reaches the terminal escaped in the shell's message
+    (it would otherwise clear the screen); a program's own output passes untouched."""
+    name = "a\x1b[2Jb\x9b\udce9"
+    proc = shell(["-c", f"cat < '{name}'; printf '\\033[0m'; '{name}'"], tmp_path)
+    assert proc.stdout == b"\x1b[0m"
+    err = proc.stderr
+    assert b"\x1b" not in err and b"\xc2\x9b" not in err and b"\xe9" not in err, err
+    assert err.count(b"a\\x1b[2Jb\\x9b\\xe9") == 2 and err.count(b"\n") == 2
+
+
+def test_a_bad_substitution_ends_the_shell_with_2_and_says_so(tmp_path: Path) -> None:
+    """XCU 2.8.1: an expansion error ends a non-interactive shell with status 2 (dash does);
+    it is the shell's own one-line message, not the tool's, and nothing after it runs."""
+    proc = shell(["-c", "x=abc; echo ${x!}; echo next > f"], tmp_path)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr == b"iochannels shell: 1: ${x!}: Bad substitution\n"
+    assert os.listdir(tmp_path) == []
+
+
+def test_arithmetic_expansion_is_refused_not_run_as_a_command(tmp_path: Path) -> None:
+    """`$((1+2))` is arithmetic in sh; read as `$( (1+2) )` it would run a program named
+    `1+2`. The shell says it does not do arithmetic, status 2, nothing after it runs."""
+    proc = shell(["-c", "echo $((1+2)); echo next > f"], tmp_path)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr == (b"iochannels shell: 1: $((...)): arithmetic expansion is not "
+                           b"supported\n")
+    assert os.listdir(tmp_path) == []

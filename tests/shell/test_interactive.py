@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +87,41 @@ def test_a_syntax_error_does_not_end_the_interactive_shell(sh: pexpect.spawn) ->
     sh.expect_exact("$ ")
     sh.sendline("echo still")
     sh.expect_exact("still\r\n$ ")
+
+
+def _zombies_of(pid: int) -> list[str]:
+    """The children of ``pid`` in state Z, from /proc/PID/task/*/children and stat."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(FileNotFoundError):
+                stat = Path(f"/proc/{child}/stat").read_bytes()
+                if stat[stat.rindex(b")") + 2:][:1] == b"Z":
+                    found.append(child)
+    return found
+
+
+def test_an_ended_background_job_is_no_zombie_at_the_next_prompt(sh: pexpect.spawn) -> None:
+    """dash reaps a finished background job before its next prompt; `wait $!` still
+    gives that job's status afterwards."""
+    sh.sendline("(exit 7) & echo started")
+    sh.expect_exact("started\r\n$ ")
+    for _ in range(100):  # until the job has ended (a zombie, or already reaped)
+        sh.sendline("")
+        sh.expect_exact("$ ")
+        if not any(Path(f"/proc/{sh.pid}/task").glob("*/children")) or not any(
+                (t / "children").read_text().split()
+                for t in Path(f"/proc/{sh.pid}/task").iterdir()):
+            break
+        time.sleep(0.05)
+    assert _zombies_of(sh.pid) == []
+    sh.sendline("wait $!; echo status $?")
+    sh.expect_exact("status 7\r\n$ ")
+
+
+def test_a_bad_substitution_does_not_end_the_interactive_shell(sh: pexpect.spawn) -> None:
+    sh.sendline("echo ${x!}")
+    sh.expect_exact("iochannels shell: 1: ${x!}: Bad substitution")
+    sh.expect_exact("$ ")
+    sh.sendline("echo status $?")
+    sh.expect_exact("status 2\r\n$ ")

@@ -80,9 +80,18 @@ def test_syntax_error_runs_nothing(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
-def test_ctrl_c_ends_a_non_interactive_shell_and_its_pipeline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("line", [
+    "sh -c 'echo up; exec sleep 30' | cat",
+    # A child shell with a child of its own (the $(...) runs sh in a further fork): ^C
+    # must not end it before it has waited for that one.
+    "x=$(sh -c 'echo up >&2; exec sleep 30'; :); echo \"$x\"",
+    "(sh -c 'echo up; exec sleep 30'; :) | cat",
+])
+def test_ctrl_c_ends_a_non_interactive_shell_and_its_pipeline(tmp_path: Path, line: str
+                                                             ) -> None:
     """SIGINT to the foreground process group (what the terminal sends on Ctrl-C): the
-    shell and every stage end, one line on stderr, status 130, no process left."""
+    shell and every stage end, one line on stderr, status 130, no process left (a Ctrl-C
+    that comes while the shell is still between fork and its bookkeeping included)."""
     import signal
     import subprocess
     import sys
@@ -91,12 +100,12 @@ def test_ctrl_c_ends_a_non_interactive_shell_and_its_pipeline(tmp_path: Path) ->
     from shellkit import ENV
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "iochannels", "shell", "-c",
-         "sh -c 'echo up; exec sleep 30' | cat"],
+        [sys.executable, "-m", "iochannels", "shell", "-c", line],
         cwd=tmp_path, env={**ENV, "PYTHONPATH": ":".join(sys.path)}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, start_new_session=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline() == b"up\n"
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stderr if "up >&2" in line else proc.stdout
+    assert first.readline() == b"up\n"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130

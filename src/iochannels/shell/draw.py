@@ -18,6 +18,8 @@ from pathlib import Path
 from iochannels import live
 from iochannels.model import Snapshot
 from iochannels.render import render_snapshot
+from iochannels.shell.errors import ShellError
+from iochannels.shell.names import shown
 
 __all__ = ["as_exec_will_leave_it", "drawer", "pipeline_snapshot"]
 
@@ -63,6 +65,9 @@ def drawer(fmt: str, output: str | None) -> Callable[[list[int], list[list[str]]
             sys.stderr.write(text)
             sys.stderr.flush()
         else:
-            target.write_text(text, encoding="utf-8")
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise ShellError(f"cannot write {shown(str(target))}: {exc.strerror}") from None
 
     return draw

@@ -98,7 +98,8 @@ class _Expander:
         elif c == "\\" and quoted:  # in "..." and here-documents: \ quotes only $ ` \ "
             nxt = self.raw[self.pos + 1:self.pos + 2]
             keep = "$`\\\n" + ("" if self.in_heredoc else '"')
-            self.add(nxt if nxt in keep else "\\" + nxt, True)
+            # XCU 2.2.1: a backslash-newline is a line continuation, removed, also here.
+            self.add("" if nxt == "\n" else nxt if nxt in keep else "\\" + nxt, True)
             self.pos += 2
         else:
             self.add(c, quoted)
@@ -123,6 +124,10 @@ class _Expander:
     def dollar(self, quoted: bool) -> None:
         raw, i = self.raw, self.pos + 1
         nxt = raw[i:i + 1]
+        if raw.startswith("((", i):
+            # sh reads `$((` as arithmetic (XCU 2.6.4), never as `$( (`: this shell does
+            # not do arithmetic, and says so rather than run `(1+2)` as a command.
+            raise ShellError("$((...)): arithmetic expansion is not supported")
         if nxt == "(":
             end = closing_paren(raw, i + 1)
             self.pos = end

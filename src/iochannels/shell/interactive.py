@@ -50,6 +50,7 @@ def interact(options: Options) -> int:
     runner = new_runner(options, [options.name])
     lines = 0  # dash numbers the lines of an interactive session, as those of a script
     while True:
+        runner.reap_jobs()
         try:
             text = read_command()
         except KeyboardInterrupt:

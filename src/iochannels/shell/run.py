@@ -13,7 +13,7 @@ import contextlib
 import errno
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NoReturn
@@ -22,6 +22,7 @@ from iochannels.shell import fdops
 from iochannels.shell.builtins import BUILTINS, SPECIAL, ShellExit2
 from iochannels.shell.errors import ShellError, ShellExit, ShellSyntaxError
 from iochannels.shell.expand import Context, expand_heredoc, expand_one, expand_words
+from iochannels.shell.names import shown
 from iochannels.shell.parse import commands
 from iochannels.shell.plan import Action, Stage, find_program, pipe_actions, redirect_actions
 from iochannels.shell.state import ShellState
@@ -35,6 +36,7 @@ from iochannels.shell.syntax import (
     Pipeline,
     Redirect,
     Subshell,
+    Word,
 )
 from iochannels.shell.trace import Tracer, c_string, status_text, string_array
 
@@ -65,7 +67,8 @@ class Runner:
     # -- reporting -------------------------------------------------------------------
     def error(self, message: str) -> None:
         line = self.state.line + self.state.lines_before
-        text = f"{self.state.options.name}: {line}: {message}\n"
+        # The message names things from outside (paths, programs): data, not terminal control.
+        text = f"{self.state.options.name}: {line}: {shown(message)}\n"
         with contextlib.suppress(OSError):
             os.write(2, text.encode("utf-8", "surrogateescape"))
 
@@ -94,18 +97,25 @@ class Runner:
         """``$(text)``: a child runs it with stdout into a pipe; the output, minus its
         trailing newlines (XCU 2.6.3); ``$?`` becomes the child's status."""
         r, w = fdops.traced_pipe(self.tracer)
-        pid = self.fork()
-        if pid == 0:
-            self.child_signals(background=False)
-            fdops.apply([Action("dup2", 1, w), Action("close", w), Action("close", r)],
-                        self.tracer)
-            self.child_exit(lambda: self.run_source(text))
-        fdops.traced_close(w, self.tracer)
-        chunks = []
-        while chunk := os.read(r, 65536):
-            chunks.append(chunk)
-        fdops.traced_close(r, self.tracer)
-        self.state.status = self.wait(pid)
+        pids: list[int] = []
+        try:
+            if self.fork(pids) == 0:
+                self.child_signals(background=False)
+                fdops.apply([Action("dup2", 1, w), Action("close", w), Action("close", r)],
+                            self.tracer)
+                self.child_exit(lambda: self.run_source(text))
+            fdops.traced_close(w, self.tracer)
+            chunks = []
+            while chunk := os.read(r, 65536):
+                chunks.append(chunk)
+            fdops.traced_close(r, self.tracer)
+            self.state.status = self.wait(pids[0])
+        except KeyboardInterrupt:
+            # Ctrl-C reached the child too: wait for it before the shell goes (run_stages)
+            for pid in pids:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+            raise
         return b"".join(chunks).decode("utf-8", "surrogateescape").rstrip("\n")
 
     # -- the tree ----------------------------------------------------------------------
@@ -117,6 +127,11 @@ class Runner:
         except ShellSyntaxError as exc:
             self.state.line = exc.line or self.state.line
             self.error(f"Syntax error: {exc.message}")
+            self.state.status = self.fatal(2)
+        except ShellError as exc:
+            # An expansion error (`${x!}`: Bad substitution) in a builtin's words: XCU
+            # 2.8.1, it ends a non-interactive shell with 2, as dash; interactive, a status.
+            self.error(str(exc))
             self.state.status = self.fatal(2)
         return self.state.status
 
@@ -165,7 +180,7 @@ class Runner:
                 # XCU 2.9.3: without job control an asynchronous list reads /dev/null.
                 fdops.apply([Action("open", 0, path=os.devnull, flags=os.O_RDONLY)],
                             self.tracer)
-            self.state.jobs = []
+            self.state.jobs, self.state.finished = [], {}
             self.child_exit(lambda: self.run_and_or(job))
         self.state.jobs.append(pid)
         self.state.last_background = pid
@@ -185,15 +200,39 @@ class Runner:
                     status = self.state.status if any("$(" in w.raw or "`" in w.raw
                                                       for _, w in assigns) else 0
                     return self.with_redirects(redirects, False, lambda: status)
+                if argv[0] in SPECIAL:
+                    # XCU 2.14: assignments before a special builtin (`x=1 :`, `x=1 export
+                    # y`, `x=1 exec ...`) stay in effect after it, as dash keeps them.
+                    for name, word in assigns:
+                        self.state.variables[name] = expand_one(word, self.ctx)
                 if argv[0] == "exec":
-                    return self.exec_builtin(argv, redirects)
+                    return self.exec_builtin(argv, redirects, [n for n, _ in assigns])
                 if argv[0] == "wait":
                     return self.with_redirects(redirects, False, lambda: self.wait_builtin(argv))
                 if argv[0] in BUILTINS:
                     builtin = BUILTINS[argv[0]]
-                    return self.with_redirects(redirects, argv[0] in SPECIAL,
-                                               lambda: builtin(self.state, argv))
+                    temporary = [] if argv[0] in SPECIAL else assigns
+                    with self.assigned_for_one_command(temporary):
+                        return self.with_redirects(redirects, argv[0] in SPECIAL,
+                                                   lambda: builtin(self.state, argv))
         return None
+
+    @contextmanager
+    def assigned_for_one_command(self, assigns: Sequence[tuple[str, Word]]
+                                 ) -> Iterator[None]:
+        """XCU 2.9.1: assignments before a regular builtin hold for that command only
+        (`HOME=/tmp cd` goes to /tmp and leaves HOME as it was)."""
+        before = {name: self.state.variables.get(name) for name, _ in assigns}
+        for name, word in assigns:
+            self.state.variables[name] = expand_one(word, self.ctx)
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    self.state.variables.pop(name, None)
+                else:
+                    self.state.variables[name] = value
 
     def with_redirects(self, redirects: tuple[Redirect, ...], special: bool,
                        body: _Thunk) -> int:
@@ -219,7 +258,8 @@ class Runner:
         finally:
             fdops.restore(saved)
 
-    def exec_builtin(self, argv: list[str], redirects: tuple[Redirect, ...]) -> int:
+    def exec_builtin(self, argv: list[str], redirects: tuple[Redirect, ...],
+                     assigned: list[str] | None = None) -> int:
         """``exec`` with only redirections changes the shell's own fds; with a command it
         becomes that program (no fork)."""
         try:
@@ -230,7 +270,8 @@ class Runner:
         if len(argv) == 1:
             return 0
         path, err = find_program(argv[1], self.state.variables.get("PATH", ""))
-        err = self.execve(path or argv[1], argv[1:], self.state.environment(), err,
+        extra = {n: self.state.variables[n] for n in assigned or ()}
+        err = self.execve(path or argv[1], argv[1:], self.state.environment(extra), err,
                           prefix="exec: ")
         return self.fatal(126 if err == errno.EACCES else 127)
 
@@ -240,15 +281,33 @@ class Runner:
             return status
         raise ShellExit(status)
 
+    def reap_jobs(self) -> None:
+        """Interactive, before each prompt: background jobs that have ended are waited for
+        now (dash does, to report them), not left zombies until a ``wait`` that may never
+        come; their statuses are kept for a later ``wait PID``."""
+        for pid in list(self.state.jobs):
+            try:
+                done, status, _ = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if done:
+                self.tracer.call("wait4", (pid, status_text(status), "WNOHANG", "NULL"), pid)
+                self.state.jobs.remove(pid)
+                self.state.finished[pid] = _exit_status(status)
+
     def wait_builtin(self, argv: list[str]) -> int:
         if len(argv) == 1:
             for pid in self.state.jobs:
                 self.wait(pid)
             self.state.jobs = []
+            self.state.finished.clear()
             return 0
         status = 0
         for arg in argv[1:]:
             pid = int(arg) if arg.isdigit() else -1
+            if pid in self.state.finished:
+                status = self.state.finished.pop(pid)
+                continue
             if pid not in self.state.jobs:
                 status = 127
                 continue
@@ -283,15 +342,22 @@ class Runner:
         raise AssertionError(cmd)
 
     # -- processes -----------------------------------------------------------------------
-    def fork(self) -> int:
+    def fork(self, record: list[int] | None = None) -> int:
         """fork(2) with SIGINT blocked across it: a Ctrl-C that comes before the child has
         put SIGINT back to its default waits (pending) instead of being lost to the
-        shell's SIG_IGN; the child unblocks it in ``child_signals`` and stops."""
+        shell's SIG_IGN; the child unblocks it in ``child_signals`` and stops.
+
+        ``record``: the parent notes the child's pid there while SIGINT is still blocked.
+        A Ctrl-C pending across the fork is raised the moment the parent unblocks it; the
+        pid must already be among those the interrupted shell waits for, or the child is
+        left a zombie."""
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         pid = os.fork()
         if pid:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            if record is not None:
+                record.append(pid)
             self.tracer.call("fork", (), pid)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return pid
 
     def run_stages(self, stages: list[Stage]) -> int:
@@ -317,10 +383,9 @@ class Runner:
             nxt = fdops.traced_pipe(self.tracer) if i < len(stages) - 1 else None
             errpipe = fdops.private_pipe() if stage.external else None
             plan = pipe_actions(prev, nxt[0] if nxt else None, nxt[1] if nxt else None)
-            pid = self.fork()
+            pid = self.fork(launch.pids)
             if pid == 0:
                 self.child(stage, plan, errpipe[1] if errpipe else -1, ready, go)
-            launch.pids.append(pid)
             if errpipe:
                 os.close(errpipe[1])
             launch.errpipes.append(errpipe[0] if errpipe else None)
@@ -329,8 +394,9 @@ class Runner:
             if nxt:
                 fdops.traced_close(nxt[1], self.tracer)
                 prev = nxt[0]
+        drawn = True
         if draw and ready and go:
-            self.draw_and_release(launch, stages, ready, go)
+            drawn = self.draw_and_release(launch, stages, ready, go)
         for pid, stage, errfd in zip(launch.pids, stages, launch.errpipes, strict=True):
             if errfd is not None:
                 failed = os.read(errfd, 16)
@@ -341,12 +407,16 @@ class Runner:
                                      0, pid=pid)
         statuses = [self.wait(pid) for pid in launch.pids]
         self.report_signals(statuses)
+        if not drawn:
+            return self.fatal(1)
         return statuses[-1]
 
     def draw_and_release(self, launch: _Launch, stages: list[Stage],
-                         ready: tuple[int, int], go: tuple[int, int]) -> None:
+                         ready: tuple[int, int], go: tuple[int, int]) -> bool:
         """Every child stops before exec: wait until each says it is ready (or gone), let
-        the drawing look at their real fd tables, then let them go."""
+        the drawing look at their real fd tables, then let them go. False: the picture
+        could not be written (said once; the children still run and are waited for, and
+        no later pipeline is drawn)."""
         os.close(ready[1])
         os.close(go[0])
         while os.read(ready[0], 64):
@@ -356,8 +426,13 @@ class Runner:
             draw = self.state.options.draw
             assert draw is not None
             draw(launch.pids, [list(s.argv) if s.argv else [_kind(s.command)] for s in stages])
+        except ShellError as exc:
+            self.error(str(exc))
+            self.state.options = replace(self.state.options, draw=None)
+            return False
         finally:
             os.close(go[1])
+        return True
 
     def child(self, stage: Stage, plan: list[Action], errpipe: int,
               ready: tuple[int, int] | None, go: tuple[int, int] | None) -> NoReturn:
@@ -431,6 +506,11 @@ class Runner:
         self.state.options = replace(self.state.options, draw=None)
         for sig in _RESET:
             signal.signal(sig, signal.SIG_DFL)
+        # Until it execs (which puts a caught signal back to its default, signal(7)), a
+        # child is Python running shell code, maybe a subshell with children of its own:
+        # ^C must let it wait for them (run_stages) and then die by SIGINT (child_exit),
+        # or they are left zombies where pid 1 does not reap.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if background and not self.state.options.interactive:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # XCU 2.11: async lists ignore ^C
             signal.signal(signal.SIGQUIT, signal.SIG_IGN)
@@ -443,6 +523,11 @@ class Runner:
             status = body()
         except ShellExit as exc:
             status = exc.status
+        except KeyboardInterrupt:
+            # End as sh's child would have: killed by SIGINT (the parent's $? is 130).
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+            status = 128 + signal.SIGINT
         except ShellError as exc:
             self.error(str(exc))
             status = 2
@@ -454,8 +539,7 @@ class Runner:
     def wait(self, pid: int) -> int:
         _, status, _ = os.wait4(pid, 0)
         self.tracer.call("wait4", (pid, status_text(status), 0, "NULL"), pid)
-        return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) \
-            else 128 + os.WTERMSIG(status)
+        return _exit_status(status)
 
     def report_signals(self, statuses: list[int]) -> None:
         """dash names a signal that ended a foreground process, except SIGINT and SIGPIPE;
@@ -481,6 +565,12 @@ class Runner:
             yield
         finally:
             signal.signal(signal.SIGINT, old)
+
+
+def _exit_status(status: int) -> int:
+    """sh's $? of a wait status: the exit code, or 128+N for a process killed by signal N."""
+    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) \
+        else 128 + os.WTERMSIG(status)
 
 
 def _kind(cmd: Command) -> str:

@@ -30,6 +30,7 @@ class ShellState:
     status: int = 0  # $?
     last_background: int | None = None  # $!
     jobs: list[int] = field(default_factory=list)  # pids of background processes
+    finished: dict[int, int] = field(default_factory=dict)  # reaped jobs' statuses, for wait
     line: int = 1
     lines_before: int = 0  # interactive: the lines read before this command line
     shell_pid: int = field(default_factory=os.getpid)  # $$ (a subshell keeps the parent's)

@@ -155,21 +155,29 @@ class _Scanner:
         for index, delim, strip in self.pending:
             word = delim.replace("\\", "").replace("'", "").replace('"', "")
             body: list[str] = []
+            quoted = word != delim
+            continued = False  # the line before ended in `\`: this one is its tail
             while True:
                 if self.pos >= len(self.text):
                     if self.final:
                         break  # dash: the end of the input ends a here-document
                     raise Incomplete(f'here-document delimited by "{word}"')
                 end = self.text.find("\n", self.pos)
+                # dash: a last line with no newline ends the body without one, too
+                newline = "\n" if end >= 0 else ""
                 end = len(self.text) if end < 0 else end
                 line = self.text[self.pos:end]
                 self.pos = min(end + 1, len(self.text))
                 self.line += 1
-                if strip:
+                if strip and not continued:
                     line = line.lstrip("\t")
-                if line == word:
+                if line == word and not continued:
                     break
-                body.append(line + "\n")
+                body.append(line + newline)
+                # XCU 2.7.4: in an unquoted body a backslash-newline joins two lines, and
+                # dash strips `<<-`'s tabs only where a line of the input begins
+                tail = len(line) - len(line.rstrip("\\"))
+                continued = not quoted and tail % 2 == 1
             token = self.tokens[index]
             self.tokens[index] = Token(token.kind, token.text, token.line, "".join(body))
         self.pending.clear()
