@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from iochannels.shell.names import shown
+from iochannels.render.names import shown
 
 DASH = shutil.which("dash")
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LC_ALL": "C"}

@@ -18,8 +18,8 @@ from pathlib import Path
 from iochannels import live
 from iochannels.model import Snapshot
 from iochannels.render import render_snapshot
+from iochannels.render.names import shown
 from iochannels.shell.errors import ShellError
-from iochannels.shell.names import shown
 
 __all__ = ["as_exec_will_leave_it", "drawer", "pipeline_snapshot"]
 

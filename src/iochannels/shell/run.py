@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NoReturn
 
+from iochannels.render.names import shown
 from iochannels.shell import fdops
 from iochannels.shell.builtins import BUILTINS, SPECIAL, ShellExit2
 from iochannels.shell.errors import ShellError, ShellExit, ShellSyntaxError
 from iochannels.shell.expand import Context, expand_heredoc, expand_one, expand_words
-from iochannels.shell.names import shown
 from iochannels.shell.parse import commands
 from iochannels.shell.plan import Action, Stage, find_program, pipe_actions, redirect_actions
 from iochannels.shell.state import ShellState
