@@ -1,42 +1,34 @@
 """System calls on files, pipes and descriptors: the xv6 ``sysfile.c`` of the simulator.
 
 Each call checks its arguments, turns fds into open files, and leaves the
-rest to the channel. They run inside :class:`~iochannels.sim.kernel.Kernel`,
-which records each one as an Event.
+rest to the channel. They see the kernel as :class:`~iochannels.sim.services.Services`;
+the call table (:mod:`iochannels.sim.calltable`) names them, and the kernel records
+each call as an Event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
 from iochannels.model import Access, Kind
 from iochannels.sim.devices import RegularFile
-from iochannels.sim.errors import SimOSError, WouldBlock, fail
-from iochannels.sim.files import OpenFile
+from iochannels.sim.errors import WouldBlock, fail
+from iochannels.sim.files import OpenFile, wait_or_eagain
 from iochannels.sim.fs import Fifo
-from iochannels.sim.pipes import PIPE_BUF, Pipe
-from iochannels.sim.process import Call, Process
+from iochannels.sim.pipes import Pipe
+from iochannels.sim.sending import send_datagram, send_stream
+from iochannels.sim.services import Services
 from iochannels.sim.sockets import DgramSocket, Socket
+from iochannels.sim.task import Call, Task
 
-if TYPE_CHECKING:
-    from iochannels.sim.kernel import Kernel
-
-__all__ = ["FILE_CALLS"]
+__all__ = [
+    "sys_close", "sys_dup", "sys_dup2", "sys_fsync", "sys_lseek", "sys_mkfifo", "sys_open",
+    "sys_pipe", "sys_read", "sys_set_cloexec", "sys_set_nonblock", "sys_unlink", "sys_write",
+]
 
 MODES: dict[str, Access] = {"r": "r", "w": "w", "rw": "rw"}
 
 
-def wait_or_eagain(f: OpenFile, chan: object, what: str) -> Exception:
-    """The wait on ``chan`` that a call would make, carrying the file's O_NONBLOCK.
-
-    The kernel (:meth:`Kernel._execute`) turns it into EAGAIN (read(2), write(2)) when
-    O_NONBLOCK was set as the call found it at its start, or parks the call."""
-    return WouldBlock(chan, what, f.nonblock)
-
-
-def sys_read(k: Kernel, p: Process, call: Call, fd: int, n: int) -> bytes:
-    f = k.file(p, fd)
+def sys_read(k: Services, p: Task, call: Call, fd: int, n: int) -> bytes:
+    f = p.file(fd)
     if not f.readable:
         raise fail("EBADF")  # read(2): "fd is not open for reading"
     if n < 0:
@@ -49,38 +41,16 @@ def sys_read(k: Kernel, p: Process, call: Call, fd: int, n: int) -> bytes:
     return data
 
 
-def sys_write(k: Kernel, p: Process, call: Call, fd: int, data: bytes) -> int:
-    f = k.file(p, fd)
+def sys_write(k: Services, p: Task, call: Call, fd: int, data: bytes) -> int:
+    f = p.file(fd)
     if not f.writable:
         raise fail("EBADF")
     if isinstance(f.chan, DgramSocket):
-        return k.dgram_send(p, f, data, None)
-    return write_stream(k, p, call, f, data)
+        return send_datagram(k.net, f, data, None)
+    return send_stream(f, data, call, lambda: k.sigpipe(p))
 
 
-def write_stream(k: Kernel, p: Process, call: Call, f: OpenFile, data: bytes) -> int:
-    """Take what fits; block (or EAGAIN) for the rest, keeping the partial count in ``call``."""
-    try:
-        taken = f.chan.write(f, data[call.progress :], len(data) <= PIPE_BUF)
-    except SimOSError as exc:
-        if exc.name == "EPIPE":
-            k.sigpipe(p)  # pipe(7), socket(7): EPIPE comes with SIGPIPE
-            if call.progress:
-                return call.progress
-        raise
-    call.progress += taken
-    if call.progress == len(data):
-        return len(data)
-    # A woken socket send keeps the O_NONBLOCK it started with (sock_sndtimeo); pipe_write
-    # looks at the flag again each time it made room, so a woken pipe write may stop here.
-    nonblock = f.nonblock if call.nonblock is None or not isinstance(f.chan, Socket) \
-        else call.nonblock
-    if nonblock and call.progress:
-        return call.progress  # write(2): a partial write, the count of what was taken
-    raise wait_or_eagain(f, f.chan, "room in the buffer")
-
-
-def sys_open(k: Kernel, p: Process, call: Call, path: str, mode: str, create: bool,
+def sys_open(k: Services, p: Task, call: Call, path: str, mode: str, create: bool,
              truncate: bool, append: bool, nonblock: bool, cloexec: bool) -> int:
     access = MODES.get(mode)
     if access is None:
@@ -102,7 +72,7 @@ def sys_open(k: Kernel, p: Process, call: Call, path: str, mode: str, create: bo
     return k.install(p, OpenFile(node, access, nonblock, append), cloexec)
 
 
-def open_fifo(k: Kernel, p: Process, call: Call, node: Fifo, access: Access, nonblock: bool,
+def open_fifo(k: Services, p: Task, call: Call, node: Fifo, access: Access, nonblock: bool,
               cloexec: bool) -> int:
     """fifo(7): a blocking open waits for the other end; O_NONBLOCK write-open needs a reader."""
     if not call.scratch:
@@ -127,13 +97,13 @@ def open_fifo(k: Kernel, p: Process, call: Call, node: Fifo, access: Access, non
     return k.install(p, f, cloexec)
 
 
-def sys_close(k: Kernel, p: Process, call: Call, fd: int) -> int:
+def sys_close(k: Services, p: Task, call: Call, fd: int) -> int:
     k.drop(p.fds.remove(fd))
     return 0
 
 
-def sys_lseek(k: Kernel, p: Process, call: Call, fd: int, offset: int, whence: int) -> int:
-    f = k.file(p, fd)
+def sys_lseek(k: Services, p: Task, call: Call, fd: int, offset: int, whence: int) -> int:
+    f = p.file(fd)
     if not f.chan.seekable:
         raise fail("ESPIPE")  # lseek(2): "fd is associated with a pipe, socket, or FIFO"
     assert isinstance(f.chan, RegularFile)
@@ -152,12 +122,12 @@ def sys_lseek(k: Kernel, p: Process, call: Call, fd: int, offset: int, whence: i
     return f.offset
 
 
-def sys_fsync(k: Kernel, p: Process, call: Call, fd: int) -> int:
-    k.file(p, fd).chan.fsync()
+def sys_fsync(k: Services, p: Task, call: Call, fd: int) -> int:
+    p.file(fd).chan.fsync()
     return 0
 
 
-def sys_pipe(k: Kernel, p: Process, call: Call, nonblock: bool, cloexec: bool) -> tuple[int, int]:
+def sys_pipe(k: Services, p: Task, call: Call, nonblock: bool, cloexec: bool) -> tuple[int, int]:
     p.fds.free_fds(2)  # EMFILE unless two fds are free (pipe(2))
     pipe = Pipe(k.new_id("pipe"), k.wakeup, k.pipe_capacity)
     ends = OpenFile(pipe, "r", nonblock), OpenFile(pipe, "w", nonblock)
@@ -166,22 +136,22 @@ def sys_pipe(k: Kernel, p: Process, call: Call, nonblock: bool, cloexec: bool) -
     return k.install(p, ends[0], cloexec), k.install(p, ends[1], cloexec)
 
 
-def sys_mkfifo(k: Kernel, p: Process, call: Call, path: str) -> int:
+def sys_mkfifo(k: Services, p: Task, call: Call, path: str) -> int:
     k.fs.add(path, Fifo(path))
     return 0
 
 
-def sys_unlink(k: Kernel, p: Process, call: Call, path: str) -> int:
+def sys_unlink(k: Services, p: Task, call: Call, path: str) -> int:
     k.fs.unlink(path)
     return 0
 
 
-def sys_dup(k: Kernel, p: Process, call: Call, fd: int) -> int:
-    return k.install(p, k.file(p, fd))  # dup(2): the lowest free fd, cloexec off
+def sys_dup(k: Services, p: Task, call: Call, fd: int) -> int:
+    return k.install(p, p.file(fd))  # dup(2): the lowest free fd, cloexec off
 
 
-def sys_dup2(k: Kernel, p: Process, call: Call, old: int, new: int) -> int:
-    f = k.file(p, old)
+def sys_dup2(k: Services, p: Task, call: Call, old: int, new: int) -> int:
+    f = p.file(old)
     if not 0 <= new < p.fds.max_files:
         raise fail("EBADF")  # dup2(2): "newfd is out of the allowed range"
     if old == new:
@@ -191,19 +161,11 @@ def sys_dup2(k: Kernel, p: Process, call: Call, old: int, new: int) -> int:
     return k.install(p, f, fd=new)
 
 
-def sys_set_nonblock(k: Kernel, p: Process, call: Call, fd: int, on: bool) -> int:
-    k.file(p, fd).nonblock = on  # fcntl(2) F_SETFL: on the open file, shared by dups
+def sys_set_nonblock(k: Services, p: Task, call: Call, fd: int, on: bool) -> int:
+    p.file(fd).nonblock = on  # fcntl(2) F_SETFL: on the open file, shared by dups
     return 0
 
 
-def sys_set_cloexec(k: Kernel, p: Process, call: Call, fd: int, on: bool) -> int:
+def sys_set_cloexec(k: Services, p: Task, call: Call, fd: int, on: bool) -> int:
     p.fds.get(fd).cloexec = on  # fcntl(2) F_SETFD: on this descriptor only
     return 0
-
-
-FILE_CALLS: dict[str, Callable[..., Any]] = {
-    "read": sys_read, "write": sys_write, "open": sys_open, "close": sys_close,
-    "lseek": sys_lseek, "fsync": sys_fsync, "pipe": sys_pipe, "mkfifo": sys_mkfifo,
-    "unlink": sys_unlink, "dup": sys_dup, "dup2": sys_dup2, "set_nonblock": sys_set_nonblock,
-    "set_cloexec": sys_set_cloexec,
-}

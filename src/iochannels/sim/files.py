@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from iochannels.model import Access, Channel, Kind
-from iochannels.sim.errors import fail
+from iochannels.sim.errors import WouldBlock, fail
 
-__all__ = ["Chan", "OpenFile", "Wake"]
+__all__ = ["Chan", "OpenFile", "Wake", "wait_or_eagain"]
 
 Wake = Callable[[object], None]  # the kernel's wakeup(chan)
 
@@ -78,3 +78,11 @@ class OpenFile:
     def flags(self) -> frozenset[str]:
         return frozenset(name for name, on in (("nonblock", self.nonblock),
                                                ("append", self.append)) if on)
+
+
+def wait_or_eagain(f: OpenFile, chan: object, what: str) -> WouldBlock:
+    """The wait on ``chan`` that a call would make, carrying the file's O_NONBLOCK.
+
+    The kernel (:meth:`Kernel._execute`) turns it into EAGAIN (read(2), write(2)) when
+    O_NONBLOCK was set as the call found it at its start, or parks the call."""
+    return WouldBlock(chan, what, f.nonblock)

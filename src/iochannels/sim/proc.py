@@ -8,19 +8,25 @@ program is parked; the kernel resumes it when the call completes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from iochannels.sim.process import Call, Process, Program, Trap
 from iochannels.sim.sockets import Addr
+from iochannels.sim.task import Call, Task, Trap
 
-__all__ = ["Proc"]
+__all__ = ["Proc", "Program"]
 
 
 class Proc:
-    """The process a program runs in; its methods are the simulated system calls."""
+    """The process a program runs in; its methods are the simulated system calls.
 
-    def __init__(self, process: Process) -> None:
-        self._process = process
+    It holds the kernel's :class:`~iochannels.sim.task.Task` but gives the program only
+    its pid and name: everything else goes through a system call. Each method is one
+    row of the call table (:mod:`iochannels.sim.calltable`), same name, same arguments.
+    """
+
+    def __init__(self, task: Task) -> None:
+        self._process = task
 
     @property
     def pid(self) -> int:
@@ -128,3 +134,6 @@ class Proc:
 
     async def shutdown(self, fd: int, how: str) -> None:
         await self._sys("shutdown", fd, how)
+
+
+Program = Callable[[Proc], Awaitable[int | None]]  # async def main(p: Proc) -> int | None

@@ -9,16 +9,14 @@ closes all its fds and stays a zombie until its parent's ``wait`` reaps it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from iochannels.sim.errors import WouldBlock, fail
-from iochannels.sim.process import Call, Process, Program
+from iochannels.sim.proc import Program
+from iochannels.sim.services import Services
+from iochannels.sim.task import Call, Task
 
-if TYPE_CHECKING:
-    from iochannels.sim.kernel import Kernel
-
-__all__ = ["EXITED", "PROC_CALLS"]
+__all__ = ["EXITED", "sys_exec", "sys_exit", "sys_fork", "sys_wait"]
 
 
 class _Exited:
@@ -28,7 +26,7 @@ class _Exited:
 EXITED = _Exited()
 
 
-def sys_fork(k: Kernel, p: Process, call: Call, child: Program | None,
+def sys_fork(k: Services, p: Task, call: Call, child: Program | None,
              name: str | None) -> int:
     kid = k.new_process(name or p.name, p.argv, p.fds.copy(), child, ppid=p.pid)
     kid.sigpipe_kills = p.sigpipe_kills
@@ -36,7 +34,7 @@ def sys_fork(k: Kernel, p: Process, call: Call, child: Program | None,
     return kid.pid
 
 
-def sys_exec(k: Kernel, p: Process, call: Call, program: Program,
+def sys_exec(k: Services, p: Task, call: Call, program: Program,
              argv: tuple[str, ...]) -> Any:
     for fd, slot in list(p.fds):
         if slot.cloexec:
@@ -47,11 +45,11 @@ def sys_exec(k: Kernel, p: Process, call: Call, program: Program,
     return EXITED
 
 
-def sys_exit(k: Kernel, p: Process, call: Call, status: int) -> Any:
+def sys_exit(k: Services, p: Task, call: Call, status: int) -> Any:
     return EXITED  # the kernel terminates the process once the call is recorded
 
 
-def sys_wait(k: Kernel, p: Process, call: Call, pid: int) -> tuple[int, int | str]:
+def sys_wait(k: Services, p: Task, call: Call, pid: int) -> tuple[int, int | str]:
     children = [c for c in p.children if pid in (-1, c)]
     if not children:
         raise fail("ECHILD")  # wait(2): no such child
@@ -62,7 +60,3 @@ def sys_wait(k: Kernel, p: Process, call: Call, pid: int) -> tuple[int, int | st
             assert child.status is not None
             return child.pid, child.status
     raise WouldBlock(p, "a child to exit")
-
-
-PROC_CALLS: dict[str, Callable[..., Any]] = {
-    "fork": sys_fork, "exec": sys_exec, "exit": sys_exit, "wait": sys_wait}

@@ -20,31 +20,31 @@ what a step may have changed (the marks may say too much, never too little):
 So a step costs what it changed, plus copying the tuple of processes and the
 mapping of channels. The cache holds only what a picture shows: a channel that
 no fd holds and no accept queue holds leaves it.
+
+The kernel films a run with a :class:`Camera` (a picture after every call, the
+steps of the run) or, with snapshots off, a :class:`NoCamera` that marks nothing
+and draws only the first and the last picture, from scratch.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Mapping, Sequence
 from heapq import heapify, heappop, heappush
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
-from iochannels.model import Channel, FdEntry, Process, Snapshot
+from iochannels.model import Channel, Event, FdEntry, Process, Snapshot, Step
+from iochannels.sim.fdtable import Slot
 from iochannels.sim.files import Chan, OpenFile
 from iochannels.sim.sockets import StreamSocket
+from iochannels.sim.task import Task
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from iochannels.sim.fdtable import Slot
-    from iochannels.sim.process import Process as SimProcess
-
-__all__ = ["Camera", "draw"]
+__all__ = ["Camera", "NoCamera", "draw"]
 
 Where = tuple[int, int]  # (pid, fd)
 
 
-def draw(procs: Mapping[int, SimProcess], taken_at: float) -> Snapshot:
+def draw(procs: Mapping[int, Task], taken_at: float) -> Snapshot:
     """The picture from scratch: every process, every fd, every channel built anew."""
     chans: dict[str, Chan] = {}
     models = []
@@ -109,9 +109,59 @@ class Camera:
         self._queued: list[str] = []
         self._layout: dict[str, Channel] = {}
         self._stale = True  # the order of the channels changed: lay them out again
+        self.steps: list[Step] = []
+
+    # -- what the kernel tells it ---------------------------------------------------------
+    def begin(self, procs: Mapping[int, Task]) -> None:
+        """The first picture (taken again when the run starts, with the programs spawned)."""
+        self.steps[:1] = [Step(self.picture(procs, 0.0))]
+
+    def picture(self, procs: Mapping[int, Task], taken_at: float) -> Snapshot:
+        return self.take(procs, taken_at)
+
+    def mark_process(self, pid: int) -> None:
+        """Its line changed: state, parent."""
+        self.changed.add(pid)
+
+    def mark_table(self, pid: int) -> None:
+        """Its whole fd table must be read again (a new process, an exit)."""
+        self.rebuild.add(pid)
+
+    def mark_gone(self, pid: int) -> None:
+        self.gone.add(pid)
+
+    def mark_fd(self, pid: int, fd: int) -> None:
+        self.fds.add((pid, fd))
+
+    def mark_channel(self, chan: object) -> None:
+        """A channel changed (channels wake their sleepers when they change)."""
+        self.touched.add(chan)
+
+    def after_call(self, procs: Mapping[int, Task], event: Event, p: Task,
+                   fds: Sequence[int], new_program: bool, open_file: str) -> None:
+        """Mark what the call may have changed, then take the picture after it: its
+        process, the fds it names and their channels (new fds mark themselves when they
+        are installed, woken channels when they are woken), and every fd on an open file
+        whose flags or offset it changed."""
+        self.changed.add(p.pid)  # a safety net: state changes are marked where they happen
+        if new_program:
+            self.rebuild.add(p.pid)  # a new name, and the close-on-exec fds closed
+        for fd in fds:
+            self.fds.add((p.pid, fd))
+            slot = p.fds.slots.get(fd)
+            if slot is not None:
+                self.touched.add(slot.file.chan)
+                if open_file == "flags" or (open_file == "offset" and slot.file.chan.seekable):
+                    self.files.add(slot.file)
+        self.steps.append(Step(self.take(procs, float(event.seq)), event))
+
+    def film(self, procs: Mapping[int, Task], events: Sequence[Event]) -> tuple[Step, ...]:
+        """The run's steps: the first picture and one after every call."""
+        return tuple(self.steps)
 
     # -- the picture ----------------------------------------------------------------------
-    def take(self, procs: Mapping[int, SimProcess], taken_at: float) -> Snapshot:
+    def take(self, procs: Mapping[int, Task], taken_at: float) -> Snapshot:
+        """The picture now, redrawing only what was marked since the last one."""
         if self._fresh:
             self.rebuild.update(procs)
             self._fresh = False
@@ -141,7 +191,7 @@ class Camera:
         return Snapshot(tuple(self._procs.values()), dict(self._layout), "sim", taken_at)
 
     # -- processes and their fd tables ----------------------------------------------------
-    def _redraw_processes(self, procs: Mapping[int, SimProcess], tables: set[int]) -> None:
+    def _redraw_processes(self, procs: Mapping[int, Task], tables: set[int]) -> None:
         unsorted = False
         for pid in self.changed | tables:
             p = procs.get(pid)
@@ -165,7 +215,7 @@ class Camera:
         self._tables.pop(pid, None)
         self._fdlists.pop(pid, None)
 
-    def _update_entry(self, p: SimProcess, fd: int, dirty: set[Chan], gone: set[str]) -> bool:
+    def _update_entry(self, p: Task, fd: int, dirty: set[Chan], gone: set[str]) -> bool:
         """Read slot ``fd`` of ``p`` again; True if its entry changed."""
         entries = self._entries.setdefault(p.pid, {})
         old = entries.get(fd)
@@ -338,3 +388,44 @@ class Camera:
     def cached(self) -> int:
         """How many channels the camera keeps: those the last picture showed."""
         return len(self._models)
+
+
+class NoCamera:
+    """Snapshots off: nothing is marked or kept; the first and the last picture are drawn
+    from scratch (a run of thousands of processes, when only the trace is wanted)."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+
+    def begin(self, procs: Mapping[int, Task]) -> None:
+        self.steps[:1] = [Step(self.picture(procs, 0.0))]
+
+    def picture(self, procs: Mapping[int, Task], taken_at: float) -> Snapshot:
+        return draw(procs, taken_at)
+
+    def mark_process(self, pid: int) -> None:
+        pass
+
+    def mark_table(self, pid: int) -> None:
+        pass
+
+    def mark_gone(self, pid: int) -> None:
+        pass
+
+    def mark_fd(self, pid: int, fd: int) -> None:
+        pass
+
+    def mark_channel(self, chan: object) -> None:
+        pass
+
+    def after_call(self, procs: Mapping[int, Task], event: Event, p: Task,
+                   fds: Sequence[int], new_program: bool, open_file: str) -> None:
+        pass
+
+    def film(self, procs: Mapping[int, Task], events: Sequence[Event]) -> tuple[Step, ...]:
+        if not events:
+            return tuple(self.steps)
+        return (*self.steps, Step(draw(procs, float(len(events))), events[-1]))
+
+    def cached(self) -> int:
+        return 0
