@@ -5,23 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from iochannels.model import Event, Step, Walkthrough
+from iochannels.model import Event, Step, Waiter, Walkthrough
 from iochannels.sim.calltable import CALLS
 from iochannels.sim.task import Task
 
 __all__ = ["Deadlock", "SimRun", "Waiter", "deadlock_of"]
-
-
-@dataclass(frozen=True, slots=True)
-class Waiter:
-    """One parked process: who, in which call, on which fd, waiting for what."""
-
-    pid: int
-    name: str
-    call: str
-    fd: int | None
-    waits_for: str = ""
-    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,9 @@ from pathlib import Path
 
 from iochannels.errors import NotFound
 from iochannels.lecture import SECTIONS as LECTURE_SECTIONS
+from iochannels.model import RunReport
 from iochannels.sim import Kernel, SimRun
+from iochannels.sim.report import run_report
 from iochannels.sim.scenarios import blocking, buffers, channels, fds, redirection, sockets
 from iochannels.sim.scenarios.base import (
     KERNEL_OPTIONS,
@@ -51,6 +53,7 @@ __all__ = [
     "Params",
     "Prepared",
     "Scenario",
+    "catalogue",
     "get",
     "parse_params",
     "prepare",
@@ -71,6 +74,12 @@ SCENARIOS: tuple[Scenario, ...] = (
 SECTIONS: Mapping[int, str] = {
     n: title for n, title in LECTURE_SECTIONS.items() if any(s.section == n for s in SCENARIOS)
 }
+
+
+def catalogue() -> list[dict[str, object]]:
+    """Every scenario as data (``sim list --json``): name, section, title, watch, params."""
+    return [{"name": s.name, "section": s.section, "title": s.title, "watch": s.watch,
+             "params": dict(s.defaults)} for s in SCENARIOS]
 
 
 def get(name: str) -> Scenario:
@@ -107,6 +116,11 @@ class Prepared:
         if self.path is None:
             return self.kernel.run(max_steps=max_steps)
         return run_guarded(self.kernel, self.path, max_steps)
+
+    def report(self, result: SimRun, seed: int) -> RunReport:
+        """What ``sim run`` says about ``result``, a run of this kernel."""
+        return run_report(self.name, self.title, self.watch, seed, self.params, result,
+                          self.kernel.files)
 
 
 def prepare(
