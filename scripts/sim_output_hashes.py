@@ -42,16 +42,20 @@ def digest(argv: list[str], out: Path) -> str:
     return f"{status} {hashlib.sha256(data).hexdigest()[:16]}"
 
 
+def _label(target: list[str]) -> str:
+    return " ".join(target).replace(f"{ROOT}/", "")
+
+
 def main_() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         for target in targets():
             for fmt in FORMATS:
                 line = digest(["sim", "run", *target, "--format", fmt], out)
-                print(" ".join(target), fmt, line, flush=True)
+                print(_label(target), fmt, line, flush=True)
             for extra in EXTRA:
                 line = digest(["sim", "run", *target, extra], out)
-                print(" ".join(target), extra, line, flush=True)
+                print(_label(target), extra, line, flush=True)
     return 0
 
 

@@ -53,6 +53,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="a scenario parameter, e.g. clients=5 or pipe_capacity=16")
     parser.add_argument("--max-steps", type=_positive, default=50_000, metavar="N",
                         help="stop after N turns of the scheduler (default: 50,000)")
+    parser.add_argument("--time-limit", type=_seconds, default=10.0, metavar="SECONDS",
+                        help="stop a program of your own that runs this long without a "
+                        "system call (default: 10)")
 
 
 def _run_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -124,6 +127,16 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 1e6:  # nan and inf fail too
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
 def _prepare(args: argparse.Namespace) -> Prepared:
     from iochannels.sim.scenarios import parse_params, prepare
 
@@ -146,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json + args.trace + (args.format != "text") > 1:  # each prints another document
         raise UsageError("--json, --trace and --format are alternatives: give one")
     prepared = _prepare(args)  # the trace too: its names come from the pictures
-    result = prepared.run(args.max_steps)
+    result = prepared.run(args.max_steps, args.time_limit)
     report = prepared.report(result, args.seed)
     if args.json:
         text = json.dumps(report_dict(report), indent=2, sort_keys=True)
@@ -164,7 +177,7 @@ def _step(args: argparse.Namespace) -> int:
     from iochannels.render.simreport import echo_text, summary_text, watch_text
 
     prepared = _prepare(args)
-    report = prepared.report(prepared.run(args.max_steps), args.seed)
+    report = prepared.report(prepared.run(args.max_steps, args.time_limit), args.seed)
     print(echo_text(report), flush=True)
     if report.watch:
         print(watch_text(report), flush=True)

@@ -140,7 +140,8 @@ class _SimScript:
         """The channel behind the op's fd (its first argument), if its process has one."""
         if op.proc >= len(self.pids):
             return None
-        slot = self.k.procs[self.pids[op.proc]].fds.slots.get(op.args[0])
+        p = self.k.procs.get(self.pids[op.proc])  # an orphan's zombie is gone (init reaped it)
+        slot = None if p is None else p.fds.slots.get(op.args[0])
         return None if slot is None else slot.file.chan
 
     def over_budget(self, op: Op) -> bool:
@@ -183,7 +184,8 @@ class _SimScript:
 
     def fds(self, pid: int) -> tuple[FdView, ...]:
         views = []
-        for fd, slot in self.k.procs[pid].fds:
+        p = self.k.procs.get(pid)
+        for fd, slot in () if p is None else p.fds:
             kind, identity = _kind(slot.file.chan)
             views.append(FdView(fd, self.namer.name(kind, identity), slot.file.access,
                                 slot.file.nonblock, slot.cloexec))

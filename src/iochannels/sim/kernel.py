@@ -50,11 +50,12 @@ FIRST_PID = 100
 class Kernel:
     def __init__(self, *, seed: int = 0, max_files: int = 1024, pipe_capacity: int = 65536,
                  socket_buffer: int = 65536, snapshots: bool | int = True,
-                 preempt: float = 0.0) -> None:
+                 preempt: float = 0.0, max_procs: int = 1024) -> None:
         # Every option takes an int (a bool is one) so that Kernel(**{"max_files": 10}) types.
         self.rng = random.Random(seed)
         self.seed, self.preempt = seed, preempt
         self.max_files, self.pipe_capacity = max_files, pipe_capacity
+        self.max_procs = max_procs  # fork(2) EAGAIN beyond it, as RLIMIT_NPROC
         self.socket_buffer, self.snapshots = socket_buffer, bool(snapshots)
         self.procs: dict[int, Task] = {}
         self.exit_status: dict[int, int | str] = {}
@@ -62,6 +63,7 @@ class Kernel:
         self.net = Addresses(self.fs)
         self._ids: dict[str, int] = {}
         self._next_pid = FIRST_PID
+        self._adopted: set[int] = set()  # orphans: init reaps them when they exit
         self.tty = Terminal(self.new_id("tty"), self.wakeup)
         self.fs.nodes["/dev/tty"] = self.tty
         self.fs.nodes["/dev/null"] = DevNull(self.new_id("null"), self.wakeup)
@@ -144,10 +146,23 @@ class Kernel:
         self.exit_status[p.pid] = status
         self.camera.mark_table(p.pid)
         for child in p.children:
-            self.procs[child].ppid = None  # orphans: init adopts and reaps them
+            kid = self.procs[child]
+            kid.ppid = None  # orphans: init adopts and reaps them
+            if kid.alive:
+                self._adopted.add(child)
+            else:
+                self._init_reaps(kid)
             self.camera.mark_process(child)
         if p.ppid is not None:
             self.wakeup(self.procs[p.ppid])
+        elif p.pid in self._adopted:
+            self._init_reaps(p)
+
+    def _init_reaps(self, p: Task) -> None:
+        """An orphan's zombie is gone at once (init waits for it), so the table stays bounded."""
+        self._adopted.discard(p.pid)
+        del self.procs[p.pid]
+        self.camera.mark_gone(p.pid)
 
     def reap(self, parent: Task, child: Task) -> None:
         parent.children.remove(child.pid)

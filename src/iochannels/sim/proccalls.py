@@ -28,6 +28,11 @@ EXITED = _Exited()
 
 def sys_fork(k: Services, p: Task, call: Call, child: Program | None,
              name: str | None) -> int:
+    # fork(2): EAGAIN once RLIMIT_NPROC is reached. Zombies count until reaped (init reaps
+    # orphans at once). Without a limit a program that forks in a loop fills the table,
+    # and every picture of the run grows with it.
+    if len(k.procs) >= k.max_procs:
+        raise fail("EAGAIN")
     kid = k.new_process(name or p.name, p.argv, p.fds.copy(), child, ppid=p.pid)
     kid.sigpipe_kills = p.sigpipe_kills
     p.children.append(kid.pid)

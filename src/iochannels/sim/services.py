@@ -29,6 +29,7 @@ class Services(Protocol):
     fs: Filesystem
     net: Addresses
     pipe_capacity: int
+    max_procs: int
 
     @property
     def procs(self) -> Mapping[int, Task]: ...

@@ -39,6 +39,7 @@ from iochannels.sim.scenarios.base import (
 )
 from iochannels.sim.scenarios.userfile import (
     MAX_STEPS,
+    TIME_LIMIT,
     kernel_options,
     load_file,
     run_guarded,
@@ -49,6 +50,7 @@ __all__ = [
     "MAX_STEPS",
     "SCENARIOS",
     "SECTIONS",
+    "TIME_LIMIT",
     "Param",
     "Params",
     "Prepared",
@@ -111,11 +113,20 @@ class Prepared:
     kernel: Kernel
     path: Path | None = field(default=None)  # the user's file, when it is one
 
-    def run(self, max_steps: int = MAX_STEPS) -> SimRun:
-        """Run to the end, a deadlock, or ``max_steps`` turns (then ``SimRun.stopped``)."""
+    def run(self, max_steps: int = MAX_STEPS, time_limit: float = TIME_LIMIT) -> SimRun:
+        """Run to the end, a deadlock, or ``max_steps`` turns (then ``SimRun.stopped``).
+
+        A user's program that runs ``time_limit`` seconds without a call is an error.
+        """
         if self.path is None:
-            return self.kernel.run(max_steps=max_steps)
-        return run_guarded(self.kernel, self.path, max_steps)
+            result = self.kernel.run(max_steps=max_steps)
+        else:
+            result = run_guarded(self.kernel, self.path, max_steps, time_limit)
+        if result.stopped:  # the programs never resume: no "coroutine was never awaited"
+            for p in self.kernel.procs.values():
+                if p.body is not None:
+                    p.body.close()
+        return result
 
     def report(self, result: SimRun, seed: int) -> RunReport:
         """What ``sim run`` says about ``result``, a run of this kernel."""
