@@ -40,12 +40,14 @@ from iochannels.fidelity.script import (
     APPEND,
     CLOEXEC,
     CREATE,
+    FCNTL_CMDS,
     NONBLOCK,
     PATHS,
     PORTS,
     TRUNC,
     Op,
     Script,
+    fcntl_arg,
     payload,
 )
 from iochannels.fidelity.simrun import normalize
@@ -88,6 +90,10 @@ def linux_args(op: Op, step: int, ports: Ports) -> tuple[Any, ...]:
             return (a[0], ports.targets(a[1]))
         case "sendto_in":
             return (a[0], payload(step, a[1]), ports.targets(a[2]))
+        case "fcntl":
+            return (a[0], FCNTL_CMDS[a[1]], fcntl_arg(FCNTL_CMDS[a[1]], a[2]))
+        case "sendmsg":
+            return (a[0], payload(step, a[1]), a[2])
     return a
 
 

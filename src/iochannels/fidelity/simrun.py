@@ -19,6 +19,7 @@ from iochannels.fidelity.script import (
     APPEND,
     CLOEXEC,
     CREATE,
+    FCNTL_CMDS,
     HOWS,
     LOOPBACK,
     MODES,
@@ -30,6 +31,7 @@ from iochannels.fidelity.script import (
     TRUNC,
     Op,
     Script,
+    fcntl_arg,
     payload,
 )
 from iochannels.sim import Blocked, Done, Failed, Kernel, Outcome
@@ -43,7 +45,8 @@ __all__ = ["SIM_CALL", "SimTrace", "normalize", "run_sim"]
 HARNESS_SOCKET_BUFFER = 1 << 20  # never reached: scripts stay within SOCKET_BUDGET
 NOBODY_PORT = 1  # the simulator hands out ports from 32768: nobody is ever at port 1
 SIM_CALL = {"bind_in": "bind", "connect_in": "connect", "sendto_in": "sendto"}
-SENDS = ("write", "send", "sendto", "sendto_in")
+SIM_NAME = {**SIM_CALL, "waitpid_nohang": "waitpid", "sigpipe_ignore": "signal"}
+SENDS = ("write", "send", "sendto", "sendto_in", "sendmsg")
 INET_CHECKED = ("bind_in", "connect_in", "recv", "recvfrom")  # the calls _inet_exclusion stops
 
 
@@ -66,8 +69,20 @@ def normalize(op: Op, value: Any, ports: Ports) -> Any:
         case ("write" | "send" | "sendto" | "sendto_in" | "dup" | "dup2" | "open" | "lseek"
               | "socket"):
             return int(value)
-        case "fork":
+        case "fork" | "getpid":
             return "pid"
+        case "fcntl" | "dup3" | "sendmsg":
+            return int(value)
+        case "poll":
+            return tuple((int(fd), int(revents)) for fd, revents in value)
+        case "getsockname" | "getpeername":
+            return ports.label("tcp", tuple(value) if isinstance(value, tuple | list) else value)
+        case "waitpid_nohang":
+            return int(value[0])
+        case "sigpipe_ignore":
+            return str(value)
+        case "recvmsg":
+            return (bytes(value[0]), tuple(int(fd) for fd in value[1]))
         case "accept" if isinstance(value[1], tuple):
             return (int(value[0]), ports.label("tcp", value[1]))  # a TCP client's address
         case "accept":
@@ -110,6 +125,18 @@ def sim_args(op: Op, step: int, ports: Ports, proto: str) -> tuple[Any, ...]:
             return (a[0], (LOOPBACK, ports.target(proto, a[1])))
         case "sendto_in":
             return (a[0], payload(step, a[1]), (LOOPBACK, ports.target(proto, a[2])))
+        case "fcntl":
+            return (a[0], FCNTL_CMDS[a[1]], fcntl_arg(FCNTL_CMDS[a[1]], a[2]))
+        case "dup3":
+            return (a[0], a[1], bool(a[2]))
+        case "poll":
+            return (((a[0], a[1]),), -1 if a[2] else 0)
+        case "waitpid_nohang":
+            return (-1, 1)  # WNOHANG
+        case "sigpipe_ignore":
+            return ("SIGPIPE", "SIG_IGN")
+        case "sendmsg":
+            return (a[0], payload(step, a[1]), (a[2],) if a[2] >= 0 else (), None)
         case _:
             return a
 
@@ -156,7 +183,7 @@ class _SimScript:
             return Record(Result("skipped"))  # its process waits, or its fork never ran
         pid = self.pids[op.proc]
         proto = self.proto(op)
-        outcome = self.k.syscall(pid, SIM_CALL.get(op.call, op.call),
+        outcome = self.k.syscall(pid, SIM_NAME.get(op.call, op.call),
                                  *sim_args(op, i, self.ports, proto))
         if op.call == "bind_in" and isinstance(outcome, Done):
             sock = self.chan_of(op)

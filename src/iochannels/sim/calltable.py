@@ -9,7 +9,8 @@ One row per call says what the rest of the simulator needs to know about it:
 - ``fds``: which of them are file descriptors (the picture redraws those slots; a
   waiting call is shown waiting on the first);
 - ``printer``: how strace prints it (:mod:`iochannels.sim.strace`), and ``traced``, the
-  name strace prints when it is not ``name`` (``set_nonblock`` is an ``fcntl``);
+  name strace prints when it is not ``name`` (``set_nonblock`` is an ``fcntl``; ``pipe``
+  with flags is a ``pipe2``: a function of the arguments);
 - ``ends``: ``"process"`` for a call after which the process is gone (exit),
   ``"program"`` for one after which another program runs in it (exec);
 - ``open_file``: what it may change on the open file, seen through every fd on it:
@@ -43,12 +44,13 @@ class Syscall:
     params: tuple[str, ...]
     fds: tuple[int, ...] = ()
     printer: Printer = strace.plain
-    traced: str = ""
+    traced: str | Callable[[tuple[Any, ...]], str] = ""
     ends: Literal["", "process", "program"] = ""
     open_file: Literal["", "flags", "offset"] = ""
 
-    @property
-    def strace_name(self) -> str:
+    def strace_name(self, args: tuple[Any, ...]) -> str:
+        if callable(self.traced):
+            return self.traced(args)
         return self.traced or self.name
 
     def fds_of(self, args: tuple[Any, ...]) -> list[int]:
@@ -65,7 +67,8 @@ _ROWS = (
     Syscall("write", fc.sys_write, ("fd", "data"), (0,), strace.write, open_file="offset"),
     Syscall("lseek", fc.sys_lseek, ("fd", "offset", "whence"), (0,), open_file="offset"),
     Syscall("fsync", fc.sys_fsync, ("fd",), (0,)),
-    Syscall("pipe", fc.sys_pipe, ("nonblock", "cloexec"), printer=strace.pipe),
+    Syscall("pipe", fc.sys_pipe, ("nonblock", "cloexec"), printer=strace.pipe,
+            traced=strace.pipe_name),
     Syscall("mkfifo", fc.sys_mkfifo, ("path",), printer=strace.path),
     Syscall("unlink", fc.sys_unlink, ("path",), printer=strace.path),
     Syscall("dup", fc.sys_dup, ("fd",), (0,)),
@@ -74,11 +77,19 @@ _ROWS = (
             "fcntl", open_file="flags"),
     Syscall("set_cloexec", fc.sys_set_cloexec, ("fd", "on"), (0,), strace.set_cloexec,
             "fcntl"),
+    Syscall("fcntl", fc.sys_fcntl, ("fd", "cmd", "arg"), (0,), strace.fcntl,
+            open_file="flags"),
+    Syscall("dup3", fc.sys_dup3, ("old", "new", "cloexec"), (0, 1), strace.dup3),
+    Syscall("poll", fc.sys_poll, ("fds", "timeout"), printer=strace.poll),
     # processes
     Syscall("fork", pc.sys_fork, ("child", "name"), printer=strace.fork),
     Syscall("exec", pc.sys_exec, ("program", "argv"), printer=strace.exec_, ends="program"),
     Syscall("exit", pc.sys_exit, ("status",), printer=strace.exit_, ends="process"),
     Syscall("wait", pc.sys_wait, ("pid",), printer=strace.wait),
+    Syscall("waitpid", pc.sys_waitpid, ("pid", "options"), printer=strace.waitpid),
+    Syscall("signal", pc.sys_signal, ("signum", "handler"), printer=strace.signal),
+    Syscall("getpid", pc.sys_getpid, ()),
+    Syscall("getppid", pc.sys_getppid, ()),
     # sockets
     Syscall("socket", nc.sys_socket, ("family", "type"), printer=strace.socket),
     Syscall("socketpair", nc.sys_socketpair, ("type",), printer=strace.socketpair),
@@ -91,6 +102,10 @@ _ROWS = (
     Syscall("sendto", nc.sys_sendto, ("fd", "data", "addr"), (0,), strace.sendto),
     Syscall("recvfrom", nc.sys_recvfrom, ("fd", "n"), (0,), strace.recvfrom),
     Syscall("shutdown", nc.sys_shutdown, ("fd", "how"), (0,), strace.shutdown),
+    Syscall("getsockname", nc.sys_getsockname, ("fd",), (0,), strace.sockname),
+    Syscall("getpeername", nc.sys_getpeername, ("fd",), (0,), strace.sockname),
+    Syscall("sendmsg", nc.sys_sendmsg, ("fd", "data", "fds", "addr"), (0,), strace.sendmsg),
+    Syscall("recvmsg", nc.sys_recvmsg, ("fd", "n"), (0,), strace.recvmsg),
 )
 
 CALLS: Mapping[str, Syscall] = {row.name: row for row in _ROWS}

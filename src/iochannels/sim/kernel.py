@@ -111,7 +111,7 @@ class Kernel:
 
     def _tty_table(self) -> FdTable:
         table = FdTable(self.max_files)
-        tty = OpenFile(self.tty, "rw")
+        tty = OpenFile(self.tty, "rw", largefile=True)  # opened by path: O_LARGEFILE
         for fd in (0, 1, 2):
             table.install(tty, fd=fd)
         return table
@@ -193,8 +193,11 @@ class Kernel:
         f.refs -= 1
         assert f.refs >= 0, "an open file lost more references than it had"
         if f.refs == 0:
+            in_flight = f.chan.unsent()  # files sent to it (SCM_RIGHTS) nobody will receive
             f.chan.released(f)
             self._forget_fifo(f.chan)
+            for held in in_flight:
+                self.drop(held)
 
     def _forget_fifo(self, chan: Chan) -> None:
         """fifo(7): once no end is open the pipe, and any bytes left in it, are gone."""
@@ -216,7 +219,7 @@ class Kernel:
         if self.seed and len(sleepers) > 1:
             self.rng.shuffle(sleepers)
         for p in sleepers:
-            if p.state == "blocked" and p.call is not None and p.call.wchan is chan:
+            if p.state == "blocked" and p.call is not None and _waits_on(p.call, chan):
                 p.state = "ready"
                 self.camera.mark_process(p.pid)
                 (self._ready if p.body is not None else self._woken).append(p)
@@ -224,7 +227,8 @@ class Kernel:
     def _sleep(self, p: Task, chan: object) -> None:
         p.state = "blocked"
         self.camera.mark_process(p.pid)
-        self._sleepers.setdefault(chan, []).append(p)
+        for each in chan if isinstance(chan, tuple) else (chan,):  # poll waits on several
+            self._sleepers.setdefault(each, []).append(p)
 
     # -- running programs -----------------------------------------------------------------
     def run(self, max_steps: int = 1_000_000) -> SimRun:
@@ -334,7 +338,7 @@ class Kernel:
     def _record(self, p: Task, call: Call, args: tuple[Any, ...], result: Any,
                 error: str | None, blocked: bool, note: str) -> None:
         row = calltable.CALLS[call.name]
-        event = Event(len(self.events) + 1, p.pid, row.strace_name, args,
+        event = Event(len(self.events) + 1, p.pid, row.strace_name(call.args), args,
                       result if isinstance(result, int | str) or result is None else str(result),
                       error, blocked, note)
         self.events.append(event)
@@ -378,3 +382,9 @@ class Kernel:
         return SimRun(tuple(self.events), self.camera.film(self.procs, self.events),
                       dict(self.exit_status), deadlock_of(self.procs), bytes(self.tty.screen),
                       stopped)
+
+
+def _waits_on(call: Call, chan: object) -> bool:
+    """Whether ``call`` sleeps on ``chan``: its one wait channel, or one of poll's."""
+    wchan = call.wchan
+    return wchan is chan or (isinstance(wchan, tuple) and any(c is chan for c in wchan))

@@ -10,16 +10,19 @@ finds a socket. TCP's handshake completes at once (no EINPROGRESS).
 
 from __future__ import annotations
 
-from iochannels.sim.errors import fail
+from contextlib import suppress
+
+from iochannels.sim.errors import SimOSError, fail
 from iochannels.sim.files import OpenFile, wait_or_eagain
 from iochannels.sim.sending import autobind, may_send, send_datagram, send_stream
 from iochannels.sim.services import Services
-from iochannels.sim.sockets import Addr, DgramSocket, Socket, StreamSocket
+from iochannels.sim.sockets import Addr, DgramSocket, Message, Socket, StreamSocket
 from iochannels.sim.task import Call, Task
 
 __all__ = [
-    "sys_accept", "sys_bind", "sys_connect", "sys_listen", "sys_recv", "sys_recvfrom",
-    "sys_send", "sys_sendto", "sys_shutdown", "sys_socket", "sys_socketpair",
+    "drop_passed", "sys_accept", "sys_bind", "sys_connect", "sys_getpeername",
+    "sys_getsockname", "sys_listen", "sys_recv", "sys_recvfrom", "sys_recvmsg", "sys_send",
+    "sys_sendmsg", "sys_sendto", "sys_shutdown", "sys_socket", "sys_socketpair",
 ]
 
 SOMAXCONN = 4096  # /proc/sys/net/core/somaxconn: listen(2) caps the backlog here
@@ -223,6 +226,7 @@ def sys_recv(k: Services, p: Task, call: Call, fd: int, n: int) -> bytes:
     data = sock.read(f, n)
     if data is None:
         raise wait_or_eagain(f, sock, "data to receive")
+    drop_passed(k, sock)
     return data
 
 
@@ -238,6 +242,7 @@ def sys_recvfrom(k: Services, p: Task, call: Call, fd: int, n: int) -> tuple[byt
     got = sock.receive(f, n, (b"", None))
     if got is None:
         raise wait_or_eagain(f, sock, "a datagram")
+    drop_passed(k, sock)
     return got
 
 
@@ -264,3 +269,82 @@ def sys_shutdown(k: Services, p: Task, call: Call, fd: int, how: str) -> int:
         if sock.inet and sock.dest is None:
             raise fail("ENOTCONN")  # inet_shutdown: TCP_CLOSE, yet it marks the socket shut
     return 0
+
+
+def sys_getsockname(k: Services, p: Task, call: Call, fd: int) -> Addr:
+    """getsockname(2): the bound address; unbound, an unnamed UNIX address (None) or
+    0.0.0.0 port 0 (ip(7))."""
+    sock = socket_of(p, fd)
+    if sock.local is None:
+        return ("0.0.0.0", 0) if sock.inet else None
+    return sock.local
+
+
+def sys_getpeername(k: Services, p: Task, call: Call, fd: int) -> Addr:
+    """getpeername(2): the address of the socket it is connected to, or ENOTCONN. A UNIX
+    socket keeps its peer's address after the peer closed (af_unix.c unix_getname)."""
+    sock = socket_of(p, fd)
+    match sock:
+        case StreamSocket() if sock.state == "CONNECTED" and not (sock.inet and sock.over):
+            return sock.remote
+        case DgramSocket() if sock.inet and sock.dest is not None:
+            return sock.dest
+        case DgramSocket() if not sock.inet and sock.peer is not None:
+            return sock.peer.local
+    raise fail("ENOTCONN")
+
+
+SCM_MAX_FD = 253  # include/net/scm.h: the most fds one message may carry
+
+
+def sys_sendmsg(k: Services, p: Task, call: Call, fd: int, data: bytes, fds: tuple[int, ...],
+                addr: Addr) -> int:
+    """sendmsg(2) with SCM_RIGHTS (unix(7)): the open files behind ``fds`` travel with the
+    bytes, and the receiver's recvmsg gets new fds for them: a third way for a channel
+    to reach a process, beside inheritance and a name."""
+    f = p.file(fd)
+    sock = socket_of(p, fd)
+    # TCP and UDP ignore SCM_RIGHTS (Linux 6.x: the send goes on without looking at it);
+    # a UNIX socket's __scm_send says EBADF for an fd that is not open.
+    files = () if sock.inet else tuple(p.file(x) for x in fds)
+    if len(files) > SCM_MAX_FD:
+        raise fail("EINVAL")
+    if isinstance(sock, DgramSocket):
+        sent = send_datagram(k.net, f, Message(data, files) if files else data, addr)
+    else:
+        if addr is not None and not sock.inet:  # af_unix.c: a stream takes no destination
+            raise fail("EISCONN" if isinstance(sock, StreamSocket) and sock.state == "CONNECTED"
+                       else "EOPNOTSUPP")
+        assert isinstance(sock, StreamSocket)
+        peer = sock.peer
+        if "start" not in call.scratch and peer is not None:
+            call.scratch["start"] = peer.recv.nwrite + sock.send.used  # where it begins
+        sent = send_stream(f, data, call, lambda: k.sigpipe(p))
+        if not sent or peer is None:
+            return sent  # an empty message carries no files on a stream
+        peer.attach(call.scratch["start"], sent, files)
+    for held in files:
+        held.refs += 1  # in flight: the message holds the open file open
+    return sent
+
+
+def sys_recvmsg(k: Services, p: Task, call: Call, fd: int, n: int) -> tuple[bytes, tuple[int, ...]]:
+    """recvmsg(2): the bytes, and new fds (the lowest free ones) for the open files that
+    came with them (SCM_RIGHTS); without room in the table they are closed (MSG_CTRUNC)."""
+    f = p.file(fd)
+    sock = socket_of(p, fd)
+    data = sock.read(f, n)
+    if data is None:
+        raise wait_or_eagain(f, sock, "data to receive")
+    new: list[int] = []
+    for held in sock.take_passed():
+        with suppress(SimOSError):  # EMFILE: scm_detach_fds closes what does not fit
+            new.append(k.install(p, held))
+        k.drop(held)  # it is no longer in flight
+    return data, tuple(new)
+
+
+def drop_passed(k: Services, sock: Socket) -> None:
+    """A read(2), recv(2) or recvfrom(2) that took files sent with SCM_RIGHTS closes them."""
+    for held in sock.take_passed():
+        k.drop(held)

@@ -16,7 +16,8 @@ from iochannels.sim.proc import Program
 from iochannels.sim.services import Services
 from iochannels.sim.task import Call, Task
 
-__all__ = ["EXITED", "sys_exec", "sys_exit", "sys_fork", "sys_wait"]
+__all__ = ["EXITED", "sys_exec", "sys_exit", "sys_fork", "sys_getpid", "sys_getppid", "sys_signal",
+           "sys_wait", "sys_waitpid"]
 
 
 class _Exited:
@@ -65,3 +66,48 @@ def sys_wait(k: Services, p: Task, call: Call, pid: int) -> tuple[int, int | str
             assert child.status is not None
             return child.pid, child.status
     raise WouldBlock(p, "a child to exit")
+
+
+WNOHANG = 1  # waitpid(2)
+
+
+def sys_waitpid(k: Services, p: Task, call: Call, pid: int, options: int) -> tuple[int, int | str]:
+    """waitpid(2): wait, and with WNOHANG ``(0, 0)`` at once while the children run (as
+    Python's os.waitpid reports it)."""
+    if options & ~WNOHANG:
+        raise fail("EINVAL")
+    try:
+        return sys_wait(k, p, call, pid)
+    except WouldBlock:
+        if options & WNOHANG:
+            return 0, 0
+        raise
+
+
+SIGPIPE = 13
+DISPOSITIONS = ("SIG_DFL", "SIG_IGN")  # signal.SIG_DFL is 0, SIG_IGN 1
+
+
+def sys_signal(k: Services, p: Task, call: Call, signum: int | str,
+               handler: int | str) -> str:
+    """signal(2) for SIGPIPE, the one signal the simulator delivers: SIG_IGN makes a write
+    to a pipe without readers fail with EPIPE instead of killing (pipe(7)). The old
+    disposition comes back. fork keeps it; so does exec (signal(7): ignored stays ignored)."""
+    if signum not in (SIGPIPE, "SIGPIPE"):
+        raise fail("EINVAL", "the simulator delivers SIGPIPE only")
+    if isinstance(handler, int) and 0 <= handler < len(DISPOSITIONS):
+        handler = DISPOSITIONS[handler]
+    if handler not in DISPOSITIONS:
+        raise fail("EINVAL", "a handler function is not simulated: SIG_DFL or SIG_IGN")
+    old = "SIG_DFL" if p.sigpipe_kills else "SIG_IGN"
+    p.sigpipe_kills = handler == "SIG_DFL"
+    return old
+
+
+def sys_getpid(k: Services, p: Task, call: Call) -> int:
+    return p.pid
+
+
+def sys_getppid(k: Services, p: Task, call: Call) -> int:
+    """getppid(2): an orphan's parent is init, pid 1, which adopted it."""
+    return 1 if p.ppid is None else p.ppid

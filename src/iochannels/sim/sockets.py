@@ -31,12 +31,32 @@ from collections import deque
 from iochannels.model import Buffer, BufferRole, Channel, Kind
 from iochannels.sim.buffers import RingBuffer
 from iochannels.sim.errors import WouldBlock, fail
-from iochannels.sim.files import Chan, OpenFile, Wake
+from iochannels.sim.files import (
+    POLLERR,
+    POLLHUP,
+    POLLIN,
+    POLLOUT,
+    POLLRDHUP,
+    Chan,
+    OpenFile,
+    Wake,
+)
 
 __all__ = ["MAX_DGRAM_QLEN", "Addr", "DgramSocket", "Socket", "StreamSocket", "show_addr"]
 
 Addr = str | tuple[str, int] | None  # a path (unix), (host, port) (inet), None (unnamed)
 MAX_DGRAM_QLEN = 10  # /proc/sys/net/unix/max_dgram_qlen: datagrams queued per receiver
+
+
+class Message(bytes):
+    """A datagram that carries open files (SCM_RIGHTS, unix(7)): bytes, and ``files``."""
+
+    files: tuple[OpenFile, ...] = ()
+
+    def __new__(cls, data: bytes, files: tuple[OpenFile, ...]) -> Message:
+        message = super().__new__(cls, data)
+        message.files = files
+        return message
 
 
 class Room:
@@ -72,10 +92,25 @@ class Socket(Chan):
         self.closed = False
         self.discarded = 0  # payload bytes thrown away: unread at close, cut off datagrams
         self.err: str | None = None  # a pending error, reported once (socket(7) SO_ERROR)
+        self.passed: tuple[OpenFile, ...] = ()  # the files (SCM_RIGHTS) the last read took
 
     @property
     def inet(self) -> bool:
         return self.family == "inet"
+
+    def take_passed(self) -> tuple[OpenFile, ...]:
+        """The open files that came with the bytes just read (SCM_RIGHTS), once."""
+        passed, self.passed = self.passed, ()
+        return passed
+
+    def _poll_common(self) -> int:
+        """What every socket reports (unix_poll, tcp_poll, datagram_poll): a pending error,
+        shut down for reading (end of file to read), shut down both ways (hang-up)."""
+        mask = POLLERR if self.err is not None else 0
+        if self.shut_rd:
+            mask |= POLLIN | POLLRDHUP
+            mask |= POLLHUP if self.shut_wr else 0
+        return mask
 
     def raise_error(self) -> None:
         """A pending error ends the next call, before any data (sock_error), and is
@@ -99,6 +134,9 @@ class StreamSocket(Socket):
         self.backlog = 0
         self.queue: deque[StreamSocket] = deque()  # connections waiting for accept
         self.room = Room(ident)  # where connects wait while the accept queue is full
+        # Open files on their way here (SCM_RIGHTS): the first and the end byte of the
+        # message they came with, counted as self.recv.nwrite counts its bytes.
+        self.rights: deque[tuple[int, int, tuple[OpenFile, ...]]] = deque()
         # TCP only (tcp(7)): a FIN each way, and a reset; with both FINs, or a reset, the
         # connection is over (TCP_CLOSE) though the socket stays connected (SS_CONNECTED).
         self.fin = False  # the peer's FIN arrived (tcp_fin sets SOCK_DONE)
@@ -158,6 +196,24 @@ class StreamSocket(Socket):
             self.wake(peer)
         return taken
 
+    def attach(self, start: int, length: int, files: tuple[OpenFile, ...]) -> None:
+        """Files sent with ``length`` bytes that begin at byte ``start`` of our stream."""
+        self.rights.append((start, start + length, files))
+
+    def _upto_rights(self, n: int) -> int:
+        """af_unix.c unix_stream_read_generic: a read that reaches a message carrying files
+        takes them and stops at the end of that message (a read(2) closes them)."""
+        first = self.recv.nread
+        if self.rights and self.rights[0][0] < first + min(n, self.recv.used):
+            _, end, self.passed = self.rights.popleft()
+            return min(n, end - first)
+        return n
+
+    def unsent(self) -> list[OpenFile]:
+        files = [f for _, _, sent in self.rights for f in sent]
+        self.rights.clear()
+        return files + list(self.take_passed())
+
     def pump(self) -> None:
         """Move bytes from this socket's send buffer into the peer's recv buffer."""
         peer = self.peer
@@ -170,7 +226,7 @@ class StreamSocket(Socket):
                 return b""  # tcp_recvmsg: RCV_SHUTDOWN (inet_shutdown set it) before ENOTCONN
             raise fail("ENOTCONN" if self.inet else "EINVAL")
         if self.recv.used:
-            data = self.recv.read(n)
+            data = self.recv.read(self._upto_rights(n))
             if self.peer is not None:
                 self.peer.pump()  # room here: the peer's waiting bytes move over
                 self.wake(self.peer)
@@ -179,6 +235,21 @@ class StreamSocket(Socket):
             return b""  # tcp_recvmsg: after the peer's FIN (SOCK_DONE), before any error
         self.raise_error()
         return b"" if self.shut_rd else None
+
+    def poll(self, f: OpenFile) -> int:
+        """A listener is readable with a connection to accept; a connection with bytes to
+        read, writable while a write would not wait; unconnected, a hang-up (unix_poll)."""
+        if self.state == "LISTEN":
+            return POLLIN if self.queue else 0
+        mask = self._poll_common()
+        if self.state != "CONNECTED" or self.over:
+            mask |= POLLHUP  # TCP_CLOSE on a connection-based socket
+        if self.recv.used:
+            mask |= POLLIN
+        peer = self.peer
+        if self.send.free or peer is None or peer.recv.free:
+            mask |= POLLOUT
+        return mask
 
     def shutdown(self, rd: bool, wr: bool) -> None:
         """shutdown(2): this side's directions, and the matching ones of the peer."""
@@ -311,8 +382,14 @@ class DgramSocket(Socket):
         data, sender = self.queue.popleft()
         self.queued -= len(data)
         self.discarded += max(len(data) - n, 0)
+        self.passed = data.files if isinstance(data, Message) else ()
         self.wake(self)  # a sender may wait for room
         return data[:n], sender
+
+    def unsent(self) -> list[OpenFile]:
+        """Closed: the files in its queued datagrams can reach nobody (nor what it took)."""
+        files = [f for data, _ in self.queue if isinstance(data, Message) for f in data.files]
+        return files + list(self.take_passed())
 
     def read(self, f: OpenFile, n: int) -> bytes | None:
         got = self.receive(f, n, b"")
@@ -337,6 +414,15 @@ class DgramSocket(Socket):
         self.shut_rd |= rd
         self.shut_wr |= wr
         self.wake(self)
+
+    def poll(self, f: OpenFile) -> int:
+        """unix_dgram_poll, datagram_poll: readable with a datagram queued; writable unless
+        the socket it is connected to has no room for one more (unix(7))."""
+        mask = self._poll_common() | (POLLIN if self.queue else 0)
+        peer = self.peer
+        if self.inet or peer is None or peer.closed or peer.room_for(b"", self):
+            mask |= POLLOUT
+        return mask
 
     def released(self, f: OpenFile) -> None:
         self.closed = True
