@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the scenarios, by lecture section")
     listing.add_argument("--json", action="store_true", help="as JSON")
+    # Caught here, not by the top parser, so that the error names 'iochannels sim list'.
+    listing.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+    listing.set_defaults(listing=listing)
     _run_parser(actions)
     _step_parser(actions)
     _check_parser(actions)
@@ -98,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         case "check":
             return _check(args)
         case "list":
+            if args.extra:
+                args.listing.error(f"unrecognized arguments: {' '.join(args.extra)}")
             return _list(args.json)
         case "run":
             return _run(args)
@@ -153,8 +158,7 @@ def _list(as_json: bool) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from iochannels.render import render_walkthrough
-    from iochannels.render.simreport import report_dict, report_text
-    from iochannels.render.trace import trace_text
+    from iochannels.render.simreport import report_dict, report_text, trace_report
 
     if args.json + args.trace + (args.format != "text") > 1:  # each prints another document
         raise UsageError("--json, --trace and --format are alternatives: give one")
@@ -164,7 +168,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         text = json.dumps(report_dict(report), indent=2, sort_keys=True)
     elif args.trace:
-        text = trace_text(report.walkthrough, result.events)
+        text = trace_report(report, result.events)
     elif args.format == "text":
         text = report_text(report)
     else:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from iochannels.model import RunReport, Walkthrough
+from iochannels.model import Event, RunReport, Walkthrough
 from iochannels.render.json import walkthrough_to_dict
 from iochannels.render.trace import (
     call_line,
@@ -27,7 +27,7 @@ from iochannels.render.trace import (
 )
 
 __all__ = ["catalogue_text", "echo_text", "pages", "report_dict", "report_text",
-           "summary_text", "watch_text"]
+           "stopped_text", "summary_text", "trace_report", "watch_text"]
 
 
 def catalogue_text(sections: Mapping[int, str], rows: Sequence[Mapping[str, Any]]) -> str:
@@ -49,12 +49,26 @@ def report_text(report: RunReport) -> str:
     if report.deadlock is not None:
         parts.append("\n".join(_deadlock_lines(report)) + "\n")
     if report.stopped:
-        calls = len(walkthrough.events)
-        parts.append(f"stopped after {calls} call{'s' if calls != 1 else ''}: the programs "
-                     "could still run (see --max-steps)\n")
+        parts.append(stopped_text(report) + "\n")
     if report.watch:
         parts.append(watch_text(report))
     return "\n".join(p for p in parts if p)
+
+
+def stopped_text(report: RunReport) -> str:
+    """Why a run ended with programs still running (``report.stopped``)."""
+    calls = len(report.walkthrough.events)
+    return (f"stopped after {calls} call{'s' if calls != 1 else ''}: the programs could "
+            "still run (see --max-steps)")
+
+
+def trace_report(report: RunReport, events: Sequence[Event]) -> str:
+    """``sim run --trace``: the trace lines, and, as strace ends with ``+++ exited +++``,
+    a last line when the run stopped at --max-steps."""
+    text = trace_text(report.walkthrough, events)
+    if not report.stopped:
+        return text
+    return f"{text.rstrip()}\n+++ {stopped_text(report)} +++\n"
 
 
 def report_dict(report: RunReport) -> dict[str, Any]:

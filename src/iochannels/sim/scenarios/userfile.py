@@ -57,8 +57,10 @@ def load_file(path: str | Path) -> UserProgram:
     file = Path(path)
     if file.is_dir():
         raise IoChannelsError(f"{file} is a directory: give a file that defines main(p)")
-    if not file.is_file():
+    if not file.exists():
         raise NotFound(f"no such file: {file}")
+    if not file.is_file():  # a FIFO would block the import, a device says nothing useful
+        raise IoChannelsError(f"{file} is not a regular file: give a file that defines main(p)")
     module = _import(file)
     main = getattr(module, "main", None)
     if main is None:
