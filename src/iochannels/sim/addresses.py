@@ -34,6 +34,7 @@ class Addresses:
     def _bind_unix(self, sock: Socket, addr: Addr) -> None:
         if not isinstance(addr, str) or not addr:
             raise fail("EINVAL")
+        addr = self.fs.resolve(addr)
         if addr in self.fs.nodes:
             raise fail("EADDRINUSE")  # unix(7): the path must not exist yet
         if sock.local is not None:
