@@ -26,6 +26,7 @@ __all__ = ["NET_CALLS", "dgram_send"]
 
 SOMAXCONN = 4096  # /proc/sys/net/core/somaxconn: listen(2) caps the backlog here
 HOWS = {"r": (True, False), "w": (False, True), "rw": (True, True)}
+UNIX_DGRAM_OVERHEAD = 32  # unix_dgram_sendmsg: EMSGSIZE past "sk->sk_sndbuf - 32"
 UDP_MAX_LEN = 0xFFFF  # udp_sendmsg: EMSGSIZE before anything else
 UDP_MAX_PAYLOAD = UDP_MAX_LEN - 20 - 8  # udp(7), ip(7): less the IP and UDP headers
 
@@ -154,7 +155,8 @@ def sys_connect(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
     # net/unix/af_unix.c unix_stream_connect: the address first, then the listener,
     # then room in its queue, and only then this socket's own state.
     listener = k.net.lookup(sock, addr)
-    if not isinstance(listener, StreamSocket) or listener.state != "LISTEN":
+    if not isinstance(listener, StreamSocket) or listener.state != "LISTEN" or (
+            not sock.inet and listener.shut_rd):  # unix_stream_connect: RCV_SHUTDOWN
         if sock.inet:
             _refused(k, sock)
         raise fail("ECONNREFUSED")  # connect(2): "no one listening on the remote address"
@@ -189,8 +191,9 @@ def connect_dgram(k: Kernel, sock: DgramSocket, addr: Addr) -> int:
     if not isinstance(target, DgramSocket) or target.closed:
         raise fail("ECONNREFUSED")
     _may_send(sock, target)
-    sock.peer = target
-    sock.dest = addr
+    old, sock.peer, sock.dest = sock.peer, target, addr
+    if old is not None and old is not target:
+        dgram_disconnected(sock, old)
     return 0
 
 
@@ -206,14 +209,18 @@ def dgram_send(k: Kernel, p: Process, f: OpenFile, data: bytes, addr: Addr) -> i
     assert isinstance(sock, DgramSocket)
     if sock.inet:
         return udp_send(k, sock, data, addr)
+    # af_unix.c unix_dgram_sendmsg's order: the address, a peer, the size, a pending
+    # error, our shutdown, the receiver (found, allowed, alive, not shut), its room.
     if addr is not None and not isinstance(addr, str):
-        raise fail("EINVAL")  # unix_dgram_sendmsg: unix_validate_addr comes first
+        raise fail("EINVAL")  # unix_validate_addr
+    if addr is None and sock.peer is None:
+        raise fail("ENOTCONN")
+    if len(data) > sock.capacity - UNIX_DGRAM_OVERHEAD:
+        raise fail("EMSGSIZE")  # "len > sk->sk_sndbuf - 32": SO_SNDBUF, not 64 KiB
+    sock.raise_error()  # sock_alloc_send_pskb: sock_error, then SEND_SHUTDOWN
     if sock.shut_wr:
         raise fail("EPIPE")
     target = dgram_target(k, sock, addr)
-    if len(data) > sock.capacity:
-        raise fail("EMSGSIZE")
-    assert target is not None
     if target.shut_rd:
         raise fail("EPIPE")
     if not target.room_for(data, sock):
@@ -233,6 +240,8 @@ def udp_send(k: Kernel, sock: DgramSocket, data: bytes, addr: Addr) -> int:
         addr = sock.dest
     elif not isinstance(addr, tuple):
         raise fail("EAFNOSUPPORT")
+    elif addr[1] == 0:
+        raise fail("EINVAL")  # udp_sendmsg: "if (dport == 0) return -EINVAL"
     if len(data) > min(UDP_MAX_PAYLOAD, sock.capacity):
         raise fail("EMSGSIZE")  # __ip_append_data: more than an IP packet holds
     sock.raise_error()  # sock_alloc_send_pskb: sock_error, then SEND_SHUTDOWN
@@ -255,24 +264,35 @@ def udp_send(k: Kernel, sock: DgramSocket, data: bytes, addr: Addr) -> int:
 
 
 def dgram_target(k: Kernel, sock: DgramSocket, addr: Addr) -> DgramSocket:
-    """The UNIX datagram socket a send goes to (UDP's: :func:`udp_send`)."""
+    """The UNIX datagram socket a send goes to (UDP's: :func:`udp_send`): the named one,
+    or the peer connect() found (a socket, not a name: a new socket bound later at the
+    same path is not it)."""
     if addr is None:
-        if sock.paired or sock.peer is not None:
-            peer = sock.peer
-            if peer is None:
-                raise fail("ENOTCONN")
-            if peer.closed:
-                sock.peer = None  # af_unix.c: the dead peer is forgotten after one error
-                raise fail("ECONNREFUSED")
-            return peer
-        if sock.dest is None:
-            raise fail("ENOTCONN")
-        addr = sock.dest
-    target = k.net.lookup(sock, addr)
-    if not isinstance(target, DgramSocket) or target.closed:
-        raise fail("ECONNREFUSED")
+        target = sock.peer
+        assert target is not None
+    else:
+        found = k.net.lookup(sock, addr)  # ENOENT, EPROTOTYPE
+        if not isinstance(found, DgramSocket):
+            raise fail("ECONNREFUSED")
+        target = found
     _may_send(sock, target)
+    if target.closed:
+        if sock.peer is target:  # the dead peer is forgotten after one error
+            dgram_disconnected(sock, target)
+            sock.peer, sock.dest = None, None
+        raise fail("ECONNREFUSED")
     return target
+
+
+def dgram_disconnected(sock: DgramSocket, old: DgramSocket) -> None:
+    """af_unix.c unix_dgram_disconnected: a socket that leaves its peer (the peer died, or
+    it connected elsewhere) loses every datagram it holds, and a live old peer still
+    connected to it learns so: ECONNRESET at its next call."""
+    if sock.queue:
+        sock.drop_queue()
+        if not old.closed and old.peer is sock:
+            old.err = "ECONNRESET"
+            old.wake(old)
 
 
 def _may_send(sock: DgramSocket, target: DgramSocket) -> None:
