@@ -319,3 +319,27 @@ def test_udp_sendto_port_0() -> None:
 
     linux, sim = on_both(prog)
     assert sim == linux
+
+
+# -- found by the generator once it drew them ---------------------------------------------
+
+@pytest.mark.parametrize("whence", [3, 5, 99])
+def test_lseek_checks_whence_before_the_kind_of_file(whence: int) -> None:
+    async def prog(p: Any) -> Any:
+        r, w = await p.pipe()
+        s = await p.socket("unix", "dgram")
+        null = await p.open("/dev/null", "r")
+        return [await attempt(p.lseek(fd, 1, whence)) for fd in (r, w, s, null)]
+
+    linux, sim = on_both(prog)
+    assert sim == linux
+
+
+def test_an_empty_path_is_enoent_before_a_full_table_is_emfile() -> None:
+    async def prog(p: Any) -> Any:
+        while isinstance(await attempt(p.open("/dev/null", "r")), int):
+            pass
+        return [await attempt(p.open("", "r")), await attempt(p.open("f", "w", create=True))]
+
+    linux, sim = on_both(prog, max_files=1024)
+    assert sim == linux

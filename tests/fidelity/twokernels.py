@@ -85,6 +85,11 @@ class LinuxProc:
     async def lseek(self, fd: int, offset: int, whence: int = 0) -> int:
         return os.lseek(fd, offset, whence)
 
+    async def pipe(self) -> tuple[int, int]:
+        r, w = os.pipe()
+        self.fds += [r, w]
+        return r, w
+
     async def unlink(self, path: str) -> None:
         os.unlink(path)
 

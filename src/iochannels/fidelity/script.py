@@ -23,6 +23,7 @@ Calls and their arguments::
         # sendto_in go to the named port, or, for a name not bound yet, to a port
         # nobody listens on. Ports in results (accept, recvfrom) are shown by name.
     open(path, mode, flags)  lseek(fd, offset, whence)  mkfifo(path)
+        # whence: 0 SEEK_SET, 1 SEEK_CUR, 2 SEEK_END, 3 SEEK_DATA, 4 SEEK_HOLE, 5 EINVAL
         # path: an index into PATHS; mode: 0 r, 1 w, 2 rw;
         # flags: a sum of CREATE 1, TRUNC 2, APPEND 4, NONBLOCK 8, CLOEXEC 16
 """
@@ -38,7 +39,10 @@ CALLS = ("pipe", "socketpair", "dup", "dup2", "close", "read", "write", "recv", 
          "set_nonblock", "set_cloexec", "shutdown", "fork", "open", "lseek", "mkfifo",
          "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom",
          "bind_in", "connect_in", "sendto_in")
-PATHS = ("f0", "f1", "q0", "q1", "s0", "s1")  # names in the script's own directory
+# Names in the script's own directory: files f*, FIFOs q*, sockets s*; then the same
+# file by another name, a name below a file (ENOTDIR) or in a missing directory
+# (ENOENT: the flat-filesystem exclusion), and the empty path (bind autobinds).
+PATHS = ("f0", "f1", "q0", "q1", "s0", "s1", "s2", "./f1", "f0/x", "")
 MODES = ("r", "w", "rw")
 CREATE, TRUNC, APPEND, NONBLOCK, CLOEXEC = 1, 2, 4, 8, 16
 SOCKET_TYPES = ("stream", "dgram")  # socketpair's types

@@ -81,8 +81,8 @@ class Addresses:
     def lookup(self, sock: Socket, addr: Addr) -> Socket | None:
         """The live socket at ``addr``, as connect(2) and sendto(2) find it, or None."""
         if not sock.inet:
-            if not isinstance(addr, str):
-                raise fail("EINVAL")
+            if not isinstance(addr, str) or not addr:
+                raise fail("EINVAL")  # unix_validate_addr: no sun_path at all
             if addr.startswith("\0"):
                 found = self.abstract.get(addr)
                 if found is None or found.closed:

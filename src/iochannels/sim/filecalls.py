@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["FILE_CALLS"]
 
 MODES: dict[str, Access] = {"r": "r", "w": "w", "rw": "rw"}
+SEEK_MAX = 4  # SEEK_HOLE, the last whence lseek(2) knows
 
 
 def wait_or_eagain(f: OpenFile, chan: object, what: str) -> Exception:
@@ -85,6 +86,8 @@ def sys_open(k: Kernel, p: Process, call: Call, path: str, mode: str, create: bo
     access = MODES.get(mode)
     if access is None:
         raise fail("EINVAL")
+    if not path:
+        raise fail("ENOENT")  # do_sys_openat2: getname() refuses "" before an fd is taken
     p.fds.lowest_free()  # open(2): EMFILE before anything else happens
     path = k.fs.resolve(path)
     node = k.fs.nodes.get(path)
@@ -137,6 +140,8 @@ def sys_close(k: Kernel, p: Process, call: Call, fd: int) -> int:
 
 def sys_lseek(k: Kernel, p: Process, call: Call, fd: int, offset: int, whence: int) -> int:
     f = k.file(p, fd)
+    if not 0 <= whence <= SEEK_MAX:
+        raise fail("EINVAL")  # ksys_lseek: "if (whence <= SEEK_MAX)", before the file's llseek
     if isinstance(f.chan, DevNull):
         f.offset = 0  # drivers/char/mem.c null_lseek: any whence, any offset, gives 0
         return 0
