@@ -119,10 +119,12 @@ def _check(args: argparse.Namespace) -> int:
         emit(json.dumps({
             "scripts": report.scripts, "steps": report.steps, "agree": report.ok,
             "stopped_by": dict(report.stopped_by), "seconds": round(report.seconds, 3),
+            "calls": dict(report.calls),
             "differences": [str(d) for d in report.failures],
         }, indent=2, sort_keys=True))
     else:
-        emit("\n\n".join([report.summary(), *(str(d) for d in report.failures)]))
+        emit("\n\n".join([report.summary(), report.per_call(),
+                            *(str(d) for d in report.failures)]))
     return 0 if report.ok else 1
 
 

@@ -50,8 +50,10 @@ EXTRA_CALLS = (
 FCNTL_ARGS = ((0, (0,)), (1, (0, 8, 4, 12)), (2, (0,)), (3, (0, 1)), (4, (0, 3, 5, 9, 16)),
               (5, (0, 5)), (6, (0,)), (7, (0, 4096, 5000, 65536, 100000, 2 << 20)))
 OPEN_FLAGS = (0, CREATE, CREATE, CREATE | TRUNC, CREATE | APPEND, APPEND, TRUNC, NONBLOCK,
-              CREATE | NONBLOCK, CREATE | CLOEXEC, NONBLOCK | APPEND)
-OFFSETS = (0, 1, 100, 5000, -1, -100)
+              CREATE | NONBLOCK, CREATE | CLOEXEC, NONBLOCK | APPEND, TRUNC | APPEND,
+              CREATE | TRUNC | APPEND, TRUNC | NONBLOCK)
+OFFSETS = (0, 1, 10, 100, 5000, 70000, -1, -100)
+WHENCES = (0, 0, 1, 1, 2, 2, 3, 4, 5)  # SEEK_SET, CUR, END, DATA, HOLE, and no such one
 MAX_PROCS = 4
 DATAGRAM_SIZES = (0, 1, 100, 4096, 20000)
 
@@ -130,7 +132,7 @@ def _op(c: Chooser, procs: int, inet: bool = False, extra: bool = False) -> Op:
         case "open":
             args = (c.integer(0, len(PATHS) - 1), c.integer(0, 2), c.pick(OPEN_FLAGS))
         case "lseek":
-            args = (_fd(c), c.pick(OFFSETS), c.integer(0, 2))
+            args = (_fd(c), c.pick(OFFSETS), c.pick(WHENCES))
         case "mkfifo":
             args = (c.pick((2, 2, 3, 0)),)
         case "socket" if inet:

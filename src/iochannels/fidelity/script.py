@@ -23,6 +23,7 @@ Calls and their arguments::
         # sendto_in go to the named port, or, for a name not bound yet, to a port
         # nobody listens on. Ports in results (accept, recvfrom) are shown by name.
     open(path, mode, flags)  lseek(fd, offset, whence)  mkfifo(path)
+        # whence: 0 SEEK_SET, 1 SEEK_CUR, 2 SEEK_END, 3 SEEK_DATA, 4 SEEK_HOLE, 5 EINVAL
         # path: an index into PATHS; mode: 0 r, 1 w, 2 rw;
         # flags: a sum of CREATE 1, TRUNC 2, APPEND 4, NONBLOCK 8, CLOEXEC 16
     fcntl(fd, cmd, arg)     # cmd: an index into FCNTL_CMDS; F_SETFL's arg: a sum of
@@ -66,7 +67,10 @@ CALLS = ("pipe", "socketpair", "dup", "dup2", "close", "read", "write", "recv", 
          "sigpipe_ignore", "sendmsg", "recvmsg")
 FCNTL_CMDS = ("F_GETFL", "F_SETFL", "F_GETFD", "F_SETFD", "F_DUPFD", "F_DUPFD_CLOEXEC",
               "F_GETPIPE_SZ", "F_SETPIPE_SZ")
-PATHS = ("f0", "f1", "q0", "q1", "s0", "s1")  # names in the script's own directory
+# Names in the script's own directory: files f*, FIFOs q*, sockets s*; then the same
+# file by another name, a name below a file (ENOTDIR) or in a missing directory
+# (ENOENT: the flat-filesystem exclusion), and the empty path (bind autobinds).
+PATHS = ("f0", "f1", "q0", "q1", "s0", "s1", "s2", "./f1", "f0/x", "")
 MODES = ("r", "w", "rw")
 CREATE, TRUNC, APPEND, NONBLOCK, CLOEXEC = 1, 2, 4, 8, 16
 SOCKET_TYPES = ("stream", "dgram")  # socketpair's types

@@ -9,6 +9,7 @@ and says which.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,8 @@ def normalize(op: Op, value: Any, ports: Ports) -> Any:
             return (int(value[0]), ports.label("tcp", value[1]))  # a TCP client's address
         case "accept":
             return int(value[0])  # a UNIX client's address: unnamed on both kernels
+        case "recvfrom" if isinstance(value[1], str) and value[1].startswith("\0"):
+            return (bytes(value[0]), "@")  # an autobound sender: its digits differ
         case "recvfrom":  # the sender's path or address, or None if unnamed
             return (bytes(value[0]), ports.label("udp", value[1]))
         case _:
@@ -238,6 +241,26 @@ def _on_terminal(run: _SimScript, op: Op) -> bool:
     return op.call == "lseek" and isinstance(run.chan_of(op), Terminal)
 
 
+PATH_ARG = {"open": 0, "mkfifo": 0, "bind": 1, "connect": 1, "sendto": 2}
+HOLE_FREE = 4096  # a hole takes a whole block: a file this small has none
+
+
+def _fs_exclusion(run: _SimScript, op: Op) -> str | None:
+    """The filesystem exclusions: a path in a directory that does not exist (Linux:
+    ENOENT; the flat filesystem has every directory), SEEK_DATA or SEEK_HOLE on a file
+    big enough to have a hole (the simulator's files have none)."""
+    if op.call in PATH_ARG:
+        path = posixpath.normpath(PATHS[op.args[PATH_ARG[op.call]]] or ".")
+        parent = posixpath.dirname(path)
+        if parent and parent not in run.k.fs.nodes:
+            return "flat-filesystem"
+    if op.call == "lseek" and op.args[2] in (3, 4):
+        chan = run.chan_of(op)
+        if isinstance(chan, RegularFile) and chan.area.size > HOLE_FREE:
+            return "file-holes"
+    return None
+
+
 def _inet_exclusion(run: _SimScript, op: Op) -> str | None:
     """The TCP and UDP exclusions (see exclusions.py) the step would reach, if any."""
     if op.call not in INET_CHECKED or op.proc >= len(run.pids) or run.pids[op.proc] in run.waiting:
@@ -295,6 +318,9 @@ def run_sim(script: Script, options: Mapping[str, int] | None = None,
             return SimTrace(tuple(records), "socket-buffer-accounting")
         if _on_terminal(run, op):
             return SimTrace(tuple(records), "terminal")
+        fs = _fs_exclusion(run, op)
+        if fs is not None and fs not in ignore:
+            return SimTrace(tuple(records), fs)
         record = run.step(i, op)
         if len(run.waiting) > 1:
             return SimTrace(tuple(records), "two-waiters")

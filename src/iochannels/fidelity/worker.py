@@ -183,6 +183,12 @@ def _sockaddr_un(path: str) -> _SockaddrUn:
     return _SockaddrUn(socket.AF_UNIX, path.encode())
 
 
+def _sun_len(path: str) -> int:
+    """The address length: the whole struct, or only sun_family for the empty path (unix(7):
+    bind autobinds then; connect and sendto say EINVAL)."""
+    return ctypes.sizeof(_SockaddrUn) if path else ctypes.sizeof(ctypes.c_ushort)
+
+
 _SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
 _LOOPBACK = socket.inet_aton("127.0.0.1")
 
@@ -200,6 +206,8 @@ def _address(raw: bytes, length: int) -> Any:
     family = struct.unpack_from("=H", raw)[0]
     if family == socket.AF_INET:
         return (socket.inet_ntoa(raw[4:8]), struct.unpack_from("!H", raw, 2)[0])
+    if raw[2:3] == b"\0":
+        return "@"  # an abstract name (autobind): its digits are the kernel's choice
     path = raw[2:length].split(b"\0", 1)[0]
     return path.decode() or None
 
@@ -251,15 +259,14 @@ def socket_call(op: str, args: tuple[Any, ...]) -> Any:
         case "bind" | "connect", (fd, path):
             address = _sockaddr_un(path)
             call = _LIBC.bind if op == "bind" else _LIBC.connect
-            n = call(fd, ctypes.byref(address), ctypes.sizeof(address))
+            n = call(fd, ctypes.byref(address), _sun_len(path))
             result = None
         case "listen", (fd, backlog):
             n = _LIBC.listen(fd, backlog)
             result = None
         case "sendto", (fd, data, path):
             address = _sockaddr_un(path)
-            n = _LIBC.sendto(fd, data, len(data), 0, ctypes.byref(address),
-                             ctypes.sizeof(address))
+            n = _LIBC.sendto(fd, data, len(data), 0, ctypes.byref(address), _sun_len(path))
             result = n
         case "recvfrom", (fd, size):
             buffer, sender = ctypes.create_string_buffer(max(size, 1)), _sockaddr()

@@ -9,7 +9,7 @@ each call as an Event.
 from __future__ import annotations
 
 from iochannels.model import Access, Kind
-from iochannels.sim.devices import RegularFile
+from iochannels.sim.devices import DevNull, RegularFile
 from iochannels.sim.errors import WouldBlock, fail
 from iochannels.sim.files import POLLERR, POLLHUP, POLLNVAL, OpenFile, wait_or_eagain
 from iochannels.sim.fs import Fifo
@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 MODES: dict[str, Access] = {"r": "r", "w": "w", "rw": "rw"}
+SEEK_MAX = 4  # SEEK_HOLE, the last whence lseek(2) knows
 
 
 def sys_read(k: Services, p: Task, call: Call, fd: int, n: int) -> bytes:
@@ -58,7 +59,10 @@ def sys_open(k: Services, p: Task, call: Call, path: str, mode: str, create: boo
     access = MODES.get(mode)
     if access is None:
         raise fail("EINVAL")
+    if not path:
+        raise fail("ENOENT")  # do_sys_openat2: getname() refuses "" before an fd is taken
     p.fds.lowest_free()  # open(2): EMFILE before anything else happens
+    path = k.fs.resolve(path)
     node = k.fs.nodes.get(path)
     if node is None:
         if not create:
@@ -70,7 +74,9 @@ def sys_open(k: Services, p: Task, call: Call, path: str, mode: str, create: boo
             return open_fifo(k, p, call, node, access, nonblock, cloexec)
         case Socket():
             raise fail("ENXIO")  # open(2): "the file is a UNIX domain socket"
-        case RegularFile() if truncate and "w" in access:
+        case RegularFile() if truncate:
+            # open(2): O_TRUNC with O_RDONLY is "unspecified"; Linux truncates (do_truncate
+            # runs for any open with O_TRUNC once the file may be written by this user).
             node.area.truncate()
     return k.install(p, OpenFile(node, access, nonblock, append, largefile=True), cloexec)
 
@@ -107,16 +113,27 @@ def sys_close(k: Services, p: Task, call: Call, fd: int) -> int:
 
 def sys_lseek(k: Services, p: Task, call: Call, fd: int, offset: int, whence: int) -> int:
     f = p.file(fd)
+    if not 0 <= whence <= SEEK_MAX:
+        raise fail("EINVAL")  # ksys_lseek: "if (whence <= SEEK_MAX)", before the file's llseek
+    if isinstance(f.chan, DevNull):
+        f.offset = 0  # drivers/char/mem.c null_lseek: any whence, any offset, gives 0
+        return 0
     if not f.chan.seekable:
         raise fail("ESPIPE")  # lseek(2): "fd is associated with a pipe, socket, or FIFO"
     assert isinstance(f.chan, RegularFile)
+    size = f.chan.area.size
     match whence:
         case 0:
             base = 0
         case 1:
             base = f.offset
         case 2:
-            base = f.chan.area.size
+            base = size
+        case 3 | 4:  # SEEK_DATA, SEEK_HOLE: a file without holes ("file-holes")
+            if not 0 <= offset < size:
+                raise fail("ENXIO")  # lseek(2): "offset is beyond the end of the file"
+            f.offset = offset if whence == 3 else size  # the implicit hole at the end
+            return f.offset
         case _:
             raise fail("EINVAL")
     if base + offset < 0:
@@ -140,6 +157,7 @@ def sys_pipe(k: Services, p: Task, call: Call, nonblock: bool, cloexec: bool) ->
 
 
 def sys_mkfifo(k: Services, p: Task, call: Call, path: str) -> int:
+    path = k.fs.resolve(path)
     k.fs.add(path, Fifo(path))
     return 0
 

@@ -137,6 +137,8 @@ class Kernel:
 
     def terminate(self, p: Task, status: int | str) -> None:
         """exit(2), or death by a signal: close every fd; a zombie until the parent waits."""
+        if isinstance(status, int):
+            status &= 0xFF  # exit(3): "status & 0377 is returned to the parent" (wait(2))
         for fd, _ in list(p.fds):
             self.drop(p.fds.remove(fd))
         if p.body is not None:

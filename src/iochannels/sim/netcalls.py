@@ -14,7 +14,13 @@ from contextlib import suppress
 
 from iochannels.sim.errors import SimOSError, fail
 from iochannels.sim.files import OpenFile, wait_or_eagain
-from iochannels.sim.sending import autobind, may_send, send_datagram, send_stream
+from iochannels.sim.sending import (
+    autobind,
+    dgram_disconnected,
+    may_send,
+    send_datagram,
+    send_stream,
+)
 from iochannels.sim.services import Services
 from iochannels.sim.sockets import Addr, DgramSocket, Message, Socket, StreamSocket
 from iochannels.sim.task import Call, Task
@@ -161,7 +167,8 @@ def sys_connect(k: Services, p: Task, call: Call, fd: int, addr: Addr) -> int:
     # net/unix/af_unix.c unix_stream_connect: the address first, then the listener,
     # then room in its queue, and only then this socket's own state.
     listener = k.net.lookup(sock, addr)
-    if not isinstance(listener, StreamSocket) or listener.state != "LISTEN":
+    if not isinstance(listener, StreamSocket) or listener.state != "LISTEN" or (
+            not sock.inet and listener.shut_rd):  # unix_stream_connect: RCV_SHUTDOWN
         if sock.inet:
             _refused(k, sock)
         raise fail("ECONNREFUSED")  # connect(2): "no one listening on the remote address"
@@ -196,8 +203,9 @@ def connect_dgram(k: Services, sock: DgramSocket, addr: Addr) -> int:
     if not isinstance(target, DgramSocket) or target.closed:
         raise fail("ECONNREFUSED")
     may_send(sock, target)
-    sock.peer = target
-    sock.dest = addr
+    old, sock.peer, sock.dest = sock.peer, target, addr
+    if old is not None and old is not target:
+        dgram_disconnected(sock, old)
     return 0
 
 

@@ -18,8 +18,10 @@ from iochannels.sim.files import OpenFile, wait_or_eagain
 from iochannels.sim.pipes import PIPE_BUF
 from iochannels.sim.sockets import Addr, DgramSocket, Socket
 
-__all__ = ["UDP_MAX_LEN", "autobind", "may_send", "send_datagram", "send_stream"]
+__all__ = ["UDP_MAX_LEN", "autobind", "dgram_disconnected", "may_send", "send_datagram",
+           "send_stream"]
 
+UNIX_DGRAM_OVERHEAD = 32  # unix_dgram_sendmsg: EMSGSIZE past "sk->sk_sndbuf - 32"
 UDP_MAX_LEN = 0xFFFF  # udp_sendmsg: EMSGSIZE before anything else
 UDP_MAX_PAYLOAD = UDP_MAX_LEN - 20 - 8  # udp(7), ip(7): less the IP and UDP headers
 
@@ -53,20 +55,30 @@ def send_stream(f: OpenFile, data: bytes, call: Progress, sigpipe: Callable[[], 
     raise wait_or_eagain(f, f.chan, "room in the buffer")
 
 
+def autobind(net: Addresses, sock: DgramSocket) -> None:
+    """ip(7): an unbound UDP socket gets an ephemeral port at its first send or connect."""
+    if sock.local is None:
+        net.bind(sock, ("127.0.0.1", 0))
+
+
 def send_datagram(net: Addresses, f: OpenFile, data: bytes, addr: Addr) -> int:
     """One datagram, whole or not at all (udp(7), unix(7))."""
     sock = f.chan
     assert isinstance(sock, DgramSocket)
     if sock.inet:
         return _udp_send(net, sock, data, addr)
+    # af_unix.c unix_dgram_sendmsg's order: the address, a peer, the size, a pending
+    # error, our shutdown, the receiver (found, allowed, alive, not shut), its room.
     if addr is not None and not isinstance(addr, str):
-        raise fail("EINVAL")  # unix_dgram_sendmsg: unix_validate_addr comes first
+        raise fail("EINVAL")  # unix_validate_addr
+    if addr is None and sock.peer is None:
+        raise fail("ENOTCONN")
+    if len(data) > sock.capacity - UNIX_DGRAM_OVERHEAD:
+        raise fail("EMSGSIZE")  # "len > sk->sk_sndbuf - 32": SO_SNDBUF, not 64 KiB
+    sock.raise_error()  # sock_alloc_send_pskb: sock_error, then SEND_SHUTDOWN
     if sock.shut_wr:
         raise fail("EPIPE")
     target = _dgram_target(net, sock, addr)
-    if len(data) > sock.capacity:
-        raise fail("EMSGSIZE")
-    assert target is not None
     if target.shut_rd:
         raise fail("EPIPE")
     if not target.room_for(data, sock):
@@ -86,6 +98,8 @@ def _udp_send(net: Addresses, sock: DgramSocket, data: bytes, addr: Addr) -> int
         addr = sock.dest
     elif not isinstance(addr, tuple):
         raise fail("EAFNOSUPPORT")
+    elif addr[1] == 0:
+        raise fail("EINVAL")  # udp_sendmsg: "if (dport == 0) return -EINVAL"
     if len(data) > min(UDP_MAX_PAYLOAD, sock.capacity):
         raise fail("EMSGSIZE")  # __ip_append_data: more than an IP packet holds
     sock.raise_error()  # sock_alloc_send_pskb: sock_error, then SEND_SHUTDOWN
@@ -108,33 +122,38 @@ def _udp_send(net: Addresses, sock: DgramSocket, data: bytes, addr: Addr) -> int
 
 
 def _dgram_target(net: Addresses, sock: DgramSocket, addr: Addr) -> DgramSocket:
-    """The UNIX datagram socket a send goes to (UDP's: :func:`_udp_send`)."""
+    """The UNIX datagram socket a send goes to (UDP's: :func:`_udp_send`): the named one,
+    or the peer connect() found (a socket, not a name: a new socket bound later at the
+    same path is not it)."""
     if addr is None:
-        if sock.paired or sock.peer is not None:
-            peer = sock.peer
-            if peer is None:
-                raise fail("ENOTCONN")
-            if peer.closed:
-                sock.peer = None  # af_unix.c: the dead peer is forgotten after one error
-                raise fail("ECONNREFUSED")
-            return peer
-        if sock.dest is None:
-            raise fail("ENOTCONN")
-        addr = sock.dest
-    target = net.lookup(sock, addr)
-    if not isinstance(target, DgramSocket) or target.closed:
-        raise fail("ECONNREFUSED")
+        target = sock.peer
+        assert target is not None
+    else:
+        found = net.lookup(sock, addr)  # ENOENT, EPROTOTYPE
+        if not isinstance(found, DgramSocket):
+            raise fail("ECONNREFUSED")
+        target = found
     may_send(sock, target)
+    if target.closed:
+        if sock.peer is target:  # the dead peer is forgotten after one error
+            dgram_disconnected(sock, target)
+            sock.peer, sock.dest = None, None
+        raise fail("ECONNREFUSED")
     return target
+
+
+def dgram_disconnected(sock: DgramSocket, old: DgramSocket) -> None:
+    """af_unix.c unix_dgram_disconnected: a socket that leaves its peer (the peer died, or
+    it connected elsewhere) loses every datagram it holds, and a live old peer still
+    connected to it learns so: ECONNRESET at its next call."""
+    if sock.queue:
+        sock.drop_queue()
+        if not old.closed and old.peer is sock:
+            old.err = "ECONNRESET"
+            old.wake(old)
 
 
 def may_send(sock: DgramSocket, target: DgramSocket) -> None:
     """af_unix.c unix_may_send: a socket connected elsewhere takes nothing from us."""
     if target.peer is not None and target.peer is not sock:
         raise fail("EPERM")
-
-
-def autobind(net: Addresses, sock: DgramSocket) -> None:
-    """ip(7): an unbound UDP socket gets an ephemeral port at its first send or connect."""
-    if sock.local is None:
-        net.bind(sock, ("127.0.0.1", 0))

@@ -73,7 +73,10 @@ class Room:
 
 
 def show_addr(addr: Addr) -> str | None:
-    """``("127.0.0.1", 80)`` -> ``"127.0.0.1:80"``; a path stays a path."""
+    """``("127.0.0.1", 80)`` -> ``"127.0.0.1:80"``; a path stays a path; an abstract
+    name shows its null byte as ``@``, as ss(8) and /proc/net/unix do."""
+    if isinstance(addr, str) and addr.startswith("\0"):
+        return "@" + addr[1:]
     if addr is None or isinstance(addr, str):
         return addr
     return f"{addr[0]}:{addr[1]}"
@@ -368,7 +371,9 @@ class DgramSocket(Socket):
         if self.queued + len(data) > self.capacity:
             return False
         # unix(7): an unconnected sender waits once max_dgram_qlen datagrams queue up.
-        return self.inet or sender.peer is self or len(self.queue) <= MAX_DGRAM_QLEN
+        # (unix_dgram_sendmsg: "if (unix_peer(other) != sk && unix_recvq_full(other))":
+        # a receiver connected back to the sender takes any number.)
+        return self.inet or self.peer is sender or len(self.queue) <= MAX_DGRAM_QLEN
 
     def deliver(self, data: bytes, sender: Addr) -> None:
         self.queue.append((data, sender))
@@ -426,6 +431,10 @@ class DgramSocket(Socket):
 
     def released(self, f: OpenFile) -> None:
         self.closed = True
+        self.drop_queue()
+
+    def drop_queue(self) -> None:
+        """Every queued datagram is lost (a close, or unix_dgram_disconnected)."""
         self.queue.clear()
         self.discarded += self.queued
         self.queued = 0
