@@ -165,10 +165,12 @@ def test_waitpid_nohang_getpid_and_sigpipe(linux: LinuxRunner) -> None:
     without readers fails with EPIPE instead of killing."""
     results = agreed(linux, Op(0, "waitpid_nohang"), Op(0, "getpid"), Op(0, "fork"),
                      Op(0, "waitpid_nohang"), Op(0, "sigpipe_ignore"), Op(0, "pipe", (0, 0)),
-                     Op(0, "close", (3,)), Op(0, "write", (4, 1)))
+                     Op(0, "close", (3,)), Op(0, "write", (4, 1)), Op(1, "getppid"),
+                     Op(0, "getppid"), Op(1, "fork"), Op(2, "getppid"))
     assert results[0] == error("ECHILD") and results[1] == done("pid")
     assert results[3] == done(0) and results[4] == done("SIG_IGN")
     assert results[7] == error("EPIPE")
+    assert results[8:] == [done(0), done("outside"), done("pid"), done(1)]
 
 
 def test_an_fd_passed_over_a_unix_socket(linux: LinuxRunner) -> None:

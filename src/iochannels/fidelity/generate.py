@@ -41,12 +41,14 @@ WEIGHTED_CALLS = (
 # The calls people write in exercises (fcntl, dup3, poll, socket names, waitpid WNOHANG,
 # getpid, SIGPIPE ignored, SCM_RIGHTS): in every script now and then, and most of the
 # calls of a script drawn with ``extra``.
-EXTRA_CALLS = (
+NEW_CALLS = (
     ("fcntl", 6), ("dup3", 2), ("poll", 4), ("getsockname", 2), ("getpeername", 2),
-    ("waitpid_nohang", 1), ("getpid", 1), ("sigpipe_ignore", 1), ("sendmsg", 4),
-    ("recvmsg", 4), ("pipe", 3), ("socketpair", 4), ("write", 3), ("read", 3), ("close", 3),
-    ("fork", 1), ("socket", 2), ("bind", 2), ("listen", 1), ("connect", 2), ("accept", 1),
+    ("waitpid_nohang", 1), ("getpid", 1), ("getppid", 1), ("sigpipe_ignore", 1),
+    ("sendmsg", 4), ("recvmsg", 4),
 )
+EXTRA_CALLS = (*NEW_CALLS, ("pipe", 3), ("socketpair", 4), ("write", 3), ("read", 3),
+               ("close", 3), ("fork", 1), ("socket", 2), ("bind", 2), ("listen", 1),
+               ("connect", 2), ("accept", 1))
 FCNTL_ARGS = ((0, (0,)), (1, (0, 8, 4, 12)), (2, (0,)), (3, (0, 1)), (4, (0, 3, 5, 9, 16)),
               (5, (0, 5)), (6, (0,)), (7, (0, 4096, 5000, 65536, 100000, 2 << 20)))
 OPEN_FLAGS = (0, CREATE, CREATE, CREATE | TRUNC, CREATE | APPEND, APPEND, TRUNC, NONBLOCK,
@@ -84,7 +86,7 @@ INET_CALLS = (  # TCP and UDP on 127.0.0.1, and what shares, closes and flags th
     ("sendto_in", 7), ("recvfrom", 7), ("recv", 7), ("send", 8), ("read", 3), ("write", 3),
     ("shutdown", 4), ("close", 6), ("set_nonblock", 5), ("dup", 2), ("dup2", 2), ("fork", 2),
 )
-_CALL_TABLE = tuple(call for call, weight in (*WEIGHTED_CALLS, *EXTRA_CALLS[:10])
+_CALL_TABLE = tuple(call for call, weight in (*WEIGHTED_CALLS, *NEW_CALLS)
                     for _ in range(weight))
 _EXTRA_TABLE = tuple(call for call, weight in EXTRA_CALLS for _ in range(weight))
 _INET_TABLE = tuple(call for call, weight in INET_CALLS for _ in range(weight))

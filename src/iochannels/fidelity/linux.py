@@ -50,7 +50,7 @@ from iochannels.fidelity.script import (
     fcntl_arg,
     payload,
 )
-from iochannels.fidelity.simrun import normalize
+from iochannels.fidelity.simrun import normalize, parent_index
 from iochannels.fidelity.worker import CONTROL_FD, receive, send
 
 __all__ = ["WAIT_LONG", "WAIT_SHORT", "LinuxRunner"]
@@ -225,6 +225,8 @@ class _LinuxScript:
             if op.call == "bind_in" and reply[0] == "done":
                 proto, port = reply[1]
                 self.ports.bound(proto, op.args[1], port)
+            if op.call == "getppid" and reply[0] == "done":
+                reply = ("done", parent_index([w.pid for w in workers], reply[1]))
             result = _result(op, reply, self.ports)
         finishing = {step for step, _ in expected.completed}
         completed = self._completions(i, finishing, skip=op.proc)

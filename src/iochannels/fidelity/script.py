@@ -31,6 +31,7 @@ Calls and their arguments::
     dup3(old, new, cloexec)  poll(fd, events, wait)  # events: POLLIN 1, POLLOUT 4;
                             # wait: 0 timeout 0, 1 timeout -1 (may block)
     getsockname(fd)  getpeername(fd)  waitpid_nohang()  getpid()  sigpipe_ignore()
+    getppid()               # the parent by index among the script's processes, or "outside"
     sendmsg(fd, n, passed)  recvmsg(fd, n)  # passed: an fd to send with SCM_RIGHTS, or -1
 """
 
@@ -64,7 +65,7 @@ CALLS = ("pipe", "socketpair", "dup", "dup2", "close", "read", "write", "recv", 
          "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom",
          "bind_in", "connect_in", "sendto_in",
          "fcntl", "dup3", "poll", "getsockname", "getpeername", "waitpid_nohang", "getpid",
-         "sigpipe_ignore", "sendmsg", "recvmsg")
+         "getppid", "sigpipe_ignore", "sendmsg", "recvmsg")
 FCNTL_CMDS = ("F_GETFL", "F_SETFL", "F_GETFD", "F_SETFD", "F_DUPFD", "F_DUPFD_CLOEXEC",
               "F_GETPIPE_SZ", "F_SETPIPE_SZ")
 # Names in the script's own directory: files f*, FIFOs q*, sockets s*; then the same

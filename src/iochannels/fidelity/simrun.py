@@ -72,6 +72,8 @@ def normalize(op: Op, value: Any, ports: Ports) -> Any:
             return int(value)
         case "fork" | "getpid":
             return "pid"
+        case "getppid":
+            return value  # already an index (parent_index)
         case "fcntl" | "dup3" | "sendmsg":
             return int(value)
         case "poll":
@@ -94,6 +96,12 @@ def normalize(op: Op, value: Any, ports: Ports) -> Any:
             return (bytes(value[0]), ports.label("udp", value[1]))
         case _:
             return None
+
+
+def parent_index(pids: list[int], ppid: int) -> int | str:
+    """getppid's value as both kernels report it: which of the script's processes is the
+    parent (by index), or "outside" (the harness itself, or init after an orphaning)."""
+    return pids.index(ppid) if ppid in pids else "outside"
 
 
 def sim_args(op: Op, step: int, ports: Ports, proto: str) -> tuple[Any, ...]:
@@ -192,6 +200,8 @@ class _SimScript:
             sock = self.chan_of(op)
             assert isinstance(sock, Socket) and isinstance(sock.local, tuple)
             self.ports.bound(proto, op.args[1], sock.local[1])
+        if op.call == "getppid" and isinstance(outcome, Done):
+            outcome = Done(parent_index(self.pids, outcome.value))
         if isinstance(outcome, Blocked):
             self.waiting[pid] = i
         finished = dict(self.k.settle())

@@ -148,6 +148,8 @@ def more_call(op: str, args: tuple[Any, ...]) -> Any:
             return os.waitpid(-1, os.WNOHANG)
         case "getpid", ():
             return os.getpid()
+        case "getppid", ():
+            return os.getppid()
         case "sigpipe_ignore", ():
             old = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
             return "SIG_IGN" if old == signal.SIG_IGN else "SIG_DFL"

@@ -285,6 +285,10 @@ def sys_getsockname(k: Services, p: Task, call: Call, fd: int) -> Addr:
     sock = socket_of(p, fd)
     if sock.local is None:
         return ("0.0.0.0", 0) if sock.inet else None
+    if isinstance(sock, DgramSocket) and sock.autobound and sock.dest is None:
+        # A port a send picked is bound to any address (inet_autobind); a connect then
+        # picks the source address (ip4_datagram_connect), 127.0.0.1 here.
+        return ("0.0.0.0", sock.local[1]) if isinstance(sock.local, tuple) else sock.local
     return sock.local
 
 
@@ -294,6 +298,8 @@ def sys_getpeername(k: Services, p: Task, call: Call, fd: int) -> Addr:
     sock = socket_of(p, fd)
     match sock:
         case StreamSocket() if sock.state == "CONNECTED" and not (sock.inet and sock.over):
+            if not sock.inet and sock.peer is not None:
+                return sock.peer.local  # the peer's address now: bound after the connect too
             return sock.remote
         case DgramSocket() if sock.inet and sock.dest is not None:
             return sock.dest

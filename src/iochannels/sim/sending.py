@@ -59,6 +59,7 @@ def autobind(net: Addresses, sock: DgramSocket) -> None:
     """ip(7): an unbound UDP socket gets an ephemeral port at its first send or connect."""
     if sock.local is None:
         net.bind(sock, ("127.0.0.1", 0))
+        sock.autobound = True
 
 
 def send_datagram(net: Addresses, f: OpenFile, data: bytes, addr: Addr) -> int:

@@ -366,6 +366,8 @@ class DgramSocket(Socket):
         self.peer: DgramSocket | None = None  # the socketpair peer, or connect()'s target
         self.dest: Addr = None  # connect()'s default destination
         self.paired = False  # a socketpair: its peer was never an address
+        self.lost: list[OpenFile] = []  # files of datagrams a disconnect dropped
+        self.autobound = False  # a send gave it a port: bound to any address (INADDR_ANY)
 
     def room_for(self, data: bytes, sender: DgramSocket) -> bool:
         if self.queued + len(data) > self.capacity:
@@ -394,7 +396,8 @@ class DgramSocket(Socket):
     def unsent(self) -> list[OpenFile]:
         """Closed: the files in its queued datagrams can reach nobody (nor what it took)."""
         files = [f for data, _ in self.queue if isinstance(data, Message) for f in data.files]
-        return files + list(self.take_passed())
+        lost, self.lost = self.lost, []
+        return files + lost + list(self.take_passed())
 
     def read(self, f: OpenFile, n: int) -> bytes | None:
         got = self.receive(f, n, b"")
@@ -434,7 +437,9 @@ class DgramSocket(Socket):
         self.drop_queue()
 
     def drop_queue(self) -> None:
-        """Every queued datagram is lost (a close, or unix_dgram_disconnected)."""
+        """Every queued datagram is lost (a close, or unix_dgram_disconnected); files they
+        carried (SCM_RIGHTS) wait in ``lost`` until the socket closes (see ``unsent``)."""
+        self.lost += [f for data, _ in self.queue if isinstance(data, Message) for f in data.files]
         self.queue.clear()
         self.discarded += self.queued
         self.queued = 0
