@@ -41,7 +41,8 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            # errors="replace": a command name is any bytes (another test's hostile name)
+            stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.
