@@ -343,3 +343,34 @@ def test_an_empty_path_is_enoent_before_a_full_table_is_emfile() -> None:
 
     linux, sim = on_both(prog, max_files=1024)
     assert sim == linux
+
+
+def test_the_order_of_a_datagram_sends_checks() -> None:
+    """Each pair of reasons to fail, in the order Linux checks them."""
+    async def prog(p: Any) -> Any:
+        seen = []
+        s = await _dgram(p, None)
+        seen.append(await attempt(p.send(s, b"x" * 300_000)))  # EMSGSIZE before ENOTCONN
+        await p.shutdown(s, "w")
+        seen.append(await attempt(p.send(s, b"x")))  # EPIPE before ENOTCONN
+        seen.append(await attempt(p.sendto(s, b"x", "nobody")))  # EPIPE before ENOENT
+        seen.append(await attempt(p.sendto(s, b"x", "")))  # EINVAL before EPIPE
+        a, b, _c = [await _dgram(p, n) for n in ("a", "b", "c")]
+        await p.connect(a, "b")
+        await p.connect(b, "a")
+        await p.send(b, b"1")
+        await p.connect(a, "c")  # b now has ECONNRESET pending
+        seen.append(await attempt(p.send(b, b"x" * 300_000)))  # EMSGSIZE before it
+        await p.shutdown(b, "w")
+        seen.append(await attempt(p.send(b, b"x")))  # the error before EPIPE
+        seen.append(await attempt(p.send(b, b"x")))
+        x, _y, z = [await _dgram(p, n) for n in ("x", "y", "z")]
+        await p.connect(z, "x")
+        await p.connect(x, "y")
+        await p.close(x)  # dead, and no longer anyone's: ECONNREFUSED, not EPERM
+        seen.append(await attempt(p.send(z, b"q")))
+        seen.append(await attempt(p.send(z, b"q")))
+        return seen
+
+    linux, sim = on_both(prog, socket_buffer=WMEM_DEFAULT)
+    assert sim == linux
