@@ -83,3 +83,11 @@ def test_check_counts_the_steps_of_each_call() -> None:
                           capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
     assert "steps per call" in text.stdout
     assert re.search(rf"^ +socket +{calls['socket']:,}$", text.stdout, re.M), text.stdout
+
+
+def test_every_simplification_is_in_the_readme() -> None:
+    from iochannels.fidelity import SIMPLIFICATIONS
+
+    readme = (ROOT / "README.md").read_text()
+    for simplification in SIMPLIFICATIONS:
+        assert f"| `{simplification.name}` |" in readme, simplification.name
