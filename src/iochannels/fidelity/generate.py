@@ -86,9 +86,17 @@ INET_CALLS = (  # TCP and UDP on 127.0.0.1, and what shares, closes and flags th
     ("sendto_in", 7), ("recvfrom", 7), ("recv", 7), ("send", 8), ("read", 3), ("write", 3),
     ("shutdown", 4), ("close", 6), ("set_nonblock", 5), ("dup", 2), ("dup2", 2), ("fork", 2),
 )
+DGRAM_CALLS = (  # UNIX datagram sockets held by three processes: connect, close, again
+    ("connect", 9), ("sendto", 9), ("send", 6), ("recv", 4), ("recvfrom", 7), ("close", 5),
+    ("bind", 3), ("socket", 3), ("shutdown", 2), ("set_nonblock", 2), ("dup2", 1),
+    ("write", 1), ("read", 1), ("fork", 1),
+)
+DGRAM_PATHS = (4, 5, 6, 4, 5, 6, 9)  # s0, s1, s2, and the empty path
+DGRAM_FDS = (3, 3, 4, 4, 5, 5, 6, 7)
 _CALL_TABLE = tuple(call for call, weight in (*WEIGHTED_CALLS, *NEW_CALLS)
                     for _ in range(weight))
 _EXTRA_TABLE = tuple(call for call, weight in EXTRA_CALLS for _ in range(weight))
+_DGRAM_TABLE = tuple(call for call, weight in DGRAM_CALLS for _ in range(weight))
 _INET_TABLE = tuple(call for call, weight in INET_CALLS for _ in range(weight))
 
 
@@ -96,8 +104,11 @@ FDS = (0, 1, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8, 9, 12, 15, 17)
 INET_FDS = (0, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 9)  # mostly the prologue's sockets
 
 
-def _op(c: Chooser, procs: int, inet: bool = False, extra: bool = False) -> Op:
+def _op(c: Chooser, procs: int, inet: bool = False, dgram: bool = False,
+        extra: bool = False) -> Op:
     proc = c.integer(0, procs - 1)
+    if dgram:
+        return _dgram_op(c, proc, procs)
     call = c.pick(_INET_TABLE if inet else _EXTRA_TABLE if extra else _CALL_TABLE)
     fds = INET_FDS if inet else FDS
 
@@ -163,6 +174,53 @@ def _op(c: Chooser, procs: int, inet: bool = False, extra: bool = False) -> Op:
     return Op(proc, call, args)
 
 
+def _dgram_op(c: Chooser, proc: int, procs: int) -> Op:
+    call = c.pick(_DGRAM_TABLE)
+    if call == "fork" and procs >= MAX_PROCS:
+        call = "recvfrom"
+    fd = 3 + proc if proc < 3 and c.pick((0, 1, 1)) else c.pick(DGRAM_FDS)  # its own, mostly
+    match call:
+        case "connect" | "bind":
+            args: tuple[int, ...] = (fd, c.pick(DGRAM_PATHS))
+        case "sendto":
+            args = (fd, c.pick((1, 100, 4096, 0)), c.pick(DGRAM_PATHS))
+        case "send" | "write":
+            args = (fd, c.pick((1, 100, 4096, 0)))
+        case "recv" | "recvfrom" | "read":
+            args = (fd, c.pick((0, 1, 100, 5000)))
+        case "close":
+            args = (fd,)
+        case "socket":
+            args = (1,)
+        case "shutdown":
+            args = (fd, c.integer(0, 2))
+        case "set_nonblock":
+            args = (fd, c.pick((1, 1, 0)))
+        case "dup2":
+            args = (fd, c.pick(DGRAM_FDS))
+        case _:
+            args = ()
+    return Op(proc, call, args)
+
+
+def _dgram_prologue(c: Chooser) -> list[Op]:
+    """Three UNIX datagram sockets (at s0, s1, and s2, autobound or unnamed), mostly
+    nonblocking, one per process: process i keeps fd 3 + i and closes the others, so
+    that a close is the socket's last and its peers see it."""
+    steps = [Op(0, "socket", (1,)), Op(0, "bind", (3, 4)), Op(0, "socket", (1,)),
+             Op(0, "bind", (4, 5)), Op(0, "socket", (1,))]
+    third = c.pick((6, 6, 9, None))
+    if third is not None:
+        steps.append(Op(0, "bind", (5, third)))
+    for fd in (3, 4, 5):
+        if c.pick((0, 1, 1, 1)):
+            steps.append(Op(0, "set_nonblock", (fd, 1)))
+    steps += [Op(0, "fork"), Op(0, "fork")]
+    for proc in (0, 1, 2):
+        steps += [Op(proc, "close", (fd,)) for fd in (3, 4, 5) if fd != 3 + proc]
+    return steps
+
+
 def _prologue(c: Chooser, starts: tuple[str, ...]) -> list[Op]:
     """Sometimes a start that random calls rarely find: a TCP connection (listener at
     fd 3, client 4, accepted 5) or two bound UDP sockets (3 and 4)."""
@@ -186,25 +244,32 @@ def _prologue(c: Chooser, starts: tuple[str, ...]) -> list[Op]:
     return steps + [Op(0, "fork")] * c.pick((0, 0, 1))
 
 
-def script_from(c: Chooser, length: int, inet: bool = False, extra: bool = False) -> Script:
+def script_from(c: Chooser, length: int, inet: bool = False, dgram: bool = False,
+                extra: bool = False) -> Script:
     """A script of ``length`` steps; fds and processes drawn from those it may have.
 
     ``inet``: only TCP and UDP calls (and close, dup, fork, O_NONBLOCK), after a
-    TCP connection or two UDP sockets. ``extra``: mostly the calls of ``EXTRA_CALLS``.
+    TCP connection or two UDP sockets. ``dgram``: UNIX datagram sockets in three
+    processes that connect, send, close and connect again. ``extra``: mostly the calls
+    people write in exercises (``EXTRA_CALLS``).
     """
-    steps: list[Op] = _prologue(c, ("tcp", "tcp", "udp") if inet else
-                                ("none", "none", "none", "tcp", "udp"))
+    if dgram:
+        steps = _dgram_prologue(c)
+    else:
+        steps = _prologue(c, ("tcp", "tcp", "udp") if inet else
+                          ("none", "none", "none", "tcp", "udp"))
     procs = 1 + sum(op.call == "fork" for op in steps)
     for _ in range(length):
-        op = _op(c, procs, inet, extra)
+        op = _op(c, procs, inet, dgram, extra)
         procs += op.call == "fork"
         steps.append(op)
     return Script(tuple(steps), max_files=c.pick((8, 16, 16)))
 
 
 def random_script(rng: random.Random, low: int = 4, high: int = 24) -> Script:
-    """A random script; one in three is a TCP and UDP one (``script_from(inet=True)``),
-    one in six is mostly the calls people write in exercises (``extra=True``)."""
+    """A random script: one in three a TCP and UDP one (``script_from(inet=True)``), one in
+    six a UNIX datagram one (``dgram=True``), one in six mostly the calls people write in
+    exercises (``extra=True``)."""
     chooser = RandomChooser(rng)
     kind = chooser.integer(0, 5)
-    return script_from(chooser, chooser.integer(low, high), kind < 2, kind == 2)
+    return script_from(chooser, chooser.integer(low, high), kind < 2, kind == 2, kind == 3)

@@ -68,17 +68,18 @@ def send_datagram(net: Addresses, f: OpenFile, data: bytes, addr: Addr) -> int:
     assert isinstance(sock, DgramSocket)
     if sock.inet:
         return _udp_send(net, sock, data, addr)
-    # af_unix.c unix_dgram_sendmsg's order: the address, a peer, the size, a pending
-    # error, our shutdown, the receiver (found, allowed, alive, not shut), its room.
-    if addr is not None and not isinstance(addr, str):
+    # The order Linux 6.18 checks in (found by running them): the address, the size, a
+    # pending error, our shutdown, then a peer or the receiver (found, allowed, alive,
+    # not shut), and its room.
+    if addr is not None and (not isinstance(addr, str) or not addr):
         raise fail("EINVAL")  # unix_validate_addr
-    if addr is None and sock.peer is None:
-        raise fail("ENOTCONN")
     if len(data) > sock.capacity - UNIX_DGRAM_OVERHEAD:
         raise fail("EMSGSIZE")  # "len > sk->sk_sndbuf - 32": SO_SNDBUF, not 64 KiB
     sock.raise_error()  # sock_alloc_send_pskb: sock_error, then SEND_SHUTDOWN
     if sock.shut_wr:
         raise fail("EPIPE")
+    if addr is None and sock.peer is None:
+        raise fail("ENOTCONN")
     target = _dgram_target(net, sock, addr)
     if target.shut_rd:
         raise fail("EPIPE")

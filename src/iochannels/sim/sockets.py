@@ -434,6 +434,7 @@ class DgramSocket(Socket):
 
     def released(self, f: OpenFile) -> None:
         self.closed = True
+        self.peer = None  # unix_release_sock: a dead socket has no peer (no EPERM from it)
         self.drop_queue()
 
     def drop_queue(self) -> None:
