@@ -41,7 +41,9 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
+            # A command name is bytes (any process on the machine may have set one that
+            # is not UTF-8); only the fields after it are read here.
+            stat = Path(f"/proc/{entry}/stat").read_bytes().decode(errors="replace")
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.
