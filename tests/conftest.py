@@ -41,8 +41,9 @@ def _stat_fields() -> dict[int, list[str]]:
         if not entry.isdigit():
             continue
         try:
-            # errors="replace": a command name is any bytes (another test's hostile name)
-            stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")
+            # A command name is bytes (any process on the machine may have set one that
+            # is not UTF-8); only the fields after it are read here.
+            stat = Path(f"/proc/{entry}/stat").read_bytes().decode(errors="replace")
         except OSError:
             continue
         # The command name may hold spaces and parentheses: split after the last ')'.
