@@ -8,12 +8,21 @@
   ``iochannels sim run tcp-clients -p clients=1000`` takes them): seconds. A picture
   costs what the call changed, so this grows with the calls, not with their square.
 
+- the ``tcp-clients`` scenario with snapshots on, in a process of its own: seconds and
+  peak memory (its maximum resident set size, getrusage(2)). The issue's target is
+  10,000 clients under 1 GB; ``IOCHANNELS_BENCH_CLIENTS`` sets the count (default
+  2,000: each picture still copies the tuple of processes, so memory grows with
+  clients times calls, and 10,000 clients need several GB).
+
 Run directly for a plain report: ``python benchmarks/bench_sim.py``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -119,6 +128,34 @@ def tcp_clients_snapshots_seconds(clients: int = 1000) -> float:
     return elapsed
 
 
+_MEMORY_PROBE = """
+import json, resource, sys, time
+from iochannels.sim.scenarios import prepare
+n = int(sys.argv[1])
+prepared = prepare("tcp-clients", 3, {"clients": n, "max_files": n + 16})
+start = time.perf_counter()
+run = prepared.run(max_steps=20 * n)
+seconds = time.perf_counter() - start
+assert run.deadlock is None and not run.stopped and set(run.exit_status.values()) == {0}
+assert len(run.steps) == len(run.events) + 1
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"seconds": seconds, "peak_bytes": peak, "steps": len(run.steps)}))
+"""
+
+
+def tcp_clients_memory(clients: int) -> dict[str, float]:
+    """Seconds, peak resident bytes and steps of ``tcp-clients`` with snapshots on, run
+    in a fresh interpreter so that its peak is its own."""
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(clients)], check=True,
+                         capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+def bench_clients() -> int:
+    return int(os.environ.get("IOCHANNELS_BENCH_CLIENTS", "2000"))
+
+
 def test_sim_pipe_throughput(benchmark: Any) -> None:
     sim = benchmark.pedantic(sim_pipe_seconds, rounds=1, iterations=1)
     real = real_pipe_seconds()
@@ -139,6 +176,12 @@ def test_tcp_clients_scenario_with_snapshots(benchmark: Any) -> None:
     benchmark.extra_info["seconds"] = seconds
 
 
+def test_tcp_clients_with_snapshots_memory(benchmark: Any) -> None:
+    clients = bench_clients()
+    result = benchmark.pedantic(tcp_clients_memory, args=(clients,), rounds=1, iterations=1)
+    benchmark.extra_info.update(clients=clients, **result)
+
+
 if __name__ == "__main__":
     sim, real = sim_pipe_seconds(), real_pipe_seconds()
     print(f"pipe, 64 KiB writes: simulated {TOTAL / sim / 1e6:,.0f} MB/s, "
@@ -148,3 +191,8 @@ if __name__ == "__main__":
     for n in (250, 500, 1000):
         print(f"tcp-clients scenario, {n:,} clients, a snapshot after every call: "
               f"{tcp_clients_snapshots_seconds(n):.2f} s")
+    for n in (1000, bench_clients()):
+        got = tcp_clients_memory(n)
+        print(f"tcp-clients scenario, {n:,} clients, snapshots on, own process: "
+              f"{got['seconds']:.1f} s, peak {got['peak_bytes'] / 2**20:,.0f} MiB, "
+              f"{got['steps']:,.0f} steps")

@@ -32,9 +32,11 @@ __all__ = [
     "Nature",
     "Process",
     "Reach",
+    "RunReport",
     "Snapshot",
     "Source",
     "Step",
+    "Waiter",
     "Walkthrough",
 ]
 
@@ -307,3 +309,39 @@ class Walkthrough:
     def fullest_step(self) -> Step | None:
         """The step with the most fds open (the first such): the moment worth one picture."""
         return max(self.steps, key=lambda s: s.snapshot.open_fds, default=None)
+
+@dataclass(frozen=True, slots=True)
+class Waiter:
+    """One parked process of a simulated run: who, in which call, on which fd, for what."""
+
+    pid: int
+    name: str
+    call: str
+    fd: int | None
+    waits_for: str = ""
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What ``iochannels sim run`` reports about a run: built by ``sim``, drawn by ``render``.
+
+    ``busiest`` is the index of the step with the most fds open (the first such);
+    ``end_differs`` says whether the last picture differs from it and still holds fds.
+    """
+
+    name: str  # the scenario, or the user's program
+    title: str
+    seed: int
+    params: Mapping[str, int | str]
+    watch: str
+    walkthrough: Walkthrough
+    exit_status: Mapping[int, int | str]
+    names: Mapping[int, str]  # every pid's last name in the run
+    terminal: bytes
+    files: Mapping[str, bytes]  # the simulated filesystem's regular files, by path
+    deadlock: str | None  # why every process waits, if they all do
+    waiters: tuple[Waiter, ...]
+    stopped: bool  # --max-steps ran out while programs could still run
+    busiest: int
+    end_differs: bool

@@ -18,7 +18,7 @@ from iochannels.fidelity.observe import Result
 from iochannels.fidelity.script import payload
 from iochannels.fidelity.simrun import run_sim
 from iochannels.sim import Kernel
-from iochannels.sim.process import Call, Process
+from iochannels.sim.task import Call, Task
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None,
@@ -52,14 +52,17 @@ def test_a_wrong_pipe_capacity_is_caught(linux: LinuxRunner) -> None:
 
 def test_a_wrong_fd_flag_is_caught(linux: LinuxRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     """A simulator whose dup copies close-on-exec (dup(2) says it must not) is caught."""
-    from iochannels.sim import kernel
+    from dataclasses import replace
 
-    def buggy_dup(k: Kernel, p: Process, call: Call, fd: int) -> int:
-        return k.install(p, k.file(p, fd), p.fds.get(fd).cloexec)
+    from iochannels.sim import calltable
+
+    def buggy_dup(k: Kernel, p: Task, call: Call, fd: int) -> int:
+        return k.install(p, p.file(fd), p.fds.get(fd).cloexec)
 
     script = Script((Op(0, "pipe", (0, 1)), Op(0, "dup", (3,))))
     assert compare(script, linux)[0] is None
-    monkeypatch.setattr(kernel, "CALLS", {**kernel.CALLS, "dup": buggy_dup})
+    buggy = replace(calltable.CALLS["dup"], handler=buggy_dup)
+    monkeypatch.setattr(calltable, "CALLS", {**calltable.CALLS, "dup": buggy})
     difference, _, _ = compare(script, linux)
     assert difference is not None and "fds" in difference.where
 

@@ -36,7 +36,7 @@ class KernelMachine(RuleBasedStateMachine):
 
     def _call(self, index: int, name: str, *args: Any) -> None:
         pid = self.pids[index % len(self.pids)]
-        if pid in self.waiting or not self.k.procs[pid].alive:
+        if pid in self.waiting or pid not in self.k.procs or not self.k.procs[pid].alive:
             return
         if name == "write" and not self._is_channel(pid, args[0]):
             name = "write to a device"  # the terminal keeps no buffer to count

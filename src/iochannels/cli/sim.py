@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iochannels.cli.common import FORMATS, emit
 from iochannels.errors import UsageError
-from iochannels.render.names import shown, shown_lines
 
 if TYPE_CHECKING:
-    from iochannels.model import Step, Walkthrough
-    from iochannels.sim import SimRun
+    from iochannels.model import Walkthrough
     from iochannels.sim.scenarios import Prepared
 
 EPILOG = """\
@@ -41,6 +39,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the scenarios, by lecture section")
     listing.add_argument("--json", action="store_true", help="as JSON")
+    # Caught here, not by the top parser, so that the error names 'iochannels sim list'.
+    listing.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+    listing.set_defaults(listing=listing)
     _run_parser(actions)
     _step_parser(actions)
     _check_parser(actions)
@@ -55,6 +56,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="a scenario parameter, e.g. clients=5 or pipe_capacity=16")
     parser.add_argument("--max-steps", type=_positive, default=50_000, metavar="N",
                         help="stop after N turns of the scheduler (default: 50,000)")
+    parser.add_argument("--time-limit", type=_seconds, default=10.0, metavar="SECONDS",
+                        help="stop a program of your own that runs this long without a "
+                        "system call (default: 10)")
 
 
 def _run_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         case "check":
             return _check(args)
         case "list":
+            if args.extra:
+                args.listing.error(f"unrecognized arguments: {' '.join(args.extra)}")
             return _list(args.json)
         case "run":
             return _run(args)
@@ -113,10 +119,12 @@ def _check(args: argparse.Namespace) -> int:
         emit(json.dumps({
             "scripts": report.scripts, "steps": report.steps, "agree": report.ok,
             "stopped_by": dict(report.stopped_by), "seconds": round(report.seconds, 3),
+            "calls": dict(report.calls),
             "differences": [str(d) for d in report.failures],
         }, indent=2, sort_keys=True))
     else:
-        emit("\n\n".join([report.summary(), *(str(d) for d in report.failures)]))
+        emit("\n\n".join([report.summary(), report.per_call(),
+                            *(str(d) for d in report.failures)]))
     return 0 if report.ok else 1
 
 
@@ -126,204 +134,82 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _prepare(args: argparse.Namespace, snapshots: bool = True) -> Prepared:
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 1e6:  # nan and inf fail too
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
+def _prepare(args: argparse.Namespace) -> Prepared:
     from iochannels.sim.scenarios import parse_params, prepare
 
-    return prepare(args.target, args.seed, parse_params(args.param), snapshots)
+    return prepare(args.target, args.seed, parse_params(args.param))
 
 
 def _list(as_json: bool) -> int:
-    from iochannels.sim.scenarios import SCENARIOS, SECTIONS
+    from iochannels.render.simreport import catalogue_text
+    from iochannels.sim.scenarios import SECTIONS, catalogue
 
-    if as_json:
-        rows = [{"name": s.name, "section": s.section, "title": s.title, "watch": s.watch,
-                 "params": dict(s.defaults)} for s in SCENARIOS]
-        emit(json.dumps(rows, indent=2))
-        return 0
-    width = max(len(s.name) for s in SCENARIOS)
-    lines = []
-    for number, title in SECTIONS.items():
-        lines.append(f"{number}. {title}")
-        lines.extend(f"   {s.name:<{width}}  {s.title}" for s in SCENARIOS if s.section == number)
-    emit("\n".join(lines))
+    emit(json.dumps(catalogue(), indent=2) if as_json else catalogue_text(SECTIONS, catalogue()))
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from iochannels.render import render_walkthrough
+    from iochannels.render.simreport import report_dict, report_text, trace_report
 
     if args.json + args.trace + (args.format != "text") > 1:  # each prints another document
         raise UsageError("--json, --trace and --format are alternatives: give one")
     prepared = _prepare(args)  # the trace too: its names come from the pictures
-    result = prepared.run(args.max_steps)
-    walkthrough = result.walkthrough(prepared.title, prepared.watch)
+    result = prepared.run(args.max_steps, args.time_limit)
+    report = prepared.report(result, args.seed)
     if args.json:
-        emit(json.dumps(_report(prepared, result, walkthrough, args.seed), indent=2,
-                        sort_keys=True), args.output)
+        text = json.dumps(report_dict(report), indent=2, sort_keys=True)
     elif args.trace:
-        from iochannels.render.trace import trace_text
-
-        emit(trace_text(walkthrough, result.events), args.output)
+        text = trace_report(report, result.events)
     elif args.format == "text":
-        emit(_text(prepared, result, walkthrough, args.seed), args.output)
+        text = report_text(report)
     else:
-        emit(render_walkthrough(walkthrough, args.format), args.output)
+        text = render_walkthrough(report.walkthrough, args.format)
+    emit(text, args.output)
     return 0
-
-
-def _report(prepared: Prepared, result: SimRun, walkthrough: Walkthrough,
-            seed: int) -> dict[str, Any]:
-    from iochannels.render.json import walkthrough_to_dict
-
-    return {
-        "scenario": prepared.name, "seed": seed, "params": dict(prepared.params),
-        "exit_status": {str(pid): status for pid, status in result.exit_status.items()},
-        "terminal": result.terminal.decode(errors="replace"),
-        "files": {path: data.decode(errors="replace")
-                  for path, data in sorted(prepared.kernel.files.items())},
-        "deadlock": None if result.deadlock is None else _deadlock_lines(result),
-        "walkthrough": walkthrough_to_dict(walkthrough),
-    }
-
-
-def _echo(prepared: Prepared, seed: int) -> str:
-    """The options first, as OSTEP's simulators print them."""
-    params = " ".join(f"{k}={v}" for k, v in sorted(prepared.params.items())) or "-"
-    # The name and title of a program of one's own come from its file's name: data.
-    return (f"ARG scenario {shown(prepared.name)}\nARG seed {seed}\nARG params {params}\n\n"
-            f"{shown(prepared.title)}\n")
-
-
-def _text(prepared: Prepared, result: SimRun, walkthrough: Walkthrough, seed: int) -> str:
-    from iochannels.render.trace import statuses_text, trace_text
-
-    names = _final_names(walkthrough.steps)
-    parts = [_echo(prepared, seed), "calls\n" + trace_text(walkthrough),
-             *_moments(walkthrough), statuses_text(result.exit_status, names),
-             _terminal(result), _files(prepared)]
-    if result.deadlock is not None:
-        parts.append("\n".join(map(shown, _deadlock_lines(result))) + "\n")
-    if result.stopped:
-        calls = len(result.events)
-        parts.append(f"stopped after {calls} call{'s' if calls != 1 else ''}: the programs "
-                     "could still run (see --max-steps)\n")
-    if prepared.watch:
-        parts.append("what to watch\n" + _indent(prepared.watch))
-    return "\n".join(p for p in parts if p)
-
-
-def _moments(walkthrough: Walkthrough) -> list[str]:
-    """The fd tables when the most fds were open, and at the end if any fd is still open."""
-    from iochannels.render.trace import call_text, result_text, snapshot_text
-
-    busiest = walkthrough.fullest_step
-    assert busiest is not None, "a run has at least its first step"
-    event = busiest.event
-    head = "at the start" if event is None else (
-        f"after call {event.seq}, {call_text(event)}{result_text(event)}: the most fds open")
-    parts = [f"{head}\n{snapshot_text(busiest.snapshot)}"]
-    last, shown = walkthrough.steps[-1].snapshot, busiest.snapshot
-    changed = last.processes != shown.processes or dict(last.channels) != dict(shown.channels)
-    if changed and any(True for _ in last.entries()):
-        parts.append("at the end\n" + snapshot_text(last))
-    return parts
-
-
-def _final_names(steps: tuple[Step, ...]) -> dict[int, str]:
-    names: dict[int, str] = {}
-    for step in steps:
-        names.update({p.pid: p.name for p in step.snapshot.processes})
-    return names
-
-
-def _terminal(result: SimRun) -> str:
-    if not result.terminal:
-        return "terminal (/dev/tty): nothing was written\n"
-    # The programs' bytes, shown as the trace shows them (\x1b, \xff), their lines kept.
-    return "terminal (/dev/tty)\n" + _indent(result.terminal.decode(errors="surrogateescape"))
-
-
-def _files(prepared: Prepared) -> str:
-    files = sorted(prepared.kernel.files.items())
-    if not files:
-        return ""
-    rows = [f"  {shown(path)}  {len(data)} bytes  {_preview(data)}" for path, data in files]
-    return "files\n" + "\n".join(rows) + "\n"
-
-
-def _preview(data: bytes, limit: int = 40) -> str:
-    text = data[:limit].decode(errors="replace")
-    return json.dumps(text)[:-1] + ('..."' if len(data) > limit else '"')
-
-
-def _deadlock_lines(result: SimRun) -> list[str]:
-    deadlock = result.deadlock
-    assert deadlock is not None
-    lines = [f"deadlock: {deadlock.reason}"]
-    lines.extend(
-        f"  {w.pid:>5} {w.name:<12}  waits in {w.call}({'' if w.fd is None else w.fd})"
-        + (f" for {w.waits_for}" if w.waits_for else "")
-        for w in deadlock.waiters
-    )
-    return lines
-
-
-def _indent(text: str) -> str:
-    """Lines indented, each written out as the views write names (``\\x1b``): what a
-    simulated program wrote on its terminal, the docstring of a program of one's own."""
-    return "".join(f"  {line}\n" if line else "\n"
-                   for line in shown_lines(text.removesuffix("\n")).split("\n"))
 
 
 def _step(args: argparse.Namespace) -> int:
+    from iochannels.render.simreport import echo_text, summary_text, watch_text
+
     prepared = _prepare(args)
-    result = prepared.run(args.max_steps)
-    walkthrough = result.walkthrough(prepared.title, prepared.watch)
-    print(_echo(prepared, args.seed), flush=True)
-    if prepared.watch:
-        print("what to watch\n" + _indent(prepared.watch), flush=True)
-    if _page(walkthrough, args.predict):
-        print(_summary(result, walkthrough), end="", flush=True)
+    report = prepared.report(prepared.run(args.max_steps, args.time_limit), args.seed)
+    print(echo_text(report), flush=True)
+    if report.watch:
+        print(watch_text(report), flush=True)
+    if _page(report.walkthrough, args.predict):
+        print(summary_text(report), end="", flush=True)
     return 0
-
-
-def _summary(result: SimRun, walkthrough: Walkthrough) -> str:
-    from iochannels.render.trace import statuses_text
-
-    extra = [_terminal(result)]
-    if result.deadlock is not None:
-        extra.append("\n".join(map(shown, _deadlock_lines(result))) + "\n")
-    statuses = statuses_text(result.exit_status, _final_names(walkthrough.steps))
-    return "\n".join([statuses, *extra])  # spaced as `sim run` prints them
 
 
 def _page(walkthrough: Walkthrough, predict: bool) -> bool:
     """Show one step per Enter; False when the user quit (q) or input ended early."""
-    from iochannels.render.trace import call_line, names_of, resumed_seqs, step_text
+    from iochannels.render.simreport import pages
+    from iochannels.render.trace import step_text
 
-    names = names_of(walkthrough.steps)
-    resumed = resumed_seqs(walkthrough.events)
-    total = len(walkthrough.steps) - 1
     print(step_text(walkthrough.steps[0]), flush=True)
-    for number, step in enumerate(walkthrough.steps[1:], start=1):
-        event = step.event
-        assert event is not None
-        name, again = names.get(event.seq, {}).get(event.pid, "?"), event.seq in resumed
-        prompt = f"[step {number}/{total}] Enter: next, q: quit "
-        if predict:  # OSTEP's -c idea: the question first, the answer on Enter
-            question = call_line(event, name, 0, again).lstrip().split("  ", 1)[1]
-            prompt = f"[step {number}/{total}] {question} = ?   Enter: reveal, q: quit "
+    for prompt, text in pages(walkthrough, predict):
         if not _ask(prompt):
             return False
-        print(step_text(step, name, again), flush=True)
+        print(text, flush=True)
     print("end of the run\n", flush=True)
     return True
 
 
 def _ask(prompt: str) -> bool:
     """Prompt and read one line; False on q or at the end of the input."""
-    print(prompt, end="", flush=True)
-    try:
+    try:  # the prompt too: a Ctrl-C right after it is printed still gets its own line
+        print(prompt, end="", flush=True)
         # None: started with stdin closed (`<&-`), which is the end of the input too.
         line = sys.stdin.readline() if sys.stdin is not None else ""
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from iochannels.fidelity.generate import random_script
 from iochannels.fidelity.linux import LinuxRunner
@@ -45,6 +45,7 @@ class Report:
     stopped_by: Mapping[str, int]  # exclusion name -> scripts it ended early
     failures: tuple[Difference, ...]
     seconds: float
+    calls: Mapping[str, int] = field(default_factory=dict)  # call -> steps compared
 
     @property
     def ok(self) -> bool:
@@ -56,10 +57,19 @@ class Report:
         return (f"{self.scripts} scripts, {self.steps:,} steps compared in "
                 f"{self.seconds:.1f} s: {verdict}" + (f" ({stops})" if stops else ""))
 
+    def per_call(self) -> str:
+        """How many compared steps made each call, most first: what the run exercised."""
+        width = max((len(call) for call in self.calls), default=0)
+        rows = sorted(self.calls.items(), key=lambda item: (-item[1], item[0]))
+        return "steps per call\n" + "\n".join(f"  {call:<{width}}  {n:>7,}" for call, n in rows)
+
 
 def compare(script: Script, runner: LinuxRunner, options: Mapping[str, int] | None = None,
             ignore: frozenset[str] = frozenset()) -> tuple[Difference | None, int, str | None]:
-    """(the first difference or None, steps compared, the exclusion that stopped it)."""
+    """(the first difference or None, steps compared, the exclusion that stopped it).
+
+    The steps compared are the script's first ones: ``script.steps[:compared]``.
+    """
     sim = run_sim(script, options, ignore)
     linux = runner.run(script, sim.records)
     where = first_difference(list(sim.records), linux)
@@ -72,14 +82,18 @@ def check(n_scripts: int = 200, seed: int = 0, max_failures: int = 5) -> Report:
     start = time.monotonic()
     failures: list[Difference] = []
     stops: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
     steps = 0
     with LinuxRunner() as runner:
         for _ in range(n_scripts):
-            found, compared, stopped = compare(random_script(rng), runner)
+            script = random_script(rng)
+            found, compared, stopped = compare(script, runner)
             steps += compared
+            calls.update(op.call for op in script.steps[:compared])
             stops.update([stopped] if stopped else [])
             if found is not None:
                 failures.append(found)
                 if len(failures) >= max_failures:
                     break
-    return Report(n_scripts, steps, dict(stops), tuple(failures), time.monotonic() - start)
+    return Report(n_scripts, steps, dict(stops), tuple(failures), time.monotonic() - start,
+                  dict(calls))

@@ -27,7 +27,7 @@ class Simplification:
 SOCKET_BUDGET = 65536  # payload bytes a script may send on sockets, in all
 SOCKET_SENDS = 32  # and in how many calls
 
-SIMPLIFICATIONS = (
+SIMPLIFICATIONS: tuple[Simplification, ...] = (
     Simplification(
         "socket-buffer-accounting",
         "socket buffers count payload bytes; Linux charges each message's kernel memory "
@@ -84,6 +84,39 @@ SIMPLIFICATIONS = (
         "a wait, depending on when one looks, a race like two-waiters",
         "a script stops before a 0-byte recv or recvfrom on a TCP connection with nothing "
         "to read that would wait (blocking, not at end of file), or with a reset pending",
+    ),
+)
+
+SIMPLIFICATIONS += (
+    Simplification(
+        "flat-filesystem",
+        "the filesystem is one flat namespace: there are no directories, so every "
+        "directory a path names exists and a file is created where Linux says ENOENT "
+        "(./f, //f and a name below a file, ENOTDIR, are read as Linux reads them)",
+        "a script stops before a call on a path whose directory does not exist",
+    ),
+    Simplification(
+        "port-alone",
+        "every inet address is this machine: the port alone finds a socket, so binding "
+        "one port on 127.0.0.1 and on 127.0.0.2 says EADDRINUSE (Linux allows both), and "
+        "a datagram to 127.0.0.2 reaches a socket bound to 127.0.0.1",
+        "scripts use 127.0.0.1 only",
+    ),
+    Simplification(
+        "file-holes",
+        "a file has no holes: bytes never written read as zeros, but SEEK_HOLE finds "
+        "only the end of the file and SEEK_DATA every offset before it (a filesystem "
+        "that keeps holes reports whole blocks of them)",
+        "a script stops before SEEK_DATA or SEEK_HOLE on a file of more than 4096 bytes",
+    ),
+)
+
+SIMPLIFICATIONS += (
+    Simplification(
+        "no-clock",
+        "the simulator has no clock: poll with a positive timeout waits as with -1 "
+        "(a timeout of 0 returns at once)",
+        "the harness polls with 0 or -1 only",
     ),
 )
 

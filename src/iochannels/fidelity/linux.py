@@ -40,15 +40,17 @@ from iochannels.fidelity.script import (
     APPEND,
     CLOEXEC,
     CREATE,
+    FCNTL_CMDS,
     NONBLOCK,
     PATHS,
     PORTS,
     TRUNC,
     Op,
     Script,
+    fcntl_arg,
     payload,
 )
-from iochannels.fidelity.simrun import normalize
+from iochannels.fidelity.simrun import normalize, parent_index
 from iochannels.fidelity.worker import CONTROL_FD, receive, send
 
 __all__ = ["WAIT_LONG", "WAIT_SHORT", "LinuxRunner"]
@@ -88,6 +90,10 @@ def linux_args(op: Op, step: int, ports: Ports) -> tuple[Any, ...]:
             return (a[0], ports.targets(a[1]))
         case "sendto_in":
             return (a[0], payload(step, a[1]), ports.targets(a[2]))
+        case "fcntl":
+            return (a[0], FCNTL_CMDS[a[1]], fcntl_arg(FCNTL_CMDS[a[1]], a[2]))
+        case "sendmsg":
+            return (a[0], payload(step, a[1]), a[2])
     return a
 
 
@@ -222,6 +228,8 @@ class _LinuxScript:
             if op.call == "bind_in" and reply[0] == "done":
                 proto, port = reply[1]
                 self.ports.bound(proto, op.args[1], port)
+            if op.call == "getppid" and reply[0] == "done":
+                reply = ("done", parent_index([w.pid for w in workers], reply[1]))
             result = _result(op, reply, self.ports)
         finishing = {step for step, _ in expected.completed}
         completed = self._completions(i, finishing, skip=op.proc)

@@ -23,22 +23,55 @@ Calls and their arguments::
         # sendto_in go to the named port, or, for a name not bound yet, to a port
         # nobody listens on. Ports in results (accept, recvfrom) are shown by name.
     open(path, mode, flags)  lseek(fd, offset, whence)  mkfifo(path)
+        # whence: 0 SEEK_SET, 1 SEEK_CUR, 2 SEEK_END, 3 SEEK_DATA, 4 SEEK_HOLE, 5 EINVAL
         # path: an index into PATHS; mode: 0 r, 1 w, 2 rw;
         # flags: a sum of CREATE 1, TRUNC 2, APPEND 4, NONBLOCK 8, CLOEXEC 16
+    fcntl(fd, cmd, arg)     # cmd: an index into FCNTL_CMDS; F_SETFL's arg: a sum of
+                            # NONBLOCK 8 and APPEND 4; F_SETFD's: FD_CLOEXEC 1; else a number
+    dup3(old, new, cloexec)  poll(fd, events, wait)  # events: POLLIN 1, POLLOUT 4;
+                            # wait: 0 timeout 0, 1 timeout -1 (may block)
+    getsockname(fd)  getpeername(fd)  waitpid_nohang()  getpid()  sigpipe_ignore()
+    getppid()               # the parent by index among the script's processes, or "outside"
+    sendmsg(fd, n, passed)  recvmsg(fd, n)  # passed: an fd to send with SCM_RIGHTS, or -1
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["APPEND", "CALLS", "CLOEXEC", "CREATE", "HOWS", "LOOPBACK", "MODES", "NONBLOCK",
-           "PATHS", "PORTS", "SOCKETS", "SOCKET_TYPES", "TRUNC", "Op", "Script", "payload"]
+__all__ = [
+    "APPEND",
+    "CALLS",
+    "CLOEXEC",
+    "CREATE",
+    "FCNTL_CMDS",
+    "HOWS",
+    "LOOPBACK",
+    "MODES",
+    "NONBLOCK",
+    "PATHS",
+    "PORTS",
+    "SOCKETS",
+    "SOCKET_TYPES",
+    "TRUNC",
+    "Op",
+    "Script",
+    "fcntl_arg",
+    "payload",
+]
 
 CALLS = ("pipe", "socketpair", "dup", "dup2", "close", "read", "write", "recv", "send",
          "set_nonblock", "set_cloexec", "shutdown", "fork", "open", "lseek", "mkfifo",
          "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom",
-         "bind_in", "connect_in", "sendto_in")
-PATHS = ("f0", "f1", "q0", "q1", "s0", "s1")  # names in the script's own directory
+         "bind_in", "connect_in", "sendto_in",
+         "fcntl", "dup3", "poll", "getsockname", "getpeername", "waitpid_nohang", "getpid",
+         "getppid", "sigpipe_ignore", "sendmsg", "recvmsg")
+FCNTL_CMDS = ("F_GETFL", "F_SETFL", "F_GETFD", "F_SETFD", "F_DUPFD", "F_DUPFD_CLOEXEC",
+              "F_GETPIPE_SZ", "F_SETPIPE_SZ")
+# Names in the script's own directory: files f*, FIFOs q*, sockets s*; then the same
+# file by another name, a name below a file (ENOTDIR) or in a missing directory
+# (ENOENT: the flat-filesystem exclusion), and the empty path (bind autobinds).
+PATHS = ("f0", "f1", "q0", "q1", "s0", "s1", "s2", "./f1", "f0/x", "")
 MODES = ("r", "w", "rw")
 CREATE, TRUNC, APPEND, NONBLOCK, CLOEXEC = 1, 2, 4, 8, 16
 SOCKET_TYPES = ("stream", "dgram")  # socketpair's types
@@ -80,3 +113,14 @@ class Script:
 
     def prefix(self, n: int) -> Script:
         return Script(self.steps[:n], self.max_files)
+
+
+O_FLAGS = {"NONBLOCK": 0o4000, "APPEND": 0o2000}  # Linux's O_NONBLOCK and O_APPEND
+
+
+def fcntl_arg(cmd: str, arg: int) -> int:
+    """A script's fcntl argument as the call takes it: F_SETFL's script flags as O_ flags."""
+    if cmd == "F_SETFL":
+        return (O_FLAGS["NONBLOCK"] if arg & NONBLOCK else 0) | (
+            O_FLAGS["APPEND"] if arg & APPEND else 0)
+    return arg

@@ -9,6 +9,7 @@ and says which.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from iochannels.fidelity.script import (
     APPEND,
     CLOEXEC,
     CREATE,
+    FCNTL_CMDS,
     HOWS,
     LOOPBACK,
     MODES,
@@ -30,6 +32,7 @@ from iochannels.fidelity.script import (
     TRUNC,
     Op,
     Script,
+    fcntl_arg,
     payload,
 )
 from iochannels.sim import Blocked, Done, Failed, Kernel, Outcome
@@ -43,7 +46,8 @@ __all__ = ["SIM_CALL", "SimTrace", "normalize", "run_sim"]
 HARNESS_SOCKET_BUFFER = 1 << 20  # never reached: scripts stay within SOCKET_BUDGET
 NOBODY_PORT = 1  # the simulator hands out ports from 32768: nobody is ever at port 1
 SIM_CALL = {"bind_in": "bind", "connect_in": "connect", "sendto_in": "sendto"}
-SENDS = ("write", "send", "sendto", "sendto_in")
+SIM_NAME = {**SIM_CALL, "waitpid_nohang": "waitpid", "sigpipe_ignore": "signal"}
+SENDS = ("write", "send", "sendto", "sendto_in", "sendmsg")
 INET_CHECKED = ("bind_in", "connect_in", "recv", "recvfrom")  # the calls _inet_exclusion stops
 
 
@@ -66,16 +70,38 @@ def normalize(op: Op, value: Any, ports: Ports) -> Any:
         case ("write" | "send" | "sendto" | "sendto_in" | "dup" | "dup2" | "open" | "lseek"
               | "socket"):
             return int(value)
-        case "fork":
+        case "fork" | "getpid":
             return "pid"
+        case "getppid":
+            return value  # already an index (parent_index)
+        case "fcntl" | "dup3" | "sendmsg":
+            return int(value)
+        case "poll":
+            return tuple((int(fd), int(revents)) for fd, revents in value)
+        case "getsockname" | "getpeername":
+            return ports.label("tcp", tuple(value) if isinstance(value, tuple | list) else value)
+        case "waitpid_nohang":
+            return int(value[0])
+        case "sigpipe_ignore":
+            return str(value)
+        case "recvmsg":
+            return (bytes(value[0]), tuple(int(fd) for fd in value[1]))
         case "accept" if isinstance(value[1], tuple):
             return (int(value[0]), ports.label("tcp", value[1]))  # a TCP client's address
         case "accept":
             return int(value[0])  # a UNIX client's address: unnamed on both kernels
+        case "recvfrom" if isinstance(value[1], str) and value[1].startswith("\0"):
+            return (bytes(value[0]), "@")  # an autobound sender: its digits differ
         case "recvfrom":  # the sender's path or address, or None if unnamed
             return (bytes(value[0]), ports.label("udp", value[1]))
         case _:
             return None
+
+
+def parent_index(pids: list[int], ppid: int) -> int | str:
+    """getppid's value as both kernels report it: which of the script's processes is the
+    parent (by index), or "outside" (the harness itself, or init after an orphaning)."""
+    return pids.index(ppid) if ppid in pids else "outside"
 
 
 def sim_args(op: Op, step: int, ports: Ports, proto: str) -> tuple[Any, ...]:
@@ -110,6 +136,18 @@ def sim_args(op: Op, step: int, ports: Ports, proto: str) -> tuple[Any, ...]:
             return (a[0], (LOOPBACK, ports.target(proto, a[1])))
         case "sendto_in":
             return (a[0], payload(step, a[1]), (LOOPBACK, ports.target(proto, a[2])))
+        case "fcntl":
+            return (a[0], FCNTL_CMDS[a[1]], fcntl_arg(FCNTL_CMDS[a[1]], a[2]))
+        case "dup3":
+            return (a[0], a[1], bool(a[2]))
+        case "poll":
+            return (((a[0], a[1]),), -1 if a[2] else 0)
+        case "waitpid_nohang":
+            return (-1, 1)  # WNOHANG
+        case "sigpipe_ignore":
+            return ("SIGPIPE", "SIG_IGN")
+        case "sendmsg":
+            return (a[0], payload(step, a[1]), (a[2],) if a[2] >= 0 else (), None)
         case _:
             return a
 
@@ -140,7 +178,8 @@ class _SimScript:
         """The channel behind the op's fd (its first argument), if its process has one."""
         if op.proc >= len(self.pids):
             return None
-        slot = self.k.procs[self.pids[op.proc]].fds.slots.get(op.args[0])
+        p = self.k.procs.get(self.pids[op.proc])  # an orphan's zombie is gone (init reaped it)
+        slot = None if p is None else p.fds.slots.get(op.args[0])
         return None if slot is None else slot.file.chan
 
     def over_budget(self, op: Op) -> bool:
@@ -155,12 +194,14 @@ class _SimScript:
             return Record(Result("skipped"))  # its process waits, or its fork never ran
         pid = self.pids[op.proc]
         proto = self.proto(op)
-        outcome = self.k.syscall(pid, SIM_CALL.get(op.call, op.call),
+        outcome = self.k.syscall(pid, SIM_NAME.get(op.call, op.call),
                                  *sim_args(op, i, self.ports, proto))
         if op.call == "bind_in" and isinstance(outcome, Done):
             sock = self.chan_of(op)
             assert isinstance(sock, Socket) and isinstance(sock.local, tuple)
             self.ports.bound(proto, op.args[1], sock.local[1])
+        if op.call == "getppid" and isinstance(outcome, Done):
+            outcome = Done(parent_index(self.pids, outcome.value))
         if isinstance(outcome, Blocked):
             self.waiting[pid] = i
         finished = dict(self.k.settle())
@@ -183,7 +224,8 @@ class _SimScript:
 
     def fds(self, pid: int) -> tuple[FdView, ...]:
         views = []
-        for fd, slot in self.k.procs[pid].fds:
+        p = self.k.procs.get(pid)
+        for fd, slot in () if p is None else p.fds:
             kind, identity = _kind(slot.file.chan)
             views.append(FdView(fd, self.namer.name(kind, identity), slot.file.access,
                                 slot.file.nonblock, slot.cloexec))
@@ -207,6 +249,26 @@ def _kind(chan: Chan) -> tuple[str, str]:
 def _on_terminal(run: _SimScript, op: Op) -> bool:
     """lseek on fds 0-2: a terminal says ESPIPE, the workers' /dev/null says 0 (null(4))."""
     return op.call == "lseek" and isinstance(run.chan_of(op), Terminal)
+
+
+PATH_ARG = {"open": 0, "mkfifo": 0, "bind": 1, "connect": 1, "sendto": 2}
+HOLE_FREE = 4096  # a hole takes a whole block: a file this small has none
+
+
+def _fs_exclusion(run: _SimScript, op: Op) -> str | None:
+    """The filesystem exclusions: a path in a directory that does not exist (Linux:
+    ENOENT; the flat filesystem has every directory), SEEK_DATA or SEEK_HOLE on a file
+    big enough to have a hole (the simulator's files have none)."""
+    if op.call in PATH_ARG:
+        path = posixpath.normpath(PATHS[op.args[PATH_ARG[op.call]]] or ".")
+        parent = posixpath.dirname(path)
+        if parent and parent not in run.k.fs.nodes:
+            return "flat-filesystem"
+    if op.call == "lseek" and op.args[2] in (3, 4):
+        chan = run.chan_of(op)
+        if isinstance(chan, RegularFile) and chan.area.size > HOLE_FREE:
+            return "file-holes"
+    return None
 
 
 def _inet_exclusion(run: _SimScript, op: Op) -> str | None:
@@ -266,6 +328,9 @@ def run_sim(script: Script, options: Mapping[str, int] | None = None,
             return SimTrace(tuple(records), "socket-buffer-accounting")
         if _on_terminal(run, op):
             return SimTrace(tuple(records), "terminal")
+        fs = _fs_exclusion(run, op)
+        if fs is not None and fs not in ignore:
+            return SimTrace(tuple(records), fs)
         record = run.step(i, op)
         if len(run.waiting) > 1:
             return SimTrace(tuple(records), "two-waiters")

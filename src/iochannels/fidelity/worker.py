@@ -119,6 +119,58 @@ def call(op: str, args: tuple[Any, ...]) -> Any:
                 fd.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return fd.detach()
         case _:
+            return more_call(op, args)
+
+
+def more_call(op: str, args: tuple[Any, ...]) -> Any:
+    """The calls people write in exercises: fcntl, dup3, poll, getsockname, SCM_RIGHTS."""
+    match op, args:
+        case "fcntl", (fd, cmd, arg):
+            return fcntl.fcntl(fd, getattr(fcntl, cmd), arg)
+        case "dup3", (old, new, cloexec):
+            n = _LIBC.dup3(old, new, os.O_CLOEXEC if cloexec else 0)
+            if n < 0:
+                code = ctypes.get_errno()
+                raise OSError(code, os.strerror(code))
+            return n
+        case "poll", (fd, events, wait):
+            poller = select.poll()
+            poller.register(fd, events)
+            return poller.poll(-1 if wait else 0)
+        case "getsockname" | "getpeername", (fd,):
+            raw, length = _sockaddr(), ctypes.c_uint(_SOCKADDR_MAX)
+            call = _LIBC.getsockname if op == "getsockname" else _LIBC.getpeername
+            if call(fd, raw, ctypes.byref(length)) < 0:
+                code = ctypes.get_errno()
+                raise OSError(code, os.strerror(code))
+            return _address(raw.raw, length.value)
+        case "waitpid_nohang", ():
+            return os.waitpid(-1, os.WNOHANG)
+        case "getpid", ():
+            return os.getpid()
+        case "getppid", ():
+            return os.getppid()
+        case "sigpipe_ignore", ():
+            old = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+            return "SIG_IGN" if old == signal.SIG_IGN else "SIG_DFL"
+        case "sendmsg", (fd, data, passed):
+            sock = socket.socket(fileno=fd)
+            try:
+                rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", passed))]
+                return sock.sendmsg([data], rights if passed >= 0 else [])
+            finally:
+                sock.detach()
+        case "recvmsg", (fd, n):
+            sock = socket.socket(fileno=fd)
+            try:
+                data, ancillary, _, _ = sock.recvmsg(n, socket.CMSG_SPACE(4 * 16))
+            finally:
+                sock.detach()
+            fds = [fd for level, kind, raw in ancillary
+                   if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS
+                   for fd in struct.unpack(f"{len(raw) // 4}i", raw[: len(raw) // 4 * 4])]
+            return data, tuple(fds)
+        case _:
             return socket_call(op, args)
 
 
@@ -131,6 +183,12 @@ class _SockaddrUn(ctypes.Structure):
 
 def _sockaddr_un(path: str) -> _SockaddrUn:
     return _SockaddrUn(socket.AF_UNIX, path.encode())
+
+
+def _sun_len(path: str) -> int:
+    """The address length: the whole struct, or only sun_family for the empty path (unix(7):
+    bind autobinds then; connect and sendto say EINVAL)."""
+    return ctypes.sizeof(_SockaddrUn) if path else ctypes.sizeof(ctypes.c_ushort)
 
 
 _SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage)
@@ -150,6 +208,8 @@ def _address(raw: bytes, length: int) -> Any:
     family = struct.unpack_from("=H", raw)[0]
     if family == socket.AF_INET:
         return (socket.inet_ntoa(raw[4:8]), struct.unpack_from("!H", raw, 2)[0])
+    if raw[2:3] == b"\0":
+        return "@"  # an abstract name (autobind): its digits are the kernel's choice
     path = raw[2:length].split(b"\0", 1)[0]
     return path.decode() or None
 
@@ -201,15 +261,14 @@ def socket_call(op: str, args: tuple[Any, ...]) -> Any:
         case "bind" | "connect", (fd, path):
             address = _sockaddr_un(path)
             call = _LIBC.bind if op == "bind" else _LIBC.connect
-            n = call(fd, ctypes.byref(address), ctypes.sizeof(address))
+            n = call(fd, ctypes.byref(address), _sun_len(path))
             result = None
         case "listen", (fd, backlog):
             n = _LIBC.listen(fd, backlog)
             result = None
         case "sendto", (fd, data, path):
             address = _sockaddr_un(path)
-            n = _LIBC.sendto(fd, data, len(data), 0, ctypes.byref(address),
-                             ctypes.sizeof(address))
+            n = _LIBC.sendto(fd, data, len(data), 0, ctypes.byref(address), _sun_len(path))
             result = n
         case "recvfrom", (fd, size):
             buffer, sender = ctypes.create_string_buffer(max(size, 1)), _sockaddr()

@@ -21,8 +21,7 @@ harness that checks the kernel against Linux, and its deliberate simplifications
 from iochannels.sim.errors import SimOSError
 from iochannels.sim.kernel import Kernel
 from iochannels.sim.outcome import Blocked, Done, Failed, Outcome
-from iochannels.sim.proc import Proc
-from iochannels.sim.process import Program
+from iochannels.sim.proc import Proc, Program
 from iochannels.sim.run import Deadlock, SimRun, Waiter
 from iochannels.sim.sockets import Addr
 

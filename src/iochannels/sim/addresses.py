@@ -17,6 +17,7 @@ from iochannels.sim.sockets import Addr, Socket, StreamSocket
 __all__ = ["EPHEMERAL", "Addresses"]
 
 EPHEMERAL = 32768
+SUN_PATH = 108  # sizeof(((struct sockaddr_un *)0)->sun_path)
 
 
 class Addresses:
@@ -24,6 +25,8 @@ class Addresses:
         self.fs = fs
         self.ports: dict[tuple[str, int], Socket] = {}  # (tcp | udp, port) -> socket
         self._next_port = EPHEMERAL
+        self.abstract: dict[str, Socket] = {}  # autobound UNIX sockets: in no directory
+        self._next_abstract = 0
 
     def bind(self, sock: Socket, addr: Addr) -> None:
         if sock.inet:
@@ -32,14 +35,30 @@ class Addresses:
             self._bind_unix(sock, addr)
 
     def _bind_unix(self, sock: Socket, addr: Addr) -> None:
-        if not isinstance(addr, str) or not addr:
+        if not isinstance(addr, str):
             raise fail("EINVAL")
+        if not addr:
+            self._autobind(sock)
+            return
+        addr = self.fs.resolve(_sun_path(addr))
         if addr in self.fs.nodes:
             raise fail("EADDRINUSE")  # unix(7): the path must not exist yet
         if sock.local is not None:
             raise fail("EINVAL")  # bind(2): already bound (af_unix.c checks it second)
         self.fs.nodes[addr] = sock
         sock.local = addr
+
+    def _autobind(self, sock: Socket) -> None:
+        """unix(7): "If a bind(2) call specifies addrlen as sizeof(sa_family_t) ...
+        the socket is autobound to an abstract address": a null byte and five hex
+        digits; a socket that has an address keeps it (unix_autobind returns 0)."""
+        if sock.local is not None:
+            return
+        while f"\0{self._next_abstract:05x}" in self.abstract:
+            self._next_abstract += 1
+        name = f"\0{self._next_abstract:05x}"
+        self.abstract[name] = sock
+        sock.local = name
 
     def _bind_inet(self, sock: Socket, addr: Addr) -> None:
         if not isinstance(addr, tuple):
@@ -62,9 +81,15 @@ class Addresses:
     def lookup(self, sock: Socket, addr: Addr) -> Socket | None:
         """The live socket at ``addr``, as connect(2) and sendto(2) find it, or None."""
         if not sock.inet:
-            if not isinstance(addr, str):
-                raise fail("EINVAL")
-            node = self.fs.lookup(addr)  # ENOENT: no such path
+            if not isinstance(addr, str) or not addr:
+                raise fail("EINVAL")  # unix_validate_addr: no sun_path at all
+            if addr.startswith("\0"):
+                found = self.abstract.get(addr)
+                if found is None or found.closed:
+                    return None  # ECONNREFUSED: an abstract name is no file
+                node: object = found
+            else:
+                node = self.fs.lookup(_sun_path(addr))  # ENOENT: no such path
             if isinstance(node, Socket) and type(node) is not type(sock):
                 raise fail("EPROTOTYPE")  # unix(7): a stream socket is no datagram peer
             return node if isinstance(node, Socket) and not node.closed else None
@@ -72,6 +97,14 @@ class Addresses:
             raise fail("EAFNOSUPPORT")  # tcp_v4_connect, udp_sendmsg: not AF_INET
         found = self.ports.get((_proto(sock), addr[1]))
         return found if found is not None and not found.closed else None
+
+
+def _sun_path(path: str) -> str:
+    """unix(7): sun_path holds 108 bytes (the kernel adds the terminating null itself);
+    a longer address is longer than struct sockaddr_un: EINVAL."""
+    if len(path.encode(errors="surrogateescape")) > SUN_PATH:
+        raise fail("EINVAL")
+    return path
 
 
 def _proto(sock: Socket) -> str:

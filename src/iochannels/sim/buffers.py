@@ -65,6 +65,12 @@ class RingBuffer:
         self._data = bytearray(min(self.capacity, max(need, 2 * len(self._data), 256)))
         self._put(self.nread, kept)
 
+    def resize(self, capacity: int) -> None:
+        """Hold up to ``capacity`` bytes from now on (fcntl(2) F_SETPIPE_SZ); never fewer
+        than it holds. The array keeps its size: a byte stays at ``i % len(array)``."""
+        assert capacity >= self.used and capacity > 0, "a resize below what is held"
+        self.capacity = capacity
+
     def read(self, n: int) -> bytes:
         """Remove and return up to ``n`` bytes, the oldest first."""
         data = self.peek(n)

@@ -68,6 +68,15 @@ class FdTable:
             raise fail("EMFILE")
         return fd
 
+    def lowest_free_from(self, low: int) -> int:
+        """The lowest free fd at or above ``low`` (fcntl(2) F_DUPFD), or EMFILE."""
+        fd = low
+        while fd in self.slots:
+            fd += 1
+        if fd >= self.max_files:
+            raise fail("EMFILE")
+        return fd
+
     def free_fds(self, n: int) -> list[int]:
         """The ``n`` lowest free fds, or EMFILE; nothing is taken (pipe(2) needs two)."""
         found: list[int] = []

@@ -14,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from iochannels.model import Access, Channel, Kind
-from iochannels.sim.errors import fail
+from iochannels.sim.errors import WouldBlock, fail
 
-__all__ = ["Chan", "OpenFile", "Wake"]
+__all__ = ["POLLERR", "POLLHUP", "POLLIN", "POLLNVAL", "POLLOUT", "POLLRDHUP", "Chan",
+           "OpenFile", "Wake", "wait_or_eagain"]
 
 Wake = Callable[[object], None]  # the kernel's wakeup(chan)
+# poll(2)'s events, Linux's values (select.POLLIN and friends are the same numbers).
+POLLIN, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDHUP = 0x1, 0x4, 0x8, 0x10, 0x20, 0x2000
 
 
 class Chan:
@@ -48,6 +51,16 @@ class Chan:
     def fsync(self) -> int:
         raise fail("EINVAL")  # fsync(2): "fd is bound to a special file ... (pipe, socket)"
 
+    def poll(self, f: OpenFile) -> int:
+        """The poll(2) events that hold now for ``f``; a channel without its own rule is
+        always ready both ways (fs/select.c DEFAULT_POLLMASK: files, devices)."""
+        return POLLIN | POLLOUT
+
+    def unsent(self) -> list[OpenFile]:
+        """Open files in flight on this channel (SCM_RIGHTS) that nobody can receive any
+        more, once it was released: the kernel drops their references."""
+        return []
+
     def model(self) -> Channel:
         return Channel(self.id, self.kind)
 
@@ -65,7 +78,8 @@ class OpenFile:
     nonblock: bool = False
     append: bool = False
     offset: int = 0
-    refs: int = 0  # how many fds, in all processes, point here
+    refs: int = 0  # how many fds, in all processes, point here (and messages in flight)
+    largefile: bool = False  # opened by path: open(2) sets O_LARGEFILE on 64-bit Linux
 
     @property
     def readable(self) -> bool:
@@ -78,3 +92,11 @@ class OpenFile:
     def flags(self) -> frozenset[str]:
         return frozenset(name for name, on in (("nonblock", self.nonblock),
                                                ("append", self.append)) if on)
+
+
+def wait_or_eagain(f: OpenFile, chan: object, what: str) -> WouldBlock:
+    """The wait on ``chan`` that a call would make, carrying the file's O_NONBLOCK.
+
+    The kernel (:meth:`Kernel._execute`) turns it into EAGAIN (read(2), write(2)) when
+    O_NONBLOCK was set as the call found it at its start, or parks the call."""
+    return WouldBlock(chan, what, f.nonblock)

@@ -1,5 +1,10 @@
 """The simulated filesystem: one flat namespace of paths.
 
+Flat, by choice (the "flat-filesystem" simplification): there are no directories,
+so every directory a path names exists. Paths are still read as path_resolution(7)
+reads them: ``./f``, ``f`` and ``.//f`` are one name, and a name below a file
+(``f/g`` where ``f`` is a file, a FIFO or a socket) is ENOTDIR.
+
 A path names a regular file, a FIFO (mkfifo(3)), a bound UNIX socket
 (unix(7): bind creates the entry, unlink removes it) or a device (/dev/null,
 /dev/tty). Only regular files have contents of their own; a FIFO's bytes live
@@ -8,6 +13,7 @@ in a pipe that exists while the FIFO is open (fifo(7)).
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -40,18 +46,38 @@ class Filesystem:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
 
+    def resolve(self, path: str) -> str:
+        """The name ``path`` stands for: ``./f`` is ``f``; ENOTDIR below a file."""
+        if not path:
+            raise fail("ENOENT")  # path_resolution(7): an empty path names nothing
+        name = posixpath.normpath(path)
+        if name.startswith("//"):
+            name = name[1:]
+        parts = name.split("/")
+        for end in range(1, len(parts)):
+            if "/".join(parts[:end]) in self.nodes:
+                raise fail("ENOTDIR")  # a component used as a directory is no directory
+        if path.endswith("/") and name in self.nodes:
+            raise fail("ENOTDIR")  # "f/": only a directory may end in a slash
+        return name
+
+    def find(self, path: str) -> Node | None:
+        return self.nodes.get(self.resolve(path))
+
     def lookup(self, path: str) -> Node:
-        node = self.nodes.get(path)
+        node = self.find(path)
         if node is None:
             raise fail("ENOENT")
         return node
 
     def add(self, path: str, node: Node) -> None:
+        path = self.resolve(path)
         if path in self.nodes:
             raise fail("EEXIST")
         self.nodes[path] = node
 
     def unlink(self, path: str) -> None:
+        path = self.resolve(path)
         node = self.lookup(path)
         if isinstance(node, Terminal | DevNull):
             raise fail("EACCES")

@@ -8,12 +8,12 @@ Use::
 
 Scheduling is a uniprocessor without a timer: the running process keeps the
 CPU until its call blocks or it exits; then the process that has been ready
-longest runs. Processes woken by the same change join the ready queue in an
+longest runs. Taskes woken by the same change join the ready queue in an
 order the seed shuffles, and ``preempt`` (a probability) lets the seed also
 interrupt a process after any call. The same seed gives the same run.
 
-Every call passes through :meth:`Kernel._execute`: it runs the call's handler
-(``filecalls``, ``netcalls``, ``proccalls``) and records one Event; a call
+Every call passes through :meth:`Kernel._execute`: it runs the handler that the call
+table (:mod:`iochannels.sim.calltable`) names and records one Event; a call
 that must wait parks its process on a wait channel, xv6-style, and is tried
 again when something wakes that channel. Harnesses drive processes call by
 call instead with :meth:`attach`, :meth:`syscall` and :meth:`settle`.
@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from iochannels.model import Event, Snapshot, Step
-from iochannels.sim import filecalls, netcalls, proccalls
+from iochannels.sim import calltable
 from iochannels.sim.addresses import Addresses
 from iochannels.sim.devices import DevNull, Terminal
 from iochannels.sim.errors import SimOSError, WouldBlock, fail
@@ -36,46 +36,52 @@ from iochannels.sim.files import Chan, OpenFile
 from iochannels.sim.fs import Fifo, Filesystem
 from iochannels.sim.outcome import Blocked, Done, Failed, Outcome
 from iochannels.sim.pipes import Pipe
-from iochannels.sim.proc import Proc
-from iochannels.sim.process import Call, Process, Program, Trap
+from iochannels.sim.proc import Proc, Program
 from iochannels.sim.run import SimRun, deadlock_of
-from iochannels.sim.snapshot import Camera, draw
-from iochannels.sim.sockets import Addr, DgramSocket, Socket, StreamSocket
-from iochannels.sim.strace import describe, strace_name
+from iochannels.sim.snapshot import Camera, NoCamera
+from iochannels.sim.sockets import DgramSocket, Socket, StreamSocket
+from iochannels.sim.task import Call, Task, Trap
 
 __all__ = ["Kernel"]
 
-CALLS: Mapping[str, Callable[..., Any]] = {
-    **filecalls.FILE_CALLS, **netcalls.NET_CALLS, **proccalls.PROC_CALLS}
 FIRST_PID = 100
 
 
 class Kernel:
     def __init__(self, *, seed: int = 0, max_files: int = 1024, pipe_capacity: int = 65536,
                  socket_buffer: int = 65536, snapshots: bool | int = True,
-                 preempt: float = 0.0) -> None:
+                 preempt: float = 0.0, max_procs: int = 1024) -> None:
         # Every option takes an int (a bool is one) so that Kernel(**{"max_files": 10}) types.
         self.rng = random.Random(seed)
         self.seed, self.preempt = seed, preempt
         self.max_files, self.pipe_capacity = max_files, pipe_capacity
+        self.max_procs = max_procs  # fork(2) EAGAIN beyond it, as RLIMIT_NPROC
         self.socket_buffer, self.snapshots = socket_buffer, bool(snapshots)
-        self.procs: dict[int, Process] = {}
+        self.procs: dict[int, Task] = {}
         self.exit_status: dict[int, int | str] = {}
         self.fs = Filesystem()
         self.net = Addresses(self.fs)
         self._ids: dict[str, int] = {}
         self._next_pid = FIRST_PID
+        self._adopted: set[int] = set()  # orphans: init reaps them when they exit
         self.tty = Terminal(self.new_id("tty"), self.wakeup)
         self.fs.nodes["/dev/tty"] = self.tty
         self.fs.nodes["/dev/null"] = DevNull(self.new_id("null"), self.wakeup)
-        self._sleepers: dict[object, list[Process]] = {}
-        self._ready: deque[Process] = deque()
-        self._current: Process | None = None
-        self._woken: list[Process] = []  # attached processes whose call may finish now
+        self._sleepers: dict[object, list[Task]] = {}
+        self._ready: deque[Task] = deque()
+        self._current: Task | None = None
+        self._woken: list[Task] = []  # attached processes whose call may finish now
         self.events: list[Event] = []
-        self.camera = Camera()
-        self.steps: list[Step] = [Step(self.snapshot())]
+        # The camera takes a picture after every call; with snapshots off, one that
+        # does nothing but draw the first and the last.
+        self.camera: Camera | NoCamera = Camera() if self.snapshots else NoCamera()
+        self.camera.begin(self.procs)
         self.turns = 0
+
+    @property
+    def steps(self) -> list[Step]:
+        """The pictures so far: the first one, then one after every call (snapshots on)."""
+        return self.camera.steps
 
     # -- the filesystem and the run's results ---------------------------------------------
     @property
@@ -87,9 +93,7 @@ class Kernel:
         self.tty.keyboard += keys
 
     def snapshot(self) -> Snapshot:
-        if not self.snapshots:  # nothing was marked: draw it from scratch
-            return draw(self.procs, float(len(self.events)))
-        return self.camera.take(self.procs, float(len(self.events)))
+        return self.camera.picture(self.procs, float(len(self.events)))
 
     # -- processes ------------------------------------------------------------------------
     def spawn(self, program: Program, name: str | None = None,
@@ -107,24 +111,23 @@ class Kernel:
 
     def _tty_table(self) -> FdTable:
         table = FdTable(self.max_files)
-        tty = OpenFile(self.tty, "rw")
+        tty = OpenFile(self.tty, "rw", largefile=True)  # opened by path: O_LARGEFILE
         for fd in (0, 1, 2):
             table.install(tty, fd=fd)
         return table
 
     def new_process(self, name: str, argv: tuple[str, ...], fds: FdTable,
-                    program: Program | None, ppid: int | None = None) -> Process:
-        p = Process(self._next_pid, name, argv, fds, ppid)
+                    program: Program | None, ppid: int | None = None) -> Task:
+        p = Task(self._next_pid, name, argv, fds, ppid)
         self._next_pid += 1
         self.procs[p.pid] = p
-        if self.snapshots:
-            self.camera.rebuild.add(p.pid)
+        self.camera.mark_table(p.pid)
         if program is not None:
             self.load(p, program)
             self._ready.append(p)
         return p
 
-    def load(self, p: Process, program: Program) -> None:
+    def load(self, p: Task, program: Program) -> None:
         """Start ``program`` in ``p`` (spawn, fork, exec); the old one, if any, is gone."""
         if p.body is not None:
             p.body.close()
@@ -132,8 +135,10 @@ class Kernel:
         p.body = awaitable.__await__()
         p.resume, p.call = None, None
 
-    def terminate(self, p: Process, status: int | str) -> None:
+    def terminate(self, p: Task, status: int | str) -> None:
         """exit(2), or death by a signal: close every fd; a zombie until the parent waits."""
+        if isinstance(status, int):
+            status &= 0xFF  # exit(3): "status & 0377 is returned to the parent" (wait(2))
         for fd, _ in list(p.fds):
             self.drop(p.fds.remove(fd))
         if p.body is not None:
@@ -141,22 +146,32 @@ class Kernel:
             p.body = None
         p.state, p.status, p.call = "zombie", status, None
         self.exit_status[p.pid] = status
-        if self.snapshots:
-            self.camera.rebuild.add(p.pid)
+        self.camera.mark_table(p.pid)
         for child in p.children:
-            self.procs[child].ppid = None  # orphans: init adopts and reaps them
-            if self.snapshots:
-                self.camera.changed.add(child)
+            kid = self.procs[child]
+            kid.ppid = None  # orphans: init adopts and reaps them
+            if kid.alive:
+                self._adopted.add(child)
+            else:
+                self._init_reaps(kid)
+            self.camera.mark_process(child)
         if p.ppid is not None:
             self.wakeup(self.procs[p.ppid])
+        elif p.pid in self._adopted:
+            self._init_reaps(p)
 
-    def reap(self, parent: Process, child: Process) -> None:
+    def _init_reaps(self, p: Task) -> None:
+        """An orphan's zombie is gone at once (init waits for it), so the table stays bounded."""
+        self._adopted.discard(p.pid)
+        del self.procs[p.pid]
+        self.camera.mark_gone(p.pid)
+
+    def reap(self, parent: Task, child: Task) -> None:
         parent.children.remove(child.pid)
         del self.procs[child.pid]
-        if self.snapshots:
-            self.camera.gone.add(child.pid)
+        self.camera.mark_gone(child.pid)
 
-    def sigpipe(self, p: Process) -> None:
+    def sigpipe(self, p: Task) -> None:
         if p.sigpipe_kills:
             p.status = "SIGPIPE"  # delivered once the call's event is recorded
 
@@ -169,20 +184,10 @@ class Kernel:
         cls = StreamSocket if kind == "stream" else DgramSocket
         return cls(self.new_id("socket"), self.wakeup, family, self.socket_buffer)
 
-    def file(self, p: Process, fd: int) -> OpenFile:
-        return p.fds.get(fd).file
-
-    def socket_of(self, p: Process, fd: int) -> Socket:
-        chan = self.file(p, fd).chan
-        if not isinstance(chan, Socket):
-            raise fail("ENOTSOCK")
-        return chan
-
-    def install(self, p: Process, f: OpenFile, cloexec: bool = False,
+    def install(self, p: Task, f: OpenFile, cloexec: bool = False,
                 fd: int | None = None) -> int:
         fd = p.fds.install(f, cloexec, fd)
-        if self.snapshots:
-            self.camera.fds.add((p.pid, fd))
+        self.camera.mark_fd(p.pid, fd)
         return fd
 
     def drop(self, f: OpenFile) -> None:
@@ -190,8 +195,11 @@ class Kernel:
         f.refs -= 1
         assert f.refs >= 0, "an open file lost more references than it had"
         if f.refs == 0:
+            in_flight = f.chan.unsent()  # files sent to it (SCM_RIGHTS) nobody will receive
             f.chan.released(f)
             self._forget_fifo(f.chan)
+            for held in in_flight:
+                self.drop(held)
 
     def _forget_fifo(self, chan: Chan) -> None:
         """fifo(7): once no end is open the pipe, and any bytes left in it, are gone."""
@@ -200,14 +208,10 @@ class Kernel:
             if isinstance(node, Fifo) and node.pipe is chan:
                 node.pipe = None
 
-    def dgram_send(self, p: Process, f: OpenFile, data: bytes, addr: Addr) -> int:
-        return netcalls.dgram_send(self, p, f, data, addr)
-
     # -- sleep and wakeup -----------------------------------------------------------------
     def wakeup(self, chan: object, one: bool = False) -> None:
         """Make the processes that sleep on ``chan`` ready (only the first with ``one``)."""
-        if self.snapshots:
-            self.camera.touched.add(chan)  # channels wake their sleepers when they change
+        self.camera.mark_channel(chan)  # channels wake their sleepers when they change
         sleepers = self._sleepers.pop(chan, None)
         if not sleepers:
             return
@@ -217,17 +221,16 @@ class Kernel:
         if self.seed and len(sleepers) > 1:
             self.rng.shuffle(sleepers)
         for p in sleepers:
-            if p.state == "blocked" and p.call is not None and p.call.wchan is chan:
+            if p.state == "blocked" and p.call is not None and _waits_on(p.call, chan):
                 p.state = "ready"
-                if self.snapshots:
-                    self.camera.changed.add(p.pid)
+                self.camera.mark_process(p.pid)
                 (self._ready if p.body is not None else self._woken).append(p)
 
-    def _sleep(self, p: Process, chan: object) -> None:
+    def _sleep(self, p: Task, chan: object) -> None:
         p.state = "blocked"
-        if self.snapshots:
-            self.camera.changed.add(p.pid)
-        self._sleepers.setdefault(chan, []).append(p)
+        self.camera.mark_process(p.pid)
+        for each in chan if isinstance(chan, tuple) else (chan,):  # poll waits on several
+            self._sleepers.setdefault(each, []).append(p)
 
     # -- running programs -----------------------------------------------------------------
     def run(self, max_steps: int = 1_000_000) -> SimRun:
@@ -235,7 +238,7 @@ class Kernel:
         if not self.events:
             # The first picture was taken before anything was spawned: retake it, so that
             # "start" shows the programs with their fds 0, 1, 2, not an empty machine.
-            self.steps[0] = Step(self.snapshot())
+            self.camera.begin(self.procs)
         while self.turns < max_steps:
             p = self._next()
             if p is None:
@@ -247,7 +250,7 @@ class Kernel:
     def _runnable(self) -> bool:
         return self._current is not None or bool(self._ready)
 
-    def _next(self) -> Process | None:
+    def _next(self) -> Task | None:
         p = self._current
         if p is not None and p.state == "ready":
             if not (self.preempt and self.rng.random() < self.preempt and self._ready):
@@ -256,13 +259,13 @@ class Kernel:
         self._current = self._ready.popleft() if self._ready else None
         return self._current
 
-    def _turn(self, p: Process) -> None:
+    def _turn(self, p: Task) -> None:
         if p.call is None and not self._advance(p):
             return
         assert p.call is not None
         self._execute(p, p.call)
 
-    def _advance(self, p: Process) -> bool:
+    def _advance(self, p: Task) -> bool:
         """Run the program up to its next system call; False once it has ended."""
         assert p.body is not None
         resume, p.resume = p.resume, None
@@ -279,14 +282,14 @@ class Kernel:
         p.call = trap.call
         return True
 
-    def _implicit_exit(self, p: Process, status: int, note: str) -> None:
+    def _implicit_exit(self, p: Task, status: int, note: str) -> None:
         p.body = None
         self._execute(p, Call("exit", (status,)), note)
 
-    def _execute(self, p: Process, call: Call, note: str = "") -> Outcome:
+    def _execute(self, p: Task, call: Call, note: str = "") -> Outcome:
         """Perform ``call`` for ``p`` once: done, failed, or parked (and maybe done later)."""
         try:
-            value = CALLS[call.name](self, p, call, *call.args)
+            value = calltable.CALLS[call.name].handler(self, p, call, *call.args)
         except WouldBlock as wait:
             if call.nonblock is None:
                 # A socket call takes its timeout once, at its start (sock_rcvtimeo,
@@ -309,59 +312,40 @@ class Kernel:
         self._finish(p, call, value, note)
         return Done(value)
 
-    def _park(self, p: Process, call: Call, wait: WouldBlock) -> Outcome:
+    def _park(self, p: Task, call: Call, wait: WouldBlock) -> Outcome:
         call.wchan, call.what = wait.chan, wait.what
+        args, _ = calltable.describe(call)
+        call.shown = args[0] if args else ""  # the state reads "blocked in read(3)"
         self._sleep(p, wait.chan)
         if not call.blocked:
             call.blocked = True
-            args, _ = describe(call)
             self._record(p, call, args, None, None, True, "")
         return Blocked(wait.what)
 
-    def _finish(self, p: Process, call: Call, value: Any, note: str) -> None:
+    def _finish(self, p: Task, call: Call, value: Any, note: str) -> None:
         """Record the finished call; the picture after it shows what it did (a death too)."""
         failed = isinstance(value, SimOSError)
-        args, result = describe(call, None if failed else value, done=not failed)
-        if not failed and call.name in ("exit", "exec"):
-            result = 0 if call.name == "exec" else None
+        row = calltable.CALLS[call.name]
+        args, result = row.printer(call.args, None if failed else value, not failed)
         if p.alive and p.status == "SIGPIPE":
             note = "SIGPIPE: its default action terminates the process (signal(7))"
             self.terminate(p, "SIGPIPE")
-        elif call.name == "exit":
+        elif row.ends == "process":
             self.terminate(p, call.args[0])
-        elif call.name != "exec" or failed:
+        elif row.ends != "program" or failed:
             p.state, p.call, p.resume = "ready", None, value
         self._record(p, call, args, None if failed else result,
                      value.name if failed else None, False, note)
 
-    def _record(self, p: Process, call: Call, args: tuple[Any, ...], result: Any,
+    def _record(self, p: Task, call: Call, args: tuple[Any, ...], result: Any,
                 error: str | None, blocked: bool, note: str) -> None:
-        event = Event(len(self.events) + 1, p.pid, strace_name(call.name), args,
+        row = calltable.CALLS[call.name]
+        event = Event(len(self.events) + 1, p.pid, row.strace_name(call.args), args,
                       result if isinstance(result, int | str) or result is None else str(result),
                       error, blocked, note)
         self.events.append(event)
-        if self.snapshots:
-            self._note_changes(p, call)
-            self.steps.append(Step(self.snapshot(), event))
-
-    def _note_changes(self, p: Process, call: Call) -> None:
-        """What the call may have changed in the picture (the camera redraws only that):
-        its process, the fds it names and their channels
-        (new fds mark themselves in :meth:`install`, woken channels in :meth:`wakeup`),
-        and every fd on an open file whose flags or offset it changed."""
-        camera = self.camera
-        camera.changed.add(p.pid)  # a safety net: its state changes are marked where they happen
-        if call.name == "exec":
-            camera.rebuild.add(p.pid)  # a new name, and the close-on-exec fds closed
-        shared = call.name in ("set_nonblock", "read", "write", "lseek")
-        for arg in call.args:  # an int that is no fd (a size) only costs a look
-            if isinstance(arg, int):
-                camera.fds.add((p.pid, arg))
-                slot = p.fds.slots.get(arg)
-                if slot is not None:
-                    camera.touched.add(slot.file.chan)
-                    if shared and (call.name == "set_nonblock" or slot.file.chan.seekable):
-                        camera.files.add(slot.file)
+        self.camera.after_call(self.procs, event, p, row.fds_of(call.args),
+                               row.ends == "program", row.open_file)
 
     # -- driven call by call (the fidelity harness) ---------------------------------------
     def syscall(self, pid: int, name: str, *args: Any) -> Outcome:
@@ -397,8 +381,12 @@ class Kernel:
 
     # -- the result -----------------------------------------------------------------------
     def result(self, stopped: bool = False) -> SimRun:
-        steps = list(self.steps)
-        if not self.snapshots and self.events:
-            steps.append(Step(self.snapshot(), self.events[-1]))
-        return SimRun(tuple(self.events), tuple(steps), dict(self.exit_status),
-                      deadlock_of(self), bytes(self.tty.screen), stopped)
+        return SimRun(tuple(self.events), self.camera.film(self.procs, self.events),
+                      dict(self.exit_status), deadlock_of(self.procs), bytes(self.tty.screen),
+                      stopped)
+
+
+def _waits_on(call: Call, chan: object) -> bool:
+    """Whether ``call`` sleeps on ``chan``: its one wait channel, or one of poll's."""
+    wchan = call.wchan
+    return wchan is chan or (isinstance(wchan, tuple) and any(c is chan for c in wchan))

@@ -10,27 +10,40 @@ finds a socket. TCP's handshake completes at once (no EINPROGRESS).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
 
-from iochannels.sim.errors import fail
-from iochannels.sim.filecalls import wait_or_eagain, write_stream
-from iochannels.sim.files import OpenFile
-from iochannels.sim.process import Call, Process
-from iochannels.sim.sockets import Addr, DgramSocket, Socket, StreamSocket
+from iochannels.sim.errors import SimOSError, fail
+from iochannels.sim.files import OpenFile, wait_or_eagain
+from iochannels.sim.sending import (
+    autobind,
+    dgram_disconnected,
+    may_send,
+    send_datagram,
+    send_stream,
+)
+from iochannels.sim.services import Services
+from iochannels.sim.sockets import Addr, DgramSocket, Message, Socket, StreamSocket
+from iochannels.sim.task import Call, Task
 
-if TYPE_CHECKING:
-    from iochannels.sim.kernel import Kernel
-
-__all__ = ["NET_CALLS", "dgram_send"]
+__all__ = [
+    "drop_passed", "sys_accept", "sys_bind", "sys_connect", "sys_getpeername",
+    "sys_getsockname", "sys_listen", "sys_recv", "sys_recvfrom", "sys_recvmsg", "sys_send",
+    "sys_sendmsg", "sys_sendto", "sys_shutdown", "sys_socket", "sys_socketpair",
+]
 
 SOMAXCONN = 4096  # /proc/sys/net/core/somaxconn: listen(2) caps the backlog here
 HOWS = {"r": (True, False), "w": (False, True), "rw": (True, True)}
-UDP_MAX_LEN = 0xFFFF  # udp_sendmsg: EMSGSIZE before anything else
-UDP_MAX_PAYLOAD = UDP_MAX_LEN - 20 - 8  # udp(7), ip(7): less the IP and UDP headers
 
 
-def sys_socket(k: Kernel, p: Process, call: Call, family: str, kind: str) -> int:
+def socket_of(p: Task, fd: int) -> Socket:
+    """The socket ``fd`` points to: EBADF for no fd, ENOTSOCK for another channel."""
+    chan = p.file(fd).chan
+    if not isinstance(chan, Socket):
+        raise fail("ENOTSOCK")
+    return chan
+
+
+def sys_socket(k: Services, p: Task, call: Call, family: str, kind: str) -> int:
     if family not in ("unix", "inet"):
         raise fail("EAFNOSUPPORT")
     if kind not in ("stream", "dgram"):
@@ -40,7 +53,7 @@ def sys_socket(k: Kernel, p: Process, call: Call, family: str, kind: str) -> int
     return k.install(p, OpenFile(sock, "rw"))
 
 
-def sys_socketpair(k: Kernel, p: Process, call: Call, kind: str) -> tuple[int, int]:
+def sys_socketpair(k: Services, p: Task, call: Call, kind: str) -> tuple[int, int]:
     if kind not in ("stream", "dgram"):
         raise fail("EINVAL")
     p.fds.free_fds(2)
@@ -54,8 +67,8 @@ def sys_socketpair(k: Kernel, p: Process, call: Call, kind: str) -> tuple[int, i
     return k.install(p, OpenFile(a, "rw")), k.install(p, OpenFile(b, "rw"))
 
 
-def sys_bind(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
-    sock = k.socket_of(p, fd)
+def sys_bind(k: Services, p: Task, call: Call, fd: int, addr: Addr) -> int:
+    sock = socket_of(p, fd)
     if isinstance(sock, StreamSocket) and sock.inet:
         _give_port_up(k, sock)
         holder = k.net.ports.get(("tcp", addr[1])) if isinstance(addr, tuple) else None
@@ -67,14 +80,14 @@ def sys_bind(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
     return 0
 
 
-def _refused(k: Kernel, sock: StreamSocket) -> None:
+def _refused(k: Services, sock: StreamSocket) -> None:
     """A refused TCP connect ends in tcp_disconnect (__inet_stream_connect, sock_error):
     the shutdown marks are cleared, and a port bind did not name is given up."""
     sock.shut_rd = sock.shut_wr = False
     _put_port(k, sock)
 
 
-def _put_port(k: Kernel, sock: StreamSocket) -> tuple[str, int] | None:
+def _put_port(k: Services, sock: StreamSocket) -> tuple[str, int] | None:
     """tcp_set_state(TCP_CLOSE) -> inet_put_port, unless bind named the port
     (SOCK_BINDPORT_LOCK): the socket has no port any more, and the port it held is free.
     Its key, if the socket held it, for a caller that keeps it taken yet."""
@@ -88,7 +101,7 @@ def _put_port(k: Kernel, sock: StreamSocket) -> tuple[str, int] | None:
     return key
 
 
-def _give_port_up(k: Kernel, sock: StreamSocket) -> None:
+def _give_port_up(k: Services, sock: StreamSocket) -> None:
     """A TCP connection that is over (reset, or FINs both ways) went back to TCP_CLOSE
     and gave its port up (tcp_set_state -> inet_put_port): bind may give it another, and
     its port is free, unless TIME_WAIT holds it (our FIN went first: tcp(7))."""
@@ -100,7 +113,7 @@ def _give_port_up(k: Kernel, sock: StreamSocket) -> None:
         k.net.ports[key] = StreamSocket(f"{sock.id}/time-wait", sock.wake, "inet", 1)
 
 
-def _stopped_listener_port(k: Kernel, sock: StreamSocket) -> None:
+def _stopped_listener_port(k: Services, sock: StreamSocket) -> None:
     """A listener stopped by shutdown(SHUT_RD) is back in TCP_CLOSE and has given its port
     up (tcp_disconnect): listen or bind gives it another. The connections it accepted
     still use the port on Linux; the simulator keeps it taken, as after a close
@@ -111,8 +124,8 @@ def _stopped_listener_port(k: Kernel, sock: StreamSocket) -> None:
         held.closed = True
 
 
-def sys_listen(k: Kernel, p: Process, call: Call, fd: int, backlog: int) -> int:
-    sock = k.socket_of(p, fd)
+def sys_listen(k: Services, p: Task, call: Call, fd: int, backlog: int) -> int:
+    sock = socket_of(p, fd)
     if not isinstance(sock, StreamSocket):
         raise fail("EOPNOTSUPP")
     if sock.state == "CONNECTED":
@@ -127,10 +140,10 @@ def sys_listen(k: Kernel, p: Process, call: Call, fd: int, backlog: int) -> int:
     return 0
 
 
-def sys_accept(k: Kernel, p: Process, call: Call, fd: int) -> tuple[int, Addr]:
-    f = k.file(p, fd)
+def sys_accept(k: Services, p: Task, call: Call, fd: int) -> tuple[int, Addr]:
+    f = p.file(fd)
     p.fds.lowest_free()  # net/socket.c takes the new fd before it looks at the socket
-    sock = k.socket_of(p, fd)
+    sock = socket_of(p, fd)
     if isinstance(sock, DgramSocket):
         raise fail("EOPNOTSUPP")  # accept(2): "not of type SOCK_STREAM"
     assert isinstance(sock, StreamSocket)
@@ -143,18 +156,21 @@ def sys_accept(k: Kernel, p: Process, call: Call, fd: int) -> tuple[int, Addr]:
     return k.install(p, OpenFile(conn, "rw")), conn.remote
 
 
-def sys_connect(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
-    f = k.file(p, fd)
-    sock = k.socket_of(p, fd)
+def sys_connect(k: Services, p: Task, call: Call, fd: int, addr: Addr) -> int:
+    f = p.file(fd)
+    sock = socket_of(p, fd)
     if isinstance(sock, DgramSocket):
         return connect_dgram(k, sock, addr)
     assert isinstance(sock, StreamSocket)
+    if sock.inet and sock.listen_stopped:
+        raise fail("EINVAL")  # Linux 6.18, run: a listener stopped by SHUT_RD connects no more
     if sock.inet and sock.state != "UNCONNECTED":
         raise fail("EISCONN")  # inet_stream_connect: a connected or listening socket first
     # net/unix/af_unix.c unix_stream_connect: the address first, then the listener,
     # then room in its queue, and only then this socket's own state.
     listener = k.net.lookup(sock, addr)
-    if not isinstance(listener, StreamSocket) or listener.state != "LISTEN":
+    if not isinstance(listener, StreamSocket) or listener.state != "LISTEN" or (
+            not sock.inet and listener.shut_rd):  # unix_stream_connect: RCV_SHUTDOWN
         if sock.inet:
             _refused(k, sock)
         raise fail("ECONNREFUSED")  # connect(2): "no one listening on the remote address"
@@ -175,12 +191,12 @@ def sys_connect(k: Kernel, p: Process, call: Call, fd: int, addr: Addr) -> int:
     return 0
 
 
-def connect_dgram(k: Kernel, sock: DgramSocket, addr: Addr) -> int:
+def connect_dgram(k: Services, sock: DgramSocket, addr: Addr) -> int:
     """connect(2) on a datagram socket: only a default destination, no connection.
 
     A connected UDP socket takes datagrams only from that address (udp(7))."""
     if sock.inet:
-        _autobind(k, sock)  # inet_dgram_connect binds before the address is looked at
+        autobind(k.net, sock)  # inet_dgram_connect binds before the address is looked at
         if not isinstance(addr, tuple):
             raise fail("EAFNOSUPPORT")  # __ip4_datagram_connect: not AF_INET
         sock.dest = addr
@@ -188,130 +204,45 @@ def connect_dgram(k: Kernel, sock: DgramSocket, addr: Addr) -> int:
     target = k.net.lookup(sock, addr)
     if not isinstance(target, DgramSocket) or target.closed:
         raise fail("ECONNREFUSED")
-    _may_send(sock, target)
-    sock.peer = target
-    sock.dest = addr
+    may_send(sock, target)
+    old, sock.peer, sock.dest = sock.peer, target, addr
+    if old is not None and old is not target:
+        dgram_disconnected(sock, old)
     return 0
 
 
-def _autobind(k: Kernel, sock: DgramSocket) -> None:
-    """ip(7): an unbound UDP socket gets an ephemeral port at its first send or connect."""
-    if sock.local is None:
-        k.net.bind(sock, ("127.0.0.1", 0))
-
-
-def dgram_send(k: Kernel, p: Process, f: OpenFile, data: bytes, addr: Addr) -> int:
-    """One datagram, whole or not at all (udp(7), unix(7))."""
-    sock = f.chan
-    assert isinstance(sock, DgramSocket)
-    if sock.inet:
-        return udp_send(k, sock, data, addr)
-    if addr is not None and not isinstance(addr, str):
-        raise fail("EINVAL")  # unix_dgram_sendmsg: unix_validate_addr comes first
-    if sock.shut_wr:
-        raise fail("EPIPE")
-    target = dgram_target(k, sock, addr)
-    if len(data) > sock.capacity:
-        raise fail("EMSGSIZE")
-    assert target is not None
-    if target.shut_rd:
-        raise fail("EPIPE")
-    if not target.room_for(data, sock):
-        raise wait_or_eagain(f, target, "room in the receiver's queue")
-    target.deliver(data, sock.local)
-    return len(data)
-
-
-def udp_send(k: Kernel, sock: DgramSocket, data: bytes, addr: Addr) -> int:
-    """udp(7): one datagram, in Linux's order of checks (inet_sendmsg, udp_sendmsg)."""
-    _autobind(k, sock)  # inet_send_prepare: before anything is checked
-    if len(data) > UDP_MAX_LEN:
-        raise fail("EMSGSIZE")
-    if addr is None:
-        if sock.dest is None:
-            raise fail("EDESTADDRREQ")
-        addr = sock.dest
-    elif not isinstance(addr, tuple):
-        raise fail("EAFNOSUPPORT")
-    if len(data) > min(UDP_MAX_PAYLOAD, sock.capacity):
-        raise fail("EMSGSIZE")  # __ip_append_data: more than an IP packet holds
-    sock.raise_error()  # sock_alloc_send_pskb: sock_error, then SEND_SHUTDOWN
-    if sock.shut_wr:
-        raise fail("EPIPE")
-    target = k.net.lookup(sock, addr)
-    assert isinstance(sock.local, tuple)
-    if not isinstance(target, DgramSocket) or (
-            isinstance(target.dest, tuple) and target.dest[1] != sock.local[1]):
-        # Nobody takes it (a connected socket only its peer's: __udp4_lib_lookup):
-        # lost, and the ICMP port unreachable goes back; __udp4_lib_err gives it to a
-        # sender connected to that port only, as ECONNREFUSED on its next call.
-        if isinstance(sock.dest, tuple) and sock.dest[1] == addr[1]:
-            sock.err = "ECONNREFUSED"
-            sock.wake(sock)  # sk_error_report: a waiting recv gets it at once
-        return len(data)
-    if target.room_for(data, sock):  # a full UDP receive queue drops the datagram
-        target.deliver(data, sock.local)
-    return len(data)
-
-
-def dgram_target(k: Kernel, sock: DgramSocket, addr: Addr) -> DgramSocket:
-    """The UNIX datagram socket a send goes to (UDP's: :func:`udp_send`)."""
-    if addr is None:
-        if sock.paired or sock.peer is not None:
-            peer = sock.peer
-            if peer is None:
-                raise fail("ENOTCONN")
-            if peer.closed:
-                sock.peer = None  # af_unix.c: the dead peer is forgotten after one error
-                raise fail("ECONNREFUSED")
-            return peer
-        if sock.dest is None:
-            raise fail("ENOTCONN")
-        addr = sock.dest
-    target = k.net.lookup(sock, addr)
-    if not isinstance(target, DgramSocket) or target.closed:
-        raise fail("ECONNREFUSED")
-    _may_send(sock, target)
-    return target
-
-
-def _may_send(sock: DgramSocket, target: DgramSocket) -> None:
-    """af_unix.c unix_may_send: a socket connected elsewhere takes nothing from us."""
-    if target.peer is not None and target.peer is not sock:
-        raise fail("EPERM")
-
-
-def sys_send(k: Kernel, p: Process, call: Call, fd: int, data: bytes) -> int:
-    f = k.file(p, fd)
-    sock = k.socket_of(p, fd)
+def sys_send(k: Services, p: Task, call: Call, fd: int, data: bytes) -> int:
+    f = p.file(fd)
+    sock = socket_of(p, fd)
     if isinstance(sock, DgramSocket):
-        return dgram_send(k, p, f, data, None)
-    return write_stream(k, p, call, f, data)
+        return send_datagram(k.net, f, data, None)
+    return send_stream(f, data, call, lambda: k.sigpipe(p))
 
 
-def sys_sendto(k: Kernel, p: Process, call: Call, fd: int, data: bytes, addr: Addr) -> int:
-    f = k.file(p, fd)
-    sock = k.socket_of(p, fd)
+def sys_sendto(k: Services, p: Task, call: Call, fd: int, data: bytes, addr: Addr) -> int:
+    f = p.file(fd)
+    sock = socket_of(p, fd)
     if isinstance(sock, DgramSocket):
-        return dgram_send(k, p, f, data, addr)
+        return send_datagram(k.net, f, data, addr)
     if not sock.inet:  # af_unix.c: a stream socket takes no destination
         raise fail("EISCONN" if isinstance(sock, StreamSocket) and sock.state == "CONNECTED"
                    else "EOPNOTSUPP")
-    return write_stream(k, p, call, f, data)  # tcp(7): the address is ignored
+    return send_stream(f, data, call, lambda: k.sigpipe(p))  # tcp(7): the address is ignored
 
 
-def sys_recv(k: Kernel, p: Process, call: Call, fd: int, n: int) -> bytes:
-    f = k.file(p, fd)
-    sock = k.socket_of(p, fd)
+def sys_recv(k: Services, p: Task, call: Call, fd: int, n: int) -> bytes:
+    f = p.file(fd)
+    sock = socket_of(p, fd)
     data = sock.read(f, n)
     if data is None:
         raise wait_or_eagain(f, sock, "data to receive")
+    drop_passed(k, sock)
     return data
 
 
-def sys_recvfrom(k: Kernel, p: Process, call: Call, fd: int, n: int) -> tuple[bytes, Addr]:
-    f = k.file(p, fd)
-    sock = k.socket_of(p, fd)
+def sys_recvfrom(k: Services, p: Task, call: Call, fd: int, n: int) -> tuple[bytes, Addr]:
+    f = p.file(fd)
+    sock = socket_of(p, fd)
     if isinstance(sock, StreamSocket):
         data = sys_recv(k, p, call, fd, n)
         # af_unix.c names the sender of the bytes as it is bound now; tcp(7) names nobody.
@@ -321,11 +252,12 @@ def sys_recvfrom(k: Kernel, p: Process, call: Call, fd: int, n: int) -> tuple[by
     got = sock.receive(f, n, (b"", None))
     if got is None:
         raise wait_or_eagain(f, sock, "a datagram")
+    drop_passed(k, sock)
     return got
 
 
-def sys_shutdown(k: Kernel, p: Process, call: Call, fd: int, how: str) -> int:
-    sock: Socket = k.socket_of(p, fd)
+def sys_shutdown(k: Services, p: Task, call: Call, fd: int, how: str) -> int:
+    sock: Socket = socket_of(p, fd)
     if how not in HOWS:
         raise fail("EINVAL")
     if isinstance(sock, StreamSocket):
@@ -349,9 +281,86 @@ def sys_shutdown(k: Kernel, p: Process, call: Call, fd: int, how: str) -> int:
     return 0
 
 
-NET_CALLS: dict[str, Callable[..., Any]] = {
-    "socket": sys_socket, "socketpair": sys_socketpair, "bind": sys_bind,
-    "listen": sys_listen, "accept": sys_accept, "connect": sys_connect, "send": sys_send,
-    "sendto": sys_sendto, "recv": sys_recv, "recvfrom": sys_recvfrom,
-    "shutdown": sys_shutdown,
-}
+def sys_getsockname(k: Services, p: Task, call: Call, fd: int) -> Addr:
+    """getsockname(2): the bound address; unbound, an unnamed UNIX address (None) or
+    0.0.0.0 port 0 (ip(7))."""
+    sock = socket_of(p, fd)
+    if sock.local is None:
+        return ("0.0.0.0", 0) if sock.inet else None
+    if isinstance(sock, DgramSocket) and sock.autobound and sock.dest is None:
+        # A port a send picked is bound to any address (inet_autobind); a connect then
+        # picks the source address (ip4_datagram_connect), 127.0.0.1 here.
+        return ("0.0.0.0", sock.local[1]) if isinstance(sock.local, tuple) else sock.local
+    return sock.local
+
+
+def sys_getpeername(k: Services, p: Task, call: Call, fd: int) -> Addr:
+    """getpeername(2): the address of the socket it is connected to, or ENOTCONN. A UNIX
+    socket keeps its peer's address after the peer closed (af_unix.c unix_getname)."""
+    sock = socket_of(p, fd)
+    match sock:
+        case StreamSocket() if sock.state == "CONNECTED" and not (sock.inet and sock.over):
+            if not sock.inet and sock.peer is not None:
+                return sock.peer.local  # the peer's address now: bound after the connect too
+            return sock.remote
+        case DgramSocket() if sock.inet and sock.dest is not None:
+            return sock.dest
+        case DgramSocket() if not sock.inet and sock.peer is not None:
+            return sock.peer.local
+    raise fail("ENOTCONN")
+
+
+SCM_MAX_FD = 253  # include/net/scm.h: the most fds one message may carry
+
+
+def sys_sendmsg(k: Services, p: Task, call: Call, fd: int, data: bytes, fds: tuple[int, ...],
+                addr: Addr) -> int:
+    """sendmsg(2) with SCM_RIGHTS (unix(7)): the open files behind ``fds`` travel with the
+    bytes, and the receiver's recvmsg gets new fds for them: a third way for a channel
+    to reach a process, beside inheritance and a name."""
+    f = p.file(fd)
+    sock = socket_of(p, fd)
+    # TCP and UDP ignore SCM_RIGHTS (Linux 6.x: the send goes on without looking at it);
+    # a UNIX socket's __scm_send says EBADF for an fd that is not open.
+    files = () if sock.inet else tuple(p.file(x) for x in fds)
+    if len(files) > SCM_MAX_FD:
+        raise fail("EINVAL")
+    if isinstance(sock, DgramSocket):
+        sent = send_datagram(k.net, f, Message(data, files) if files else data, addr)
+    else:
+        if addr is not None and not sock.inet:  # af_unix.c: a stream takes no destination
+            raise fail("EISCONN" if isinstance(sock, StreamSocket) and sock.state == "CONNECTED"
+                       else "EOPNOTSUPP")
+        assert isinstance(sock, StreamSocket)
+        peer = sock.peer
+        if "start" not in call.scratch and peer is not None:
+            call.scratch["start"] = peer.recv.nwrite + sock.send.used  # where it begins
+        sent = send_stream(f, data, call, lambda: k.sigpipe(p))
+        if not sent or peer is None:
+            return sent  # an empty message carries no files on a stream
+        peer.attach(call.scratch["start"], sent, files)
+    for held in files:
+        held.refs += 1  # in flight: the message holds the open file open
+    return sent
+
+
+def sys_recvmsg(k: Services, p: Task, call: Call, fd: int, n: int) -> tuple[bytes, tuple[int, ...]]:
+    """recvmsg(2): the bytes, and new fds (the lowest free ones) for the open files that
+    came with them (SCM_RIGHTS); without room in the table they are closed (MSG_CTRUNC)."""
+    f = p.file(fd)
+    sock = socket_of(p, fd)
+    data = sock.read(f, n)
+    if data is None:
+        raise wait_or_eagain(f, sock, "data to receive")
+    new: list[int] = []
+    for held in sock.take_passed():
+        with suppress(SimOSError):  # EMFILE: scm_detach_fds closes what does not fit
+            new.append(k.install(p, held))
+        k.drop(held)  # it is no longer in flight
+    return data, tuple(new)
+
+
+def drop_passed(k: Services, sock: Socket) -> None:
+    """A read(2), recv(2) or recvfrom(2) that took files sent with SCM_RIGHTS closes them."""
+    for held in sock.take_passed():
+        k.drop(held)

@@ -20,7 +20,7 @@ from collections import deque
 from iochannels.model import Buffer, BufferRole, Channel, Kind
 from iochannels.sim.buffers import PAGE_SIZE, RingBuffer
 from iochannels.sim.errors import fail
-from iochannels.sim.files import Chan, OpenFile, Wake
+from iochannels.sim.files import POLLERR, POLLHUP, POLLIN, POLLOUT, Chan, OpenFile, Wake
 
 __all__ = ["PIPE_BUF", "Pipe"]
 
@@ -121,8 +121,38 @@ class Pipe(Chan):
         pages = -(-(total - self._mergeable(total)) // self.page)
         return len(self.slots) + pages <= self.max_slots
 
+    def resize(self, size: int) -> int:
+        """fcntl(2) F_SETPIPE_SZ: at least ``size`` bytes, a power-of-two number of pages
+        (fs/pipe.c round_pipe_size); EBUSY if fewer pages than the data occupies now."""
+        pages = 1
+        while pages * PAGE_SIZE < size:
+            pages *= 2
+        if self.page == 1:  # a teaching pipe of a few bytes: its bytes as whole pages now
+            held = self.ring.used
+            self.slots = deque(_Slot(min(PAGE_SIZE, held - i))
+                               for i in range(0, held, PAGE_SIZE))
+        if pages < len(self.slots):
+            raise fail("EBUSY")
+        self.page, self.max_slots = PAGE_SIZE, pages
+        self.ring.resize(pages * PAGE_SIZE)
+        self.wake(self)  # room for a writer that waits
+        return pages * PAGE_SIZE
+
+    def poll(self, f: OpenFile) -> int:
+        """pipe_poll: POLLIN with data, POLLHUP without writers for the read end; POLLOUT
+        with a free page, POLLERR without readers for the write end."""
+        mask = 0
+        if f.readable:
+            mask |= POLLIN if self.ring.used else 0
+            mask |= POLLHUP if self.writers == 0 else 0
+        if f.writable:
+            mask |= POLLOUT if len(self.slots) < self.max_slots else 0
+            mask |= POLLERR if self.readers == 0 else 0
+        return mask
+
     def picture_key(self) -> object:
-        return (self.ring.nread, self.ring.nwrite, self.readers, self.writers)
+        return (self.ring.nread, self.ring.nwrite, self.readers, self.writers,
+                self.ring.capacity)
 
     def model(self) -> Channel:
         label = self.path or "pipe"

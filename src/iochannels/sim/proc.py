@@ -8,19 +8,25 @@ program is parked; the kernel resumes it when the call completes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from iochannels.sim.process import Call, Process, Program, Trap
 from iochannels.sim.sockets import Addr
+from iochannels.sim.task import Call, Task, Trap
 
-__all__ = ["Proc"]
+__all__ = ["Proc", "Program"]
 
 
 class Proc:
-    """The process a program runs in; its methods are the simulated system calls."""
+    """The process a program runs in; its methods are the simulated system calls.
 
-    def __init__(self, process: Process) -> None:
-        self._process = process
+    It holds the kernel's :class:`~iochannels.sim.task.Task` but gives the program only
+    its pid and name: everything else goes through a system call. Each method is one
+    row of the call table (:mod:`iochannels.sim.calltable`), same name, same arguments.
+    """
+
+    def __init__(self, task: Task) -> None:
+        self._process = task
 
     @property
     def pid(self) -> int:
@@ -77,6 +83,21 @@ class Proc:
     async def set_cloexec(self, fd: int, on: bool = True) -> None:
         await self._sys("set_cloexec", fd, on)
 
+    async def fcntl(self, fd: int, cmd: int | str, arg: int = 0) -> int:
+        """fcntl(2): ``cmd`` by name (``"F_GETFL"``) or number (``fcntl.F_GETFL``);
+        F_GETFL/F_SETFL, F_GETFD/F_SETFD, F_DUPFD(_CLOEXEC), F_GETPIPE_SZ/F_SETPIPE_SZ."""
+        return int(await self._sys("fcntl", fd, cmd, arg))
+
+    async def dup3(self, old: int, new: int, cloexec: bool = False) -> int:
+        return int(await self._sys("dup3", old, new, cloexec))
+
+    async def poll(self, fds: Sequence[tuple[int, int]],
+                   timeout: int = -1) -> list[tuple[int, int]]:
+        """poll(2) on ``(fd, events)`` pairs (``select.POLLIN``...): the pairs ``(fd,
+        revents)`` that are ready, as Python's ``select.poll().poll()`` returns them."""
+        ready = await self._sys("poll", tuple((int(fd), int(ev)) for fd, ev in fds), timeout)
+        return list(ready)
+
     # -- processes ---------------------------------------------------------------------------
     async def fork(self, child: Program, name: str | None = None) -> int:
         return int(await self._sys("fork", child, name))
@@ -91,6 +112,22 @@ class Proc:
     async def wait(self, pid: int = -1) -> tuple[int, int | str]:
         child, status = await self._sys("wait", pid)
         return int(child), status
+
+    async def waitpid(self, pid: int = -1, options: int = 0) -> tuple[int, int | str]:
+        """waitpid(2); with ``os.WNOHANG`` ``(0, 0)`` at once while the children run."""
+        child, status = await self._sys("waitpid", pid, options)
+        return int(child), status
+
+    async def signal(self, signum: int | str, handler: int | str) -> str:
+        """signal(2) for SIGPIPE: ``await p.signal("SIGPIPE", "SIG_IGN")`` (or
+        ``signal.SIGPIPE, signal.SIG_IGN``); returns the old disposition's name."""
+        return str(await self._sys("signal", signum, handler))
+
+    async def getpid(self) -> int:
+        return int(await self._sys("getpid"))
+
+    async def getppid(self) -> int:
+        return int(await self._sys("getppid"))
 
     # -- sockets -----------------------------------------------------------------------------
     async def socket(self, family: str, type: str) -> int:
@@ -128,3 +165,22 @@ class Proc:
 
     async def shutdown(self, fd: int, how: str) -> None:
         await self._sys("shutdown", fd, how)
+
+    async def getsockname(self, fd: int) -> Addr:
+        return await self._sys("getsockname", fd)  # type: ignore[no-any-return]
+
+    async def getpeername(self, fd: int) -> Addr:
+        return await self._sys("getpeername", fd)  # type: ignore[no-any-return]
+
+    async def sendmsg(self, fd: int, data: bytes, fds: Sequence[int] = (),
+                      addr: Addr = None) -> int:
+        """sendmsg(2); ``fds`` go along as SCM_RIGHTS (UNIX sockets only)."""
+        return int(await self._sys("sendmsg", fd, bytes(data), tuple(fds), addr))
+
+    async def recvmsg(self, fd: int, n: int) -> tuple[bytes, tuple[int, ...]]:
+        """recvmsg(2): the bytes, and the fds that came with them (SCM_RIGHTS)."""
+        data, fds = await self._sys("recvmsg", fd, n)
+        return bytes(data), tuple(fds)
+
+
+Program = Callable[[Proc], Awaitable[int | None]]  # async def main(p: Proc) -> int | None

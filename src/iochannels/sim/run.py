@@ -4,27 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from iochannels.model import Event, Step, Walkthrough
-
-if TYPE_CHECKING:
-    from iochannels.sim.kernel import Kernel
-    from iochannels.sim.process import Process
+from iochannels.model import Event, Step, Waiter, Walkthrough
+from iochannels.sim.calltable import CALLS
+from iochannels.sim.task import Task
 
 __all__ = ["Deadlock", "SimRun", "Waiter", "deadlock_of"]
-
-
-@dataclass(frozen=True, slots=True)
-class Waiter:
-    """One parked process: who, in which call, on which fd, waiting for what."""
-
-    pid: int
-    name: str
-    call: str
-    fd: int | None
-    waits_for: str = ""
-    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +36,9 @@ class SimRun:
         return Walkthrough(title, self.steps, description, notes)
 
 
-def deadlock_of(k: Kernel) -> Deadlock | None:
+def deadlock_of(procs: Mapping[int, Task]) -> Deadlock | None:
     """Every live program parked, none able to wake another: who waits for what."""
-    programs = [p for p in k.procs.values() if p.alive and p.body is not None]
+    programs = [p for p in procs.values() if p.alive and p.body is not None]
     if not programs or any(p.state != "blocked" for p in programs):
         return None
     waiters = tuple(_waiter(p) for p in sorted(programs, key=lambda p: p.pid))
@@ -62,10 +47,10 @@ def deadlock_of(k: Kernel) -> Deadlock | None:
     return Deadlock(waiters, reason)
 
 
-def _waiter(p: Process) -> Waiter:
+def _waiter(p: Task) -> Waiter:
     assert p.call is not None
-    first = p.call.args[0] if p.call.args else None
-    fd = first if isinstance(first, int) and p.call.name not in ("wait",) else None
+    fds = CALLS[p.call.name].fds_of(p.call.args)
+    fd = fds[0] if fds else None
     channel = getattr(p.call.wchan, "id", None)
     return Waiter(p.pid, p.name, p.call.name, fd, p.call.what,
                   channel if isinstance(channel, str) else None)

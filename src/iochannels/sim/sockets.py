@@ -31,12 +31,32 @@ from collections import deque
 from iochannels.model import Buffer, BufferRole, Channel, Kind
 from iochannels.sim.buffers import RingBuffer
 from iochannels.sim.errors import WouldBlock, fail
-from iochannels.sim.files import Chan, OpenFile, Wake
+from iochannels.sim.files import (
+    POLLERR,
+    POLLHUP,
+    POLLIN,
+    POLLOUT,
+    POLLRDHUP,
+    Chan,
+    OpenFile,
+    Wake,
+)
 
 __all__ = ["MAX_DGRAM_QLEN", "Addr", "DgramSocket", "Socket", "StreamSocket", "show_addr"]
 
 Addr = str | tuple[str, int] | None  # a path (unix), (host, port) (inet), None (unnamed)
 MAX_DGRAM_QLEN = 10  # /proc/sys/net/unix/max_dgram_qlen: datagrams queued per receiver
+
+
+class Message(bytes):
+    """A datagram that carries open files (SCM_RIGHTS, unix(7)): bytes, and ``files``."""
+
+    files: tuple[OpenFile, ...] = ()
+
+    def __new__(cls, data: bytes, files: tuple[OpenFile, ...]) -> Message:
+        message = super().__new__(cls, data)
+        message.files = files
+        return message
 
 
 class Room:
@@ -53,7 +73,10 @@ class Room:
 
 
 def show_addr(addr: Addr) -> str | None:
-    """``("127.0.0.1", 80)`` -> ``"127.0.0.1:80"``; a path stays a path."""
+    """``("127.0.0.1", 80)`` -> ``"127.0.0.1:80"``; a path stays a path; an abstract
+    name shows its null byte as ``@``, as ss(8) and /proc/net/unix do."""
+    if isinstance(addr, str) and addr.startswith("\0"):
+        return "@" + addr[1:]
     if addr is None or isinstance(addr, str):
         return addr
     return f"{addr[0]}:{addr[1]}"
@@ -72,10 +95,25 @@ class Socket(Chan):
         self.closed = False
         self.discarded = 0  # payload bytes thrown away: unread at close, cut off datagrams
         self.err: str | None = None  # a pending error, reported once (socket(7) SO_ERROR)
+        self.passed: tuple[OpenFile, ...] = ()  # the files (SCM_RIGHTS) the last read took
 
     @property
     def inet(self) -> bool:
         return self.family == "inet"
+
+    def take_passed(self) -> tuple[OpenFile, ...]:
+        """The open files that came with the bytes just read (SCM_RIGHTS), once."""
+        passed, self.passed = self.passed, ()
+        return passed
+
+    def _poll_common(self) -> int:
+        """What every socket reports (unix_poll, tcp_poll, datagram_poll): a pending error,
+        shut down for reading (end of file to read), shut down both ways (hang-up)."""
+        mask = POLLERR if self.err is not None else 0
+        if self.shut_rd:
+            mask |= POLLIN | POLLRDHUP
+            mask |= POLLHUP if self.shut_wr else 0
+        return mask
 
     def raise_error(self) -> None:
         """A pending error ends the next call, before any data (sock_error), and is
@@ -92,6 +130,7 @@ class StreamSocket(Socket):
         super().__init__(ident, wake, family, capacity)
         self.kind = Kind.TCP if family == "inet" else Kind.UNIX_STREAM
         self.state = "UNCONNECTED"
+        self.listen_stopped = False  # a TCP listener that shutdown(SHUT_RD) stopped
         self.send = RingBuffer(capacity)
         self.recv = RingBuffer(capacity)
         self.peer: StreamSocket | None = None
@@ -99,6 +138,9 @@ class StreamSocket(Socket):
         self.backlog = 0
         self.queue: deque[StreamSocket] = deque()  # connections waiting for accept
         self.room = Room(ident)  # where connects wait while the accept queue is full
+        # Open files on their way here (SCM_RIGHTS): the first and the end byte of the
+        # message they came with, counted as self.recv.nwrite counts its bytes.
+        self.rights: deque[tuple[int, int, tuple[OpenFile, ...]]] = deque()
         # TCP only (tcp(7)): a FIN each way, and a reset; with both FINs, or a reset, the
         # connection is over (TCP_CLOSE) though the socket stays connected (SS_CONNECTED).
         self.fin = False  # the peer's FIN arrived (tcp_fin sets SOCK_DONE)
@@ -158,6 +200,24 @@ class StreamSocket(Socket):
             self.wake(peer)
         return taken
 
+    def attach(self, start: int, length: int, files: tuple[OpenFile, ...]) -> None:
+        """Files sent with ``length`` bytes that begin at byte ``start`` of our stream."""
+        self.rights.append((start, start + length, files))
+
+    def _upto_rights(self, n: int) -> int:
+        """af_unix.c unix_stream_read_generic: a read that reaches a message carrying files
+        takes them and stops at the end of that message (a read(2) closes them)."""
+        first = self.recv.nread
+        if self.rights and self.rights[0][0] < first + min(n, self.recv.used):
+            _, end, self.passed = self.rights.popleft()
+            return min(n, end - first)
+        return n
+
+    def unsent(self) -> list[OpenFile]:
+        files = [f for _, _, sent in self.rights for f in sent]
+        self.rights.clear()
+        return files + list(self.take_passed())
+
     def pump(self) -> None:
         """Move bytes from this socket's send buffer into the peer's recv buffer."""
         peer = self.peer
@@ -170,7 +230,7 @@ class StreamSocket(Socket):
                 return b""  # tcp_recvmsg: RCV_SHUTDOWN (inet_shutdown set it) before ENOTCONN
             raise fail("ENOTCONN" if self.inet else "EINVAL")
         if self.recv.used:
-            data = self.recv.read(n)
+            data = self.recv.read(self._upto_rights(n))
             if self.peer is not None:
                 self.peer.pump()  # room here: the peer's waiting bytes move over
                 self.wake(self.peer)
@@ -179,6 +239,21 @@ class StreamSocket(Socket):
             return b""  # tcp_recvmsg: after the peer's FIN (SOCK_DONE), before any error
         self.raise_error()
         return b"" if self.shut_rd else None
+
+    def poll(self, f: OpenFile) -> int:
+        """A listener is readable with a connection to accept; a connection with bytes to
+        read, writable while a write would not wait; unconnected, a hang-up (unix_poll)."""
+        if self.state == "LISTEN":
+            return POLLIN if self.queue else 0
+        mask = self._poll_common()
+        if self.state != "CONNECTED" or self.over:
+            mask |= POLLHUP  # TCP_CLOSE on a connection-based socket
+        if self.recv.used:
+            mask |= POLLIN
+        peer = self.peer
+        if self.send.free or peer is None or peer.recv.free:
+            mask |= POLLOUT
+        return mask
 
     def shutdown(self, rd: bool, wr: bool) -> None:
         """shutdown(2): this side's directions, and the matching ones of the peer."""
@@ -203,6 +278,7 @@ class StreamSocket(Socket):
         listening and resets the connections not yet accepted (inet_csk_listen_stop)."""
         self.drop_unaccepted()
         self.state = "UNCONNECTED"
+        self.listen_stopped = True
         self.backlog = 0
         self.wake(self)
 
@@ -292,12 +368,16 @@ class DgramSocket(Socket):
         self.peer: DgramSocket | None = None  # the socketpair peer, or connect()'s target
         self.dest: Addr = None  # connect()'s default destination
         self.paired = False  # a socketpair: its peer was never an address
+        self.lost: list[OpenFile] = []  # files of datagrams a disconnect dropped
+        self.autobound = False  # a send gave it a port: bound to any address (INADDR_ANY)
 
     def room_for(self, data: bytes, sender: DgramSocket) -> bool:
         if self.queued + len(data) > self.capacity:
             return False
         # unix(7): an unconnected sender waits once max_dgram_qlen datagrams queue up.
-        return self.inet or sender.peer is self or len(self.queue) <= MAX_DGRAM_QLEN
+        # (unix_dgram_sendmsg: "if (unix_peer(other) != sk && unix_recvq_full(other))":
+        # a receiver connected back to the sender takes any number.)
+        return self.inet or self.peer is sender or len(self.queue) <= MAX_DGRAM_QLEN
 
     def deliver(self, data: bytes, sender: Addr) -> None:
         self.queue.append((data, sender))
@@ -311,8 +391,15 @@ class DgramSocket(Socket):
         data, sender = self.queue.popleft()
         self.queued -= len(data)
         self.discarded += max(len(data) - n, 0)
+        self.passed = data.files if isinstance(data, Message) else ()
         self.wake(self)  # a sender may wait for room
         return data[:n], sender
+
+    def unsent(self) -> list[OpenFile]:
+        """Closed: the files in its queued datagrams can reach nobody (nor what it took)."""
+        files = [f for data, _ in self.queue if isinstance(data, Message) for f in data.files]
+        lost, self.lost = self.lost, []
+        return files + lost + list(self.take_passed())
 
     def read(self, f: OpenFile, n: int) -> bytes | None:
         got = self.receive(f, n, b"")
@@ -338,8 +425,24 @@ class DgramSocket(Socket):
         self.shut_wr |= wr
         self.wake(self)
 
+    def poll(self, f: OpenFile) -> int:
+        """unix_dgram_poll, datagram_poll: readable with a datagram queued; writable unless
+        the socket it is connected to has no room for one more (unix(7))."""
+        mask = self._poll_common() | (POLLIN if self.queue else 0)
+        peer = self.peer
+        if self.inet or peer is None or peer.closed or peer.room_for(b"", self):
+            mask |= POLLOUT
+        return mask
+
     def released(self, f: OpenFile) -> None:
         self.closed = True
+        self.peer = None  # unix_release_sock: a dead socket has no peer (no EPERM from it)
+        self.drop_queue()
+
+    def drop_queue(self) -> None:
+        """Every queued datagram is lost (a close, or unix_dgram_disconnected); files they
+        carried (SCM_RIGHTS) wait in ``lost`` until the socket closes (see ``unsent``)."""
+        self.lost += [f for data, _ in self.queue if isinstance(data, Message) for f in data.files]
         self.queue.clear()
         self.discarded += self.queued
         self.queued = 0

@@ -25,7 +25,9 @@ from pathlib import Path
 
 from iochannels.errors import NotFound
 from iochannels.lecture import SECTIONS as LECTURE_SECTIONS
+from iochannels.model import RunReport
 from iochannels.sim import Kernel, SimRun
+from iochannels.sim.report import run_report
 from iochannels.sim.scenarios import blocking, buffers, channels, fds, redirection, sockets
 from iochannels.sim.scenarios.base import (
     KERNEL_OPTIONS,
@@ -37,6 +39,7 @@ from iochannels.sim.scenarios.base import (
 )
 from iochannels.sim.scenarios.userfile import (
     MAX_STEPS,
+    TIME_LIMIT,
     kernel_options,
     load_file,
     run_guarded,
@@ -47,10 +50,12 @@ __all__ = [
     "MAX_STEPS",
     "SCENARIOS",
     "SECTIONS",
+    "TIME_LIMIT",
     "Param",
     "Params",
     "Prepared",
     "Scenario",
+    "catalogue",
     "get",
     "parse_params",
     "prepare",
@@ -71,6 +76,12 @@ SCENARIOS: tuple[Scenario, ...] = (
 SECTIONS: Mapping[int, str] = {
     n: title for n, title in LECTURE_SECTIONS.items() if any(s.section == n for s in SCENARIOS)
 }
+
+
+def catalogue() -> list[dict[str, object]]:
+    """Every scenario as data (``sim list --json``): name, section, title, watch, params."""
+    return [{"name": s.name, "section": s.section, "title": s.title, "watch": s.watch,
+             "params": dict(s.defaults)} for s in SCENARIOS]
 
 
 def get(name: str) -> Scenario:
@@ -102,11 +113,25 @@ class Prepared:
     kernel: Kernel
     path: Path | None = field(default=None)  # the user's file, when it is one
 
-    def run(self, max_steps: int = MAX_STEPS) -> SimRun:
-        """Run to the end, a deadlock, or ``max_steps`` turns (then ``SimRun.stopped``)."""
+    def run(self, max_steps: int = MAX_STEPS, time_limit: float = TIME_LIMIT) -> SimRun:
+        """Run to the end, a deadlock, or ``max_steps`` turns (then ``SimRun.stopped``).
+
+        A user's program that runs ``time_limit`` seconds without a call is an error.
+        """
         if self.path is None:
-            return self.kernel.run(max_steps=max_steps)
-        return run_guarded(self.kernel, self.path, max_steps)
+            result = self.kernel.run(max_steps=max_steps)
+        else:
+            result = run_guarded(self.kernel, self.path, max_steps, time_limit)
+        if result.stopped:  # the programs never resume: no "coroutine was never awaited"
+            for p in self.kernel.procs.values():
+                if p.body is not None:
+                    p.body.close()
+        return result
+
+    def report(self, result: SimRun, seed: int) -> RunReport:
+        """What ``sim run`` says about ``result``, a run of this kernel."""
+        return run_report(self.name, self.title, self.watch, seed, self.params, result,
+                          self.kernel.files)
 
 
 def prepare(

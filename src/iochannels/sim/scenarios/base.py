@@ -31,6 +31,7 @@ KERNEL_OPTIONS: Mapping[str, int] = {
     "pipe_capacity": 65536,
     "socket_buffer": 65536,
     "preempt": 0,
+    "max_procs": 1024,
 }
 
 Build = Callable[[Kernel, Params], None]
@@ -85,6 +86,7 @@ def make_kernel(seed: int, options: Mapping[str, int], snapshots: bool = True) -
         pipe_capacity=options.get("pipe_capacity", KERNEL_OPTIONS["pipe_capacity"]),
         socket_buffer=options.get("socket_buffer", KERNEL_OPTIONS["socket_buffer"]),
         preempt=min(options.get("preempt", 0), 100) / 100,
+        max_procs=options.get("max_procs", KERNEL_OPTIONS["max_procs"]),
     )
 
 
@@ -92,6 +94,8 @@ def check_kernel_options(options: Mapping[str, int]) -> None:
     """Values the kernel can take: a percentage for ``preempt``, room for fds 0..2."""
     if not 0 <= options.get("preempt", 0) <= 100:
         raise UsageError(f"parameter preempt is a percentage, 0 .. 100, not {options['preempt']}")
+    if options.get("max_procs", 1) < 1:
+        raise UsageError("parameter max_procs must be 1 or more: the program's own process")
     if options.get("max_files", 3) < 3:
         raise UsageError("parameter max_files must be 3 or more: fds 0, 1, 2 are the terminal")
     for key in ("pipe_capacity", "socket_buffer"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from select import POLLIN  # poll(2)'s events: the simulator uses Linux's numbers
+
 from iochannels.sim import Kernel, Proc
 from iochannels.sim.scenarios.base import Params, Scenario
 from iochannels.sim.scenarios.common import Program, connect, start_many
@@ -87,6 +89,31 @@ def accept_queue(kernel: Kernel, params: Params) -> None:
     start_many(kernel, server, [_tcp_client(i) for i in range(1, clients + 1)])
 
 
+def poll_clients(kernel: Kernel, params: Params) -> None:
+    clients = int(params["clients"])
+
+    async def server(p: Proc) -> int:
+        ls = await p.socket("inet", "stream")
+        await p.bind(ls, TCP_ADDR)
+        await p.listen(ls, clients)
+        watched, done = [ls], 0
+        while done < clients:
+            ready = await p.poll([(fd, POLLIN) for fd in watched])  # waits for ANY of them
+            for fd, _ in ready:
+                if fd == ls:  # the listening socket is readable: a connection to accept
+                    watched.append((await p.accept(ls))[0])
+                elif message := await p.recv(fd, N):  # a client's bytes: echo them
+                    await p.send(fd, message)
+                else:  # end of stream: that client closed
+                    await p.close(fd)
+                    watched.remove(fd)
+                    done += 1
+        await p.close(ls)
+        return 0
+
+    start_many(kernel, server, [_tcp_client(i) for i in range(1, clients + 1)])
+
+
 SCENARIOS = (
     Scenario(
         "tcp-clients", 5, "A TCP server with N clients: 1 listening socket + N connection sockets",
@@ -111,5 +138,14 @@ SCENARIOS = (
         "Each accept takes one from the queue and makes room for a waiting client.",
         accept_queue,
         {"clients": 4, "backlog": 1},
+    ),
+    Scenario(
+        "poll-clients", 5, "One server, N clients, one process: poll(2) says who is ready",
+        "The server does not block in accept or in one client's recv: it blocks in poll,\n"
+        "on ALL its sockets at once, and poll says which are readable: the listening\n"
+        "socket (a connection to accept) or a connection (bytes, or end of stream).\n"
+        "One process serves every client, each call only where it will not wait.",
+        poll_clients,
+        {"clients": 3},
     ),
 )

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import signal
 import sys
+import threading
+import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -21,11 +26,19 @@ from iochannels.sim import Kernel, SimRun
 from iochannels.sim.scenarios.base import KERNEL_OPTIONS, Params, check_kernel_options
 from iochannels.sim.scenarios.common import Program
 
-__all__ = ["MAX_STEPS", "UserProgram", "kernel_options", "load_file", "run_guarded"]
+__all__ = ["MAX_STEPS", "TIME_LIMIT", "UserProgram", "kernel_options", "load_file",
+           "run_guarded"]
 
 # A run never hangs: the kernel stops after this many turns. Each step keeps a full
 # picture, so a program that loops forever costs about 2 s and 150 MB per 50,000.
 MAX_STEPS = 50_000
+# --max-steps counts system calls; a loop that makes none is stopped by the clock instead:
+# this many seconds without one more scheduler turn.
+TIME_LIMIT = 10.0
+
+
+class _NoCall(Exception):
+    """The clock ran out while the program ran Python code without a system call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +57,10 @@ def load_file(path: str | Path) -> UserProgram:
     file = Path(path)
     if file.is_dir():
         raise IoChannelsError(f"{file} is a directory: give a file that defines main(p)")
-    if not file.is_file():
+    if not file.exists():
         raise NotFound(f"no such file: {file}")
+    if not file.is_file():  # a FIFO would block the import, a device says nothing useful
+        raise IoChannelsError(f"{file} is not a regular file: give a file that defines main(p)")
     module = _import(file)
     main = getattr(module, "main", None)
     if main is None:
@@ -77,14 +92,52 @@ def _import(file: Path) -> ModuleType:
     return module
 
 
-def run_guarded(kernel: Kernel, path: Path, max_steps: int = MAX_STEPS) -> SimRun:
-    """Run the kernel; an exception out of the user's code becomes one line naming it."""
+def run_guarded(kernel: Kernel, path: Path, max_steps: int = MAX_STEPS,
+                time_limit: float = TIME_LIMIT) -> SimRun:
+    """Run the kernel; an exception out of the user's code becomes one line naming it.
+
+    A program that runs ``time_limit`` seconds without a system call is stopped.
+    """
     try:
-        return kernel.run(max_steps=max_steps)
+        with _clock(kernel, time_limit):
+            return kernel.run(max_steps=max_steps)
+    except _NoCall:
+        raise IoChannelsError(
+            f"{path}: ran {time_limit:g} s without a system call (a loop that never awaits "
+            "one?): stopped (see --time-limit)") from None
     except IoChannelsError:
         raise
     except (Exception, SystemExit) as exc:  # sys.exit() in a program would end iochannels
         raise IoChannelsError(f"{_where(exc, path)}{_one_line(exc)}") from None
+
+
+@contextmanager
+def _clock(kernel: Kernel, seconds: float) -> Iterator[None]:
+    """Stop once the kernel has taken no turn for ``seconds``.
+
+    A program's Python code between two calls runs inside one turn, and the kernel
+    cannot interrupt a coroutine: the interval timer of setitimer(2) does, a few times
+    per limit (its SIGALRM handler runs in the main thread only).
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen = [kernel.turns, time.monotonic()]
+
+    def tick(signum: int, frame: object) -> None:
+        now = time.monotonic()
+        if kernel.turns != seen[0]:
+            seen[:] = [kernel.turns, now]
+        elif now - seen[1] >= seconds:
+            raise _NoCall
+
+    old = signal.signal(signal.SIGALRM, tick)
+    signal.setitimer(signal.ITIMER_REAL, seconds / 4, seconds / 4)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def _where(exc: BaseException, path: Path) -> str:

@@ -1,27 +1,33 @@
-"""Simulated processes and the system call each one has in progress.
+"""The kernel's record of a process (a task, as Linux calls it) and its call in progress.
 
-A process runs a program: the generator behind an ``async def`` function's
+Three things in iochannels are about a process; each has its own name:
+
+- :class:`Task` (here): what the simulated kernel keeps for a process, as Linux's
+  ``task_struct`` and xv6's ``struct proc`` do: pid, fd table, the program, the
+  system call in progress, the state.
+- :class:`~iochannels.sim.proc.Proc`: the program's handle on its task, whose
+  methods are the system calls (``await p.write(1, b"hi")``).
+- :class:`iochannels.model.Process`: one process in a picture, frozen; the views draw it.
+
+A task runs a program: the generator behind an ``async def`` function's
 coroutine. The program yields a :class:`Call` at every ``await p.read(...)``;
 the kernel performs it and sends back the result (or throws the error) when
-the call completes. A call that must wait keeps its place in ``Process.call``
-(with any partial progress) until the process is woken and the kernel tries
+the call completes. A call that must wait keeps its place in ``Task.call``
+(with any partial progress) until the task is woken and the kernel tries
 it again: xv6's ``sleep`` in a loop that re-checks its condition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from iochannels.sim.fdtable import FdTable
+from iochannels.sim.files import OpenFile
 
-if TYPE_CHECKING:
-    from iochannels.sim.proc import Proc
+__all__ = ["Call", "Task", "Trap"]
 
-__all__ = ["Call", "Process", "Program", "Trap"]
-
-Program = Callable[["Proc"], Awaitable[int | None]]
 Body = Generator[Any, Any, Any]
 
 
@@ -38,6 +44,7 @@ class Call:
     wchan: object | None = None  # what it waits on
     what: str = ""  # why it waits, for people
     held: Any = None  # what a waiting call already made (the open file of a FIFO open)
+    shown: int | str = ""  # its first argument as the <blocked> trace line prints it
 
 
 class Trap:
@@ -53,7 +60,9 @@ class Trap:
 
 
 @dataclass(eq=False)
-class Process:
+class Task:
+    """A simulated process as the kernel keeps it."""
+
     pid: int
     name: str
     argv: tuple[str, ...]
@@ -71,12 +80,15 @@ class Process:
     def alive(self) -> bool:
         return self.state != "zombie"
 
+    def file(self, fd: int) -> OpenFile:
+        """The open file ``fd`` points to, or EBADF."""
+        return self.fds.get(fd).file
+
     def state_text(self) -> str:
         """``"running"``, ``"blocked in read(3)"``, ``"zombie"``: for the snapshot."""
         if self.state == "zombie":
             return "zombie"
         if self.state == "blocked" and self.call is not None:
-            first = self.call.args[0] if self.call.args else ""
-            shown = first if isinstance(first, int) else ""
-            return f"blocked in {self.call.name}({shown})"
+            shown = self.call.shown
+            return f"blocked in {self.call.name}({shown if isinstance(shown, int) else ''})"
         return "running"
