@@ -310,6 +310,7 @@ class Walkthrough:
         """The step with the most fds open (the first such): the moment worth one picture."""
         return max(self.steps, key=lambda s: s.snapshot.open_fds, default=None)
 
+
 @dataclass(frozen=True, slots=True)
 class Waiter:
     """One parked process of a simulated run: who, in which call, on which fd, for what."""
