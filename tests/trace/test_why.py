@@ -117,3 +117,21 @@ def test_not_blocked_and_bad_pid() -> None:
     bad = iochannels("why", "4194303")
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "no process" in bad.stderr
     assert iochannels("why", "x1").returncode == 2
+
+
+def test_a_parent_waiting_for_a_sleeping_child_names_the_child_not_an_fd() -> None:
+    """wait4(2) waits on a process, not on an fd: the verdict names the child and its state."""
+    sh = subprocess.Popen(["sh", "-c", "sleep 100; exit 0"], start_new_session=True)
+    try:
+        wait_blocked([sh.pid], "blocked in wait4")
+        (child,) = children(sh.pid)
+        wait_blocked([child], "blocked in clock_nanosleep")
+        result = iochannels("why", str(sh.pid))
+    finally:
+        os.killpg(sh.pid, signal.SIGKILL)
+        sh.wait()
+        time.sleep(0.1)  # the child, reparented, is reaped by init
+    assert result.returncode == 0, result.stderr
+    assert (f"verdict: it waits for pid {child} (sleep, blocked in clock_nanosleep())"
+            in result.stdout), result.stdout
+    assert "fd -1" not in result.stdout

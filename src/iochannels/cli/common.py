@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from typing import NoReturn
 
 from iochannels.errors import IoChannelsError, NotFound, UsageError
@@ -29,6 +30,18 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        # A command's parser is run by parse_known_args, and argparse leaves what it does
+        # not know to the top parser, whose error then named `iochannels --help` for
+        # `iochannels fds --bogus`. A command (a parser without commands of its own)
+        # refuses it itself: the message names the command and its own --help.
+        parsed, extra = super().parse_known_args(args, namespace)
+        if extra and self._subparsers is None:
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed, extra
 
     def error(self, message: str) -> NoReturn:
         # The message may quote what was typed: shown, it cannot act on the terminal.

@@ -67,6 +67,9 @@ def _who(snap: Snapshot, ends: Iterable[End], me: int) -> str:
         proc = snap.process(end.pid)
         name = proc.name if proc else "?"
         state = (proc.state or "running") if proc else "gone"
+        if end.fd < 0:  # a child waited for by wait4: the process itself, no fd of it
+            parts.append(f"pid {end.pid} ({name}, {state})")
+            continue
         whose = "its own" if end.pid == me else f"pid {end.pid} ({name})'s"
         parts.append(f"{whose} fd {end.fd}" + ("" if end.pid == me else f" ({state})"))
     return ", ".join(parts) or "nobody"
