@@ -432,3 +432,23 @@ def test_a_tcp_listener_stopped_by_shut_rd_connects_no_more() -> None:
 
     linux, sim = on_both(prog)
     assert sim == linux
+
+
+def test_recvfrom_names_the_sender_as_it_is_bound_when_received() -> None:
+    """unix_dgram_recvmsg copies the address of the sending socket (skb->sk) when the
+    datagram is received, not when it was sent: a sender that binds in between is seen
+    by its new name (found by `sim check -n 1000 -s 2026`). UDP's address is in the
+    packet instead, fixed when sent."""
+    async def prog(p: Any) -> Any:
+        a, b = await _dgram(p, "a"), await _dgram(p, None)
+        seen = [await attempt(p.sendto(b, b"unbound", "a"))]
+        seen.append(await attempt(p.bind(b, "late")))
+        seen.append(await attempt(p.sendto(b, b"bound", "a")))
+        seen.append(await attempt(p.recvfrom(a, 100)))
+        seen.append(await attempt(p.recvfrom(a, 100)))
+        return seen
+
+    linux, sim = on_both(prog)
+    assert linux[3][1] == linux[4][1]  # both name the sender as it is now
+    assert sim == linux
+

@@ -176,3 +176,19 @@ def test_poll_without_a_ready_fd_returns_at_once_with_timeout_zero() -> None:
     k, lines = _run(main)
     assert k.exit_status == {100: 0}
     assert lines[1] == "poll([{fd=3, events=POLLIN}], 1, 0) = 0 (Timeout)"
+
+
+def test_recvmsg_on_a_datagram_socket_shut_for_reading_returns_at_once() -> None:
+    """Linux (checked by hand: socketpair(AF_UNIX, SOCK_DGRAM), shutdown(SHUT_RD), then a
+    blocking recvmsg) returns 0 bytes and no files at once, as read(2) does; the
+    simulator's recvmsg returned read's bare b"" and its strace printer failed on it."""
+
+    async def main(p: Proc) -> int:
+        a, _ = await p.socketpair("dgram")
+        await p.shutdown(a, "r")
+        assert await p.recvmsg(a, 8) == (b"", ())
+        return 0
+
+    k, lines = _run(main)
+    assert k.exit_status == {100: 0}, lines
+    assert any(line.startswith("recvmsg(") and line.endswith("= 0") for line in lines), lines

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from iochannels.sim.errors import SimOSError, fail
+from iochannels.sim.errors import SimOSError, WouldBlock, fail
 from iochannels.sim.files import OpenFile, wait_or_eagain
 from iochannels.sim.sending import (
     autobind,
@@ -349,7 +349,12 @@ def sys_recvmsg(k: Services, p: Task, call: Call, fd: int, n: int) -> tuple[byte
     came with them (SCM_RIGHTS); without room in the table they are closed (MSG_CTRUNC)."""
     f = p.file(fd)
     sock = socket_of(p, fd)
-    data = sock.read(f, n)
+    try:
+        data = sock.read(f, n)
+    except WouldBlock as wait:
+        if wait.ended is not None:  # shut down for reading and empty: b"" and no fds
+            wait.ended = (wait.ended, ())
+        raise
     if data is None:
         raise wait_or_eagain(f, sock, "data to receive")
     new: list[int] = []

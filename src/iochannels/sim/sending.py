@@ -85,7 +85,7 @@ def send_datagram(net: Addresses, f: OpenFile, data: bytes, addr: Addr) -> int:
         raise fail("EPIPE")
     if not target.room_for(data, sock):
         raise wait_or_eagain(f, target, "room in the receiver's queue")
-    target.deliver(data, sock.local)
+    target.deliver(data, sock)
     return len(data)
 
 
@@ -119,7 +119,7 @@ def _udp_send(net: Addresses, sock: DgramSocket, data: bytes, addr: Addr) -> int
             sock.wake(sock)  # sk_error_report: a waiting recv gets it at once
         return len(data)
     if target.room_for(data, sock):  # a full UDP receive queue drops the datagram
-        target.deliver(data, sock.local)
+        target.deliver(data, sock)
     return len(data)
 
 

@@ -363,7 +363,11 @@ class DgramSocket(Socket):
     def __init__(self, ident: str, wake: Wake, family: str, capacity: int) -> None:
         super().__init__(ident, wake, family, capacity)
         self.kind = Kind.UDP if family == "inet" else Kind.UNIX_DGRAM
-        self.queue: deque[tuple[bytes, Addr]] = deque()
+        # Each datagram with its sender: UDP's source address is in the packet, fixed when
+        # sent; a UNIX datagram keeps its sending socket (skb->sk), whose address recvfrom
+        # reads when it receives (unix_dgram_recvmsg -> unix_copy_addr(msg, skb->sk)): a
+        # sender that binds after sending is seen by its new name.
+        self.queue: deque[tuple[bytes, Addr | DgramSocket]] = deque()
         self.queued = 0  # payload bytes in the queue
         self.peer: DgramSocket | None = None  # the socketpair peer, or connect()'s target
         self.dest: Addr = None  # connect()'s default destination
@@ -379,8 +383,8 @@ class DgramSocket(Socket):
         # a receiver connected back to the sender takes any number.)
         return self.inet or self.peer is sender or len(self.queue) <= MAX_DGRAM_QLEN
 
-    def deliver(self, data: bytes, sender: Addr) -> None:
-        self.queue.append((data, sender))
+    def deliver(self, data: bytes, sender: DgramSocket) -> None:
+        self.queue.append((data, sender.local if self.inet else sender))
         self.queued += len(data)
         self.wake(self)
 
@@ -388,7 +392,8 @@ class DgramSocket(Socket):
         """One datagram, cut to ``n`` bytes (the rest is lost), or None when none is queued."""
         if not self.queue:
             return None
-        data, sender = self.queue.popleft()
+        data, sent_by = self.queue.popleft()
+        sender = sent_by.local if isinstance(sent_by, DgramSocket) else sent_by
         self.queued -= len(data)
         self.discarded += max(len(data) - n, 0)
         self.passed = data.files if isinstance(data, Message) else ()
