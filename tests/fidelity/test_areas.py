@@ -409,3 +409,26 @@ def test_file_holes_still_differ() -> None:
     linux, sim = on_both(prog)
     assert sim == (1 << 20) + 1  # the end: the simulator's files have no holes
     assert linux < sim  # this filesystem keeps the hole of 1 MiB (tmpfs, ext4, xfs do)
+
+
+def test_a_tcp_listener_stopped_by_shut_rd_connects_no_more() -> None:
+    """Found by `sim check -n 1000 -s 7` once the generator drew other scripts."""
+    async def prog(p: Any) -> Any:
+        srv = await p.socket("inet", "stream")
+        await p.bind(srv, ("127.0.0.1", 0))
+        await p.listen(srv, 5)
+        port = (await p.getsockname(srv))[1] if isinstance(p, LinuxProc) else 32768
+        stopped = await p.socket("inet", "stream")
+        await p.bind(stopped, ("127.0.0.1", 0))
+        await p.listen(stopped, 5)
+        seen = [await attempt(p.shutdown(stopped, "r")),
+                await attempt(p.connect(stopped, ("127.0.0.1", port)))]
+        shut_wr = await p.socket("inet", "stream")
+        await p.bind(shut_wr, ("127.0.0.1", 0))
+        await p.listen(shut_wr, 5)
+        seen += [await attempt(p.shutdown(shut_wr, "w")),
+                 await attempt(p.connect(shut_wr, ("127.0.0.1", port)))]
+        return seen
+
+    linux, sim = on_both(prog)
+    assert sim == linux

@@ -162,6 +162,8 @@ def sys_connect(k: Services, p: Task, call: Call, fd: int, addr: Addr) -> int:
     if isinstance(sock, DgramSocket):
         return connect_dgram(k, sock, addr)
     assert isinstance(sock, StreamSocket)
+    if sock.inet and sock.listen_stopped:
+        raise fail("EINVAL")  # Linux 6.18, run: a listener stopped by SHUT_RD connects no more
     if sock.inet and sock.state != "UNCONNECTED":
         raise fail("EISCONN")  # inet_stream_connect: a connected or listening socket first
     # net/unix/af_unix.c unix_stream_connect: the address first, then the listener,

@@ -130,6 +130,7 @@ class StreamSocket(Socket):
         super().__init__(ident, wake, family, capacity)
         self.kind = Kind.TCP if family == "inet" else Kind.UNIX_STREAM
         self.state = "UNCONNECTED"
+        self.listen_stopped = False  # a TCP listener that shutdown(SHUT_RD) stopped
         self.send = RingBuffer(capacity)
         self.recv = RingBuffer(capacity)
         self.peer: StreamSocket | None = None
@@ -277,6 +278,7 @@ class StreamSocket(Socket):
         listening and resets the connections not yet accepted (inet_csk_listen_stop)."""
         self.drop_unaccepted()
         self.state = "UNCONNECTED"
+        self.listen_stopped = True
         self.backlog = 0
         self.wake(self)
 
