@@ -104,7 +104,8 @@ def test_rows_read_like_a_tuple(parts: list[list[int]], i: int, j: int, k: int) 
         list(reversed(flat))
     assert rows == flat and flat == rows and rows == list(flat) and rows == Rows((flat,))
     assert rows != (*flat, 0) and (*flat, 0) != rows and rows != "abc"
-    assert hash(rows) == hash(flat) and rows + (1,) == (*flat, 1) and (1,) + rows == (1, *flat)
+    assert hash(rows) == hash(flat)
+    assert rows + (1,) == (*flat, 1) and (1,) + rows == (1, *flat)  # noqa: RUF005  # as a tuple
     if k != 0:
         assert rows[i:j:k] == flat[i:j:k]
     if -len(flat) <= i < len(flat):
