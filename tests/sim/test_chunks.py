@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import astuple, fields
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iochannels.model import Process
@@ -95,6 +95,7 @@ def test_unchanged_processes_and_fd_tables_are_shared_between_pictures() -> None
     assert len(distinct) * 3 < sum(len(_id_chunks(t)) for t in tables)
 
 
+@settings(deadline=None, derandomize=True, max_examples=200)
 @given(st.lists(st.lists(st.integers(), min_size=1, max_size=5), max_size=6),
        st.integers(-40, 40), st.integers(-40, 40), st.integers(-40, 40))
 def test_rows_read_like_a_tuple(parts: list[list[int]], i: int, j: int, k: int) -> None:

@@ -184,11 +184,16 @@ class Rows(Sequence[T]):
         return self._len
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Rows) and other._chunks is self._chunks:
-            return True
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+        if isinstance(other, Rows):
+            if other._chunks is self._chunks:
+                return True
+            if list(map(len, other._chunks)) == list(map(len, self._chunks)):
+                # chunk by chunk: a shared chunk is equal at once, others compare in C
+                return all(a is b or a == b for a, b in zip(self._chunks, other._chunks,
+                                                            strict=True))
+        elif not isinstance(other, Sequence) or isinstance(other, str | bytes):
             return NotImplemented
-        return len(other) == self._len and all(a == b for a, b in zip(self, other, strict=True))
+        return len(other) == self._len and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
         return hash(tuple(self))
@@ -399,7 +404,9 @@ class Camera:
             if pid in tables or pid not in self._tables:
                 self._tables[pid] = self._fd_rows(pid)
             proc = Process(p.pid, p.name, p.argv, self._tables[pid], p.ppid, p.state_text())
-            if self._procs.get(pid) != proc:
+            old = self._procs.get(pid)
+            # a new fd table is a change without comparing its entries one by one
+            if old is None or old.fds is not proc.fds or old != proc:
                 self._procs[pid] = proc
                 self._by_row.setdefault(pid // ROWS, {})[pid] = proc
                 self._row_edits.add(pid // ROWS)
