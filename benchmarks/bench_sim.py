@@ -12,7 +12,8 @@
   peak memory (its maximum resident set size, getrusage(2)). The target is 10,000
   clients under 1 GB; ``IOCHANNELS_BENCH_CLIENTS`` sets the count (default 10,000).
   Pictures share the chunks of processes, of fd tables and of channels that a call did
-  not change, so memory grows with the calls, not with clients times calls.
+  not change, so memory grows with the calls, not with clients times calls (10,000
+  clients, 120,905 steps: 867 MiB peak, 123 to 267 s on the busy shared machine).
 
 Run directly for a plain report: ``python benchmarks/bench_sim.py``.
 """
