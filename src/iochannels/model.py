@@ -15,7 +15,7 @@ seek and sync: regular files, block devices).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -207,7 +207,7 @@ class Process:
     pid: int
     name: str
     argv: tuple[str, ...] = ()
-    fds: tuple[FdEntry, ...] = ()
+    fds: Sequence[FdEntry] = ()  # the simulator's share chunks too: see Snapshot
     ppid: int | None = None
     state: str | None = None  # "running", "zombie", "blocked in read(3)", ...
     error: str | None = None  # why the fd table could not be read (e.g. "permission denied")
@@ -229,7 +229,9 @@ class End:
 class Snapshot:
     """Processes, their fd tables and the channels the fds point to, at one moment."""
 
-    processes: tuple[Process, ...]
+    # A Sequence, not a tuple: the simulator's pictures share the unchanged parts of it
+    # with the picture before (iochannels.sim.snapshot.Rows), as they share channels.
+    processes: Sequence[Process]
     channels: Mapping[str, Channel]
     source: Source
     taken_at: float = 0.0  # seconds: time.time() for live, the step number for sim

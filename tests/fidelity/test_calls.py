@@ -203,3 +203,18 @@ def test_generated_scripts_with_the_new_calls_agree(linux: LinuxRunner,
     script = script_from(chooser, chooser.integer(3, 16), extra=True)
     difference, _, _ = compare(script, linux)
     assert difference is None, str(difference)
+
+
+@pytest.mark.parametrize(("status", "seen"), [(0, 0), (255, 255), (256, 0), (257, 1),
+                                              (1000, 232), (-1, 255), (-256, 0)])
+def test_wait_reports_the_low_8_bits_of_an_exit_status(linux: LinuxRunner, status: int,
+                                                       seen: int) -> None:
+    """exit(3): "status & 0377 is returned to the parent" (wait(2)); the exiting child's
+    fds close, so the parent's read of the pipe sees end of file; a step of the exited
+    process is skipped on both kernels; a second wait finds no child (ECHILD)."""
+    results = agreed(linux, Op(0, "pipe", (0, 0)), Op(0, "fork"), Op(0, "close", (4,)),
+                     Op(0, "wait_status"), Op(1, "exit", (status,)), Op(1, "getpid"),
+                     Op(0, "read", (3, 10)), Op(0, "wait_status"), Op(0, "wait_status"))
+    assert results[3] == done(("none", 0)) and results[4] == done(None)
+    assert results[5] == Result("skipped") and results[6] == done(b"")
+    assert results[7] == done(("child", seen)) and results[8] == error("ECHILD")

@@ -47,6 +47,9 @@ def _features(op: Op, before: list[Op]) -> set[str]:
             found.add("re-connect")
         case ("send" | "sendto"), _ if any(o.call == "close" for o in before[14:]):
             found.add("send after a close")
+        case "wait_status", _ if any(o.call == "exit" and not 0 <= o.args[0] <= 255
+                                     for o in before):
+            found.add("a wait after an exit status outside 0..255")
     if op.call in ("open", "mkfifo") and "/" in PATHS[op.args[0]]:
         found.add(PATHS[op.args[0]])
     if op.call == "fork" and sum(o.call == "fork" for o in before) == 1:
@@ -62,7 +65,8 @@ def test_the_generator_draws_every_area() -> None:
         for i, op in enumerate(steps):
             seen.update(_features(op, list(steps[:i])))
     for feature in ("O_RDONLY|O_TRUNC", "whence 3", "whence 4", "whence 5", "autobind",
-                    "re-connect", "send after a close", "./f1", "f0/x", "three processes"):
+                    "re-connect", "send after a close", "./f1", "f0/x", "three processes",
+                    "a wait after an exit status outside 0..255"):
         assert seen[feature] >= 3, (feature, seen)
 
 

@@ -17,6 +17,7 @@ from iochannels.fidelity.script import (
     APPEND,
     CLOEXEC,
     CREATE,
+    EXIT_STATUSES,
     NONBLOCK,
     PATHS,
     PORTS,
@@ -44,7 +45,7 @@ WEIGHTED_CALLS = (
 NEW_CALLS = (
     ("fcntl", 6), ("dup3", 2), ("poll", 4), ("getsockname", 2), ("getpeername", 2),
     ("waitpid_nohang", 1), ("getpid", 1), ("getppid", 1), ("sigpipe_ignore", 1),
-    ("sendmsg", 4), ("recvmsg", 4),
+    ("sendmsg", 4), ("recvmsg", 4), ("exit", 2), ("wait_status", 2),
 )
 EXTRA_CALLS = (*NEW_CALLS, ("pipe", 3), ("socketpair", 4), ("write", 3), ("read", 3),
                ("close", 3), ("fork", 1), ("socket", 2), ("bind", 2), ("listen", 1),
@@ -117,6 +118,11 @@ def _op(c: Chooser, procs: int, inet: bool = False, dgram: bool = False,
     def _fd(c: Chooser) -> int:
         return c.pick(fds)
 
+    if call == "exit":  # a child exits (the first process holds the script together),
+        if procs > 1:  # or, without one yet, the first process forks one
+            proc = c.integer(1, procs - 1)
+        else:
+            call = "fork"
     if call == "fork" and procs >= MAX_PROCS:
         call = "close"
     match call:
@@ -171,6 +177,8 @@ def _op(c: Chooser, procs: int, inet: bool = False, dgram: bool = False,
             args = (_fd(c), c.pick((0, 1, 100)), c.pick((-1, 3, 4, 5, 99)))
         case "recvmsg":
             args = (_fd(c), c.pick(READ_SIZES))
+        case "exit":
+            args = (c.pick(EXIT_STATUSES),)
         case _:
             args = ()
     return Op(proc, call, args)

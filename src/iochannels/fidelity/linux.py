@@ -30,6 +30,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -198,6 +199,7 @@ class _LinuxScript:
     def __init__(self, runner: LinuxRunner, script: Script, expected: tuple[Record, ...]) -> None:
         self.runner, self.script, self.expected = runner, script, expected
         self.waiting: dict[int, int] = {}  # worker index -> the step whose call waits
+        self.exited: set[int] = set()  # worker indexes whose exit step ran
         self.namer = Namer()
         self.ports = Ports(PORTS, runner.nobody)
 
@@ -211,10 +213,12 @@ class _LinuxScript:
 
     def step(self, i: int, op: Op) -> Record:
         workers = self.runner.workers
-        if op.proc >= len(workers) or op.proc in self.waiting:
+        if op.proc >= len(workers) or op.proc in self.waiting or op.proc in self.exited:
             return Record(Result("skipped"))
         worker = workers[op.proc]
         expected = self.expected[i]
+        if op.call == "exit":
+            return self._exit(i, op, worker)
         if op.call == "fork":
             self.runner.fork(worker)
         else:
@@ -234,6 +238,18 @@ class _LinuxScript:
         finishing = {step for step, _ in expected.completed}
         completed = self._completions(i, finishing, skip=op.proc)
         return Record(result, completed, self._fds(worker.pid))
+
+    def _exit(self, i: int, op: Op, worker: _Worker) -> Record:
+        """_exit(2) answers nothing: wait until the process is a zombie (or reaped, by
+        init after an orphaning), so that a wait in the next step finds it, as the
+        simulator's exit is over when its step is."""
+        send(worker.ctl, (op.call, linux_args(op, i, self.ports)))
+        self.exited.add(op.proc)
+        deadline = time.monotonic() + WAIT_LONG * 10
+        while time.monotonic() < deadline and _state(worker.pid) not in ("Z", "X", None):
+            time.sleep(0.001)
+        finishing = {step for step, _ in self.expected[i].completed}
+        return Record(Result("done", None), self._completions(i, finishing, skip=op.proc))
 
     def _completions(self, i: int, finishing: set[int],
                      skip: int | None = None) -> tuple[tuple[int, Result], ...]:
@@ -260,6 +276,16 @@ class _LinuxScript:
             views.append(FdView(fd, self.namer.name(kind, target), ACCESS[flags & O_ACCMODE],
                                 bool(flags & O_NONBLOCK), bool(flags & O_CLOEXEC)))
         return tuple(views)
+
+
+def _state(pid: int) -> str | None:
+    """proc(5) /proc/PID/stat's state letter, None once the process is reaped. The name
+    before it may hold any byte, so the letter is after the last ')'."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            return stat_file.read().rpartition(b")")[2].split()[0].decode()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
 
 
 def _kind_of(pid: int, fd: int) -> str:

@@ -33,6 +33,9 @@ Calls and their arguments::
     getsockname(fd)  getpeername(fd)  waitpid_nohang()  getpid()  sigpipe_ignore()
     getppid()               # the parent by index among the script's processes, or "outside"
     sendmsg(fd, n, passed)  recvmsg(fd, n)  # passed: an fd to send with SCM_RIGHTS, or -1
+    exit(status)            # _exit(2) with any int: the parent sees status & 0377 (wait(2));
+                            # the process's later steps are skipped
+    wait_status()           # waitpid(-1, WNOHANG): ("none", 0) or ("child", exit status)
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ __all__ = [
     "CALLS",
     "CLOEXEC",
     "CREATE",
+    "EXIT_STATUSES",
     "FCNTL_CMDS",
     "HOWS",
     "LOOPBACK",
@@ -65,7 +69,9 @@ CALLS = ("pipe", "socketpair", "dup", "dup2", "close", "read", "write", "recv", 
          "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom",
          "bind_in", "connect_in", "sendto_in",
          "fcntl", "dup3", "poll", "getsockname", "getpeername", "waitpid_nohang", "getpid",
-         "getppid", "sigpipe_ignore", "sendmsg", "recvmsg")
+         "getppid", "sigpipe_ignore", "sendmsg", "recvmsg", "exit", "wait_status")
+# exit's statuses: inside 0..255, and outside it, where Linux keeps the low 8 bits
+EXIT_STATUSES = (0, 1, 255, 256, 257, 1000, -1, -256)
 FCNTL_CMDS = ("F_GETFL", "F_SETFL", "F_GETFD", "F_SETFD", "F_DUPFD", "F_DUPFD_CLOEXEC",
               "F_GETPIPE_SZ", "F_SETPIPE_SZ")
 # Names in the script's own directory: files f*, FIFOs q*, sockets s*; then the same

@@ -46,7 +46,8 @@ __all__ = ["SIM_CALL", "SimTrace", "normalize", "run_sim"]
 HARNESS_SOCKET_BUFFER = 1 << 20  # never reached: scripts stay within SOCKET_BUDGET
 NOBODY_PORT = 1  # the simulator hands out ports from 32768: nobody is ever at port 1
 SIM_CALL = {"bind_in": "bind", "connect_in": "connect", "sendto_in": "sendto"}
-SIM_NAME = {**SIM_CALL, "waitpid_nohang": "waitpid", "sigpipe_ignore": "signal"}
+SIM_NAME = {**SIM_CALL, "waitpid_nohang": "waitpid", "sigpipe_ignore": "signal",
+            "wait_status": "waitpid"}
 SENDS = ("write", "send", "sendto", "sendto_in", "sendmsg")
 INET_CHECKED = ("bind_in", "connect_in", "recv", "recvfrom")  # the calls _inet_exclusion stops
 
@@ -82,6 +83,8 @@ def normalize(op: Op, value: Any, ports: Ports) -> Any:
             return ports.label("tcp", tuple(value) if isinstance(value, tuple | list) else value)
         case "waitpid_nohang":
             return int(value[0])
+        case "wait_status":  # pids differ between the kernels; the status must not
+            return ("child", value[1]) if value[0] else ("none", 0)
         case "sigpipe_ignore":
             return str(value)
         case "recvmsg":
@@ -142,7 +145,7 @@ def sim_args(op: Op, step: int, ports: Ports, proto: str) -> tuple[Any, ...]:
             return (a[0], a[1], bool(a[2]))
         case "poll":
             return (((a[0], a[1]),), -1 if a[2] else 0)
-        case "waitpid_nohang":
+        case "waitpid_nohang" | "wait_status":
             return (-1, 1)  # WNOHANG
         case "sigpipe_ignore":
             return ("SIGPIPE", "SIG_IGN")
@@ -193,6 +196,9 @@ class _SimScript:
         if op.proc >= len(self.pids) or self.pids[op.proc] in self.waiting:
             return Record(Result("skipped"))  # its process waits, or its fork never ran
         pid = self.pids[op.proc]
+        p = self.k.procs.get(pid)
+        if p is None or not p.alive:
+            return Record(Result("skipped"))  # it exited
         proto = self.proto(op)
         outcome = self.k.syscall(pid, SIM_NAME.get(op.call, op.call),
                                  *sim_args(op, i, self.ports, proto))
@@ -214,7 +220,8 @@ class _SimScript:
             completed.append((step, _result(self.script.steps[step], done, self.ports)))
         if result.kind != "blocked":
             self.waiting.pop(pid, None)
-        return Record(result, tuple(sorted(completed, key=lambda c: c[0])), self.fds(pid))
+        return Record(result, tuple(sorted(completed, key=lambda c: c[0])),
+                      () if op.call == "exit" else self.fds(pid))
 
     def proto(self, op: Op) -> str:
         """Which port table an inet-addressed call looks in: its socket's (tcp or udp)."""

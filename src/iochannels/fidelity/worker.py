@@ -146,6 +146,14 @@ def more_call(op: str, args: tuple[Any, ...]) -> Any:
             return _address(raw.raw, length.value)
         case "waitpid_nohang", ():
             return os.waitpid(-1, os.WNOHANG)
+        case "wait_status", ():
+            pid, wstatus = os.waitpid(-1, os.WNOHANG)
+            if not pid:
+                return 0, 0
+            code = os.waitstatus_to_exitcode(wstatus)  # -N: killed by signal N
+            return pid, code if code >= 0 else signal.Signals(-code).name
+        case "exit", (status,):
+            os._exit(status)  # no reply: the harness watches the process become a zombie
         case "getpid", ():
             return os.getpid()
         case "getppid", ():

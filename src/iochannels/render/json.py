@@ -18,7 +18,7 @@ templates with their keys in sorted order; the rest goes through ``_value``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any
@@ -211,7 +211,7 @@ def _scalar(value: object) -> str:
     raise TypeError(f"not a JSON value: {value!r}")
 
 
-def _processes(processes: tuple[Process, ...], parts: list[str]) -> None:
+def _processes(processes: Sequence[Process], parts: list[str]) -> None:
     if not processes:
         parts.append("[]")
         return
@@ -250,7 +250,7 @@ def _flags(flags: frozenset[str]) -> str:
     return text
 
 
-def _fds(entries: tuple[FdEntry, ...], parts: list[str]) -> None:
+def _fds(entries: Sequence[FdEntry], parts: list[str]) -> None:
     if not entries:
         parts.append("[]")
         return

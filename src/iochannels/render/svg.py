@@ -189,7 +189,7 @@ def _outside(snap: Snapshot) -> tuple[Process, ...]:
 
 def talking(snap: Snapshot) -> Snapshot:
     """Only the fds on channels between two processes, and the processes that hold them."""
-    snap = replace(snap, processes=snap.processes + _outside(snap))
+    snap = replace(snap, processes=(*snap.processes, *_outside(snap)))
     shared: set[str] = set()
     for cid, channel in snap.channels.items():
         pids = {e.pid for e in snap.ends(cid)}

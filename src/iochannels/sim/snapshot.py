@@ -17,10 +17,11 @@ what a step may have changed (the marks may say too much, never too little):
   peer, and the sockets whose peer it is, are looked at too; a channel's model
   is rebuilt only when what it shows (``Chan.picture_key``) changed.
 
-So a step costs what it changed, plus copying the tuple of processes. The
-mapping of channels is not copied: a :class:`Chunks` mapping shares every chunk
-of 64 channels the call did not change with the picture before (a 1,000-client
-run kept 471 MB of copied mappings and tuples; the copies were 9 in 10 of it).
+So a step costs what it changed. Neither the processes nor the channels are
+copied: :class:`Rows`, a sequence in chunks of 64 pids, and :class:`Chunks`, a
+mapping in chunks of about 64 channels, share every chunk the call did not
+change with the picture before (a 1,000-client run kept 471 MB of copied
+mappings and tuples; the copies were 9 in 10 of it).
 The cache holds only what a picture shows: a channel that no fd holds and no
 accept queue holds leaves it.
 
@@ -34,7 +35,8 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping, Sequence
 from heapq import heapify, heappop, heappush
-from operator import itemgetter
+from typing import TypeVar, overload
+from zlib import crc32
 
 from iochannels.model import Channel, Event, FdEntry, Process, Snapshot, Step
 from iochannels.sim.fdtable import Slot
@@ -42,7 +44,7 @@ from iochannels.sim.files import Chan, OpenFile
 from iochannels.sim.sockets import StreamSocket
 from iochannels.sim.task import Task
 
-__all__ = ["Camera", "Chunks", "NoCamera", "draw"]
+__all__ = ["Camera", "Chunks", "NoCamera", "Rows", "draw"]
 
 Where = tuple[int, int]  # (pid, fd)
 
@@ -73,13 +75,18 @@ def _entry(fd: int, slot: Slot) -> FdEntry:
     return FdEntry(fd, f.chan.id, f.access, frozenset(flags), offset)
 
 
-_first_item = itemgetter(0)
 CHUNK = 64  # channels per chunk: a changed channel copies 64 entries, not all of them
+# A chunk ends after an id chosen by its hash, or at CHUNK_MAX entries. Without the cap
+# sizes follow a geometric law, and the chunk a call copies is a big one more often than
+# not (a 10,000-client run: 875 MB to 1,082 MB peak by PYTHONHASHSEED alone; 3,000
+# clients: 226 to 245 MB, capped: 193 MB); crc32, not hash(), so that a run's chunks,
+# and its memory, are the same every time.
+CHUNK_MAX = CHUNK
 
 
 def ends_chunk(ident: str) -> bool:
     """About one id in CHUNK ends a chunk (content-defined, as rsync cuts files)."""
-    return hash(ident) % CHUNK == 0
+    return crc32(ident.encode("utf-8", "surrogateescape")) % CHUNK == 0
 
 
 class Chunks(Mapping[str, Channel]):
@@ -104,7 +111,7 @@ class Chunks(Mapping[str, Channel]):
         chunk: dict[str, Channel] = {}
         for ident, model in items.items():
             chunk[ident] = model
-            if ends_chunk(ident):
+            if ends_chunk(ident) or len(chunk) >= CHUNK_MAX:
                 chunks.append(chunk)
                 chunk = {}
         if chunk:
@@ -140,6 +147,74 @@ class Chunks(Mapping[str, Channel]):
         return f"Chunks({dict(self)!r})"
 
 
+T = TypeVar("T")
+ROWS = 64  # pids (or fds) per chunk of Rows: pid // ROWS says which chunk a process is in
+
+
+class Rows(Sequence[T]):
+    """An immutable sequence in chunks (of processes by pid // ROWS, of fd entries by
+    fd // ROWS): the next picture's shares the chunks that did not change. A tuple of
+    10,000 processes, and the server's tuple of 10,000 fd entries, copied after every
+    call of a 10,000-client run were most of its memory, growing with its square.
+
+    It compares equal to any sequence of the same items, a tuple's way, and adds
+    to a tuple as a tuple does.
+    """
+
+    __slots__ = ("_chunks", "_len")
+
+    def __init__(self, chunks: tuple[tuple[T, ...], ...]) -> None:
+        self._chunks = chunks
+        self._len = sum(map(len, chunks))
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        i = index + self._len if index < 0 else index
+        if not 0 <= i < self._len:
+            raise IndexError("Rows index out of range")
+        for chunk in self._chunks:  # a view walks them; indexing is rare
+            if i < len(chunk):
+                return chunk[i]
+            i -= len(chunk)
+        raise AssertionError("unreachable: _len counts every chunk")
+
+    def __iter__(self) -> Iterator[T]:
+        for chunk in self._chunks:
+            yield from chunk
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rows):
+            if other._chunks is self._chunks:
+                return True
+            if list(map(len, other._chunks)) == list(map(len, self._chunks)):
+                # chunk by chunk: a shared chunk is equal at once, others compare in C
+                return all(a is b or a == b for a, b in zip(self._chunks, other._chunks,
+                                                            strict=True))
+        elif not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(other) == self._len and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other: tuple[T, ...]) -> tuple[T, ...]:
+        return (*self, *other)
+
+    def __radd__(self, other: tuple[T, ...]) -> tuple[T, ...]:
+        return (*other, *self)
+
+    def __repr__(self) -> str:
+        return f"Rows({tuple(self)!r})"
+
+
 class Camera:
     """Takes snapshots of a kernel's processes, redrawing only what the kernel marked."""
 
@@ -156,8 +231,17 @@ class Camera:
         self._procs: dict[int, Process] = {}
         self._entries: dict[int, dict[int, tuple[FdEntry, OpenFile]]] = {}
         self._fdlists: dict[int, list[int]] = {}  # each process's fds, in order
-        self._tables: dict[int, tuple[FdEntry, ...]] = {}
+        self._tables: dict[int, Rows[FdEntry]] = {}
         self._file_fds: dict[OpenFile, set[Where]] = {}
+        # The last picture's processes: a chunk (a tuple of processes) per pid // ROWS,
+        # and the chunk numbers whose processes were set or removed since.
+        self._by_row: dict[int, dict[int, Process]] = {}
+        self._rows: dict[int, tuple[Process, ...]] = {}
+        self._row_edits: set[int] = set()
+        self._shown_rows: Rows[Process] = Rows(())
+        # Each fd table in chunks of fd // ROWS, and the chunks whose entries changed.
+        self._fd_chunks: dict[int, dict[int, tuple[FdEntry, ...]]] = {}
+        self._fd_edits: dict[int, set[int]] = {}
         # Channels: who holds each, and the order a picture lists them in: by first holder
         # (a heap per channel finds the next one), then the connections queued for accept.
         self._holders: dict[str, set[Where]] = {}
@@ -257,11 +341,28 @@ class Camera:
             p = procs.get(pid)
             if p is not None and self._update_entry(p, fd, dirty, gone):
                 tables.add(pid)
+                self._fd_edits.setdefault(pid, set()).add(fd // ROWS)
         self._redraw_processes(procs, tables)
         self._redraw_channels(dirty, gone)
         for marks in (self.changed, self.rebuild, self.gone, self.fds, self.files, self.touched):
             marks.clear()
-        return Snapshot(tuple(self._procs.values()), self._chunks(), "sim", taken_at)
+        return Snapshot(self._rows_now(), self._chunks(), "sim", taken_at)
+
+    def _rows_now(self) -> Rows[Process]:
+        """The processes as Rows, sharing with the last picture's the chunks that did not
+        change."""
+        if not self._row_edits:
+            return self._shown_rows
+        for n in self._row_edits:
+            row = self._by_row.get(n)
+            if row:
+                self._rows[n] = tuple(row[pid] for pid in sorted(row))
+            else:
+                self._rows.pop(n, None)
+                self._by_row.pop(n, None)
+        self._row_edits.clear()
+        self._shown_rows = Rows(tuple(self._rows[n] for n in sorted(self._rows)))
+        return self._shown_rows
 
     def _chunks(self) -> Chunks:
         """The layout as Chunks, sharing with the last picture's what did not change."""
@@ -276,7 +377,9 @@ class Camera:
                 if i is None:
                     if model is None:
                         continue  # set and removed again since the last picture
-                    if not chunks or (chunks[-1] and ends_chunk(next(reversed(chunks[-1])))):
+                    last = chunks[-1] if chunks else None
+                    if last is None or (last and (ends_chunk(next(reversed(last)))
+                                                  or len(last) >= CHUNK_MAX)):
                         chunks.append({})
                         copied.add(len(chunks) - 1)
                     i = len(chunks) - 1
@@ -303,28 +406,46 @@ class Camera:
 
     # -- processes and their fd tables ----------------------------------------------------
     def _redraw_processes(self, procs: Mapping[int, Task], tables: set[int]) -> None:
-        unsorted = False
         for pid in self.changed | tables:
             p = procs.get(pid)
             if p is None:
                 continue
             if pid in tables or pid not in self._tables:
-                held = map(self._entries.setdefault(pid, {}).__getitem__,
-                           self._fdlists.setdefault(pid, []))
-                self._tables[pid] = tuple(map(_first_item, held))
-            if pid not in self._procs and self._procs and pid < next(reversed(self._procs)):
-                unsorted = True
-            self._procs[pid] = Process(p.pid, p.name, p.argv, self._tables[pid], p.ppid,
-                                       p.state_text())
-        if unsorted:
-            self._procs = dict(sorted(self._procs.items()))
+                self._tables[pid] = self._fd_rows(pid)
+            proc = Process(p.pid, p.name, p.argv, self._tables[pid], p.ppid, p.state_text())
+            old = self._procs.get(pid)
+            # a new fd table is a change without comparing its entries one by one
+            if old is None or old.fds is not proc.fds or old != proc:
+                self._procs[pid] = proc
+                self._by_row.setdefault(pid // ROWS, {})[pid] = proc
+                self._row_edits.add(pid // ROWS)
+
+    def _fd_rows(self, pid: int) -> Rows[FdEntry]:
+        """The fd table of ``pid``, its changed chunks read again, the others shared."""
+        edits = self._fd_edits.pop(pid, ())
+        if not edits and pid in self._tables:
+            return self._tables[pid]  # read again (a rebuild), yet no entry changed
+        chunks = self._fd_chunks.setdefault(pid, {})
+        fds = self._fdlists.setdefault(pid, [])
+        entries = self._entries.setdefault(pid, {})
+        for n in edits:
+            held = fds[bisect_left(fds, n * ROWS) : bisect_left(fds, (n + 1) * ROWS)]
+            if held:
+                chunks[n] = tuple(entries[fd][0] for fd in held)
+            else:
+                chunks.pop(n, None)
+        return Rows(tuple(chunks[n] for n in sorted(chunks)))
 
     def _forget_process(self, pid: int, dirty: set[Chan], gone: set[str]) -> None:
         for fd, held in self._entries.pop(pid, {}).items():
             self._release(pid, fd, held, dirty, gone)
-        self._procs.pop(pid, None)
+        if self._procs.pop(pid, None) is not None:
+            self._by_row[pid // ROWS].pop(pid)
+            self._row_edits.add(pid // ROWS)
         self._tables.pop(pid, None)
         self._fdlists.pop(pid, None)
+        self._fd_chunks.pop(pid, None)
+        self._fd_edits.pop(pid, None)
 
     def _update_entry(self, p: Task, fd: int, dirty: set[Chan], gone: set[str]) -> bool:
         """Read slot ``fd`` of ``p`` again; True if its entry changed."""
