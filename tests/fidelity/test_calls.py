@@ -218,3 +218,17 @@ def test_wait_reports_the_low_8_bits_of_an_exit_status(linux: LinuxRunner, statu
     assert results[3] == done(("none", 0)) and results[4] == done(None)
     assert results[5] == Result("skipped") and results[6] == done(b"")
     assert results[7] == done(("child", seen)) and results[8] == error("ECHILD")
+
+
+def test_a_failed_udp_send_still_binds_a_port_of_its_own(linux: LinuxRunner) -> None:
+    """inet_sendmsg autobinds an unbound UDP socket (inet_send_prepare) before udp_sendmsg
+    says EDESTADDRREQ: getsockname then shows a port, not the TCP client's one (found by
+    the generated scripts: the simulator handed UDP the number TCP already used)."""
+    results = agreed(linux, Op(0, "socket", (2,)), Op(0, "bind_in", (3, 0)),
+                     Op(0, "listen", (3, 0)), Op(0, "socket", (2,)),
+                     Op(0, "connect_in", (4, 0)), Op(0, "accept", (3,)),
+                     Op(0, "socket", (3,)), Op(0, "write", (6, 0)),
+                     Op(0, "getsockname", (6,)), max_files=8)
+    assert results[7] == Result("error", "EDESTADDRREQ")
+    client = results[5].value[1]  # type: ignore[index]
+    assert results[8].value[1] != client[1]  # type: ignore[index]

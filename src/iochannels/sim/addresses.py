@@ -74,7 +74,9 @@ class Addresses:
         sock.local = (host, port)
 
     def _ephemeral(self, proto: str) -> int:
-        while (proto, self._next_port) in self.ports:
+        # Linux picks ephemeral ports at random (inet_hash_connect, udp_lib_get_port), so a
+        # TCP and a UDP socket on one machine seldom get the same number: neither here.
+        while any((p, self._next_port) in self.ports for p in ("tcp", "udp")):
             self._next_port += 1
         return self._next_port
 
