@@ -41,7 +41,6 @@ CLIENTS_PER_WORKER, MAX_WORKERS, WINDOW = 100, 4, 16
 SHOWN_CONNECTIONS = COLLAPSE_MIN - 2
 RESULT_SECONDS = 600.0  # a bound for 20,000 clients behind a small backlog
 ONE_ROUNDS, ONE_WARMUP = 1000, 50  # round trips on one open connection: the baseline
-ONE_LABEL = {"tcp": "TCP, one open connection", "udp": "UDP, one socket a side"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,13 +174,13 @@ def _table(stage: Stage, rounds: list[Round], baseline: Mapping[str, Latency]) -
         rows.append((r.kind.upper(), f"{r.clients:,}", f"{r.server_sockets:,}",
                      *(_ms(s[k]) for k in ("p50", "p90", "p99", "max")),
                      str(r.retries), errors))
-    for kind, one in baseline.items():
-        s = _one_stats(one)
-        rows.append((ONE_LABEL[kind], f"{len(one.samples_ns):,} round trips",
-                     "", *(_ms(s[k]) for k in ("p50", "p90", "p99", "max")), "",
-                     f"lost {one.lost}" if one.lost else "none"))
     stage.table("round-trip times in ms, and the server's sockets",
                 ("", "clients", "sockets", "p50", "p90", "p99", "max", "resent", "errors"), rows)
+    stage.table("round trips in ms on one open connection (iochannels bench's ping-pong)",
+                ("", "round trips", "p50", "p90", "p99", "max", "lost"),
+                [(kind.upper(), f"{len(one.samples_ns):,}",
+                  *(_ms(v) for v in _one_stats(one).values()), str(one.lost))
+                 for kind, one in baseline.items()])
 
 
 def _one_stats(one: Latency) -> dict[str, float]:
