@@ -21,8 +21,9 @@ from typing import Any
 
 from iochannels.demos.stage import DemoInfo, DemoResult
 from iochannels.model import Walkthrough
+from iochannels.tour.extras import COMMANDS
 from iochannels.tour.manifest import record_written
-from iochannels.tour.report_parts import blocks_html, facts_table, sim_html
+from iochannels.tour.report_parts import blocks_html, facts_table, sim_html, stepper_link
 
 __all__ = ["DemoOutcome", "SectionOutcome", "SimOutcome", "write_report"]
 
@@ -35,6 +36,11 @@ class DemoOutcome:
     result: DemoResult | None  # None when the demo failed
     error: str | None = None
     seconds: float = 0.0
+    walkthrough: Walkthrough | None = None  # a real run it recorded (a traced pipeline)
+
+    @property
+    def filename(self) -> str:
+        return f"walk-{self.info.name}.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +106,22 @@ def _write_walks(sections: tuple[SectionOutcome, ...], out: Path) -> list[Path]:
     from iochannels.render import render_walkthrough
 
     written = []
+    for demo in (d for s in sections for d in s.demos):
+        if demo.walkthrough is not None:
+            page = render_walkthrough(demo.walkthrough, "html")
+            anchor = f"demo-{demo.info.name}"
+            written.append(_write(out / demo.filename, _with_way_back(page, anchor)))
     for sim in (sim for s in sections for sim in s.sims):
         if sim.walkthrough is not None:
             page = render_walkthrough(sim.walkthrough, "html")
-            written.append(_write(out / sim.filename, _with_way_back(page, sim.scenario)))
+            written.append(_write(out / sim.filename,
+                                  _with_way_back(page, f"sim-{sim.scenario}")))
     return written
 
 
-def _with_way_back(page: str, scenario: str) -> str:
+def _with_way_back(page: str, anchor: str) -> str:
     """The stepper page with a link back to its place in the tour, at the top of its body."""
-    link = (f'<a href="index.html#sim-{escape(scenario)}" style="display:block;padding:8px 24px;'
+    link = (f'<a href="index.html#{escape(anchor)}" style="display:block;padding:8px 24px;'
             'font:15px system-ui,sans-serif;color:#1d4ed8;background:#eef2ff">'
             "← back to the tour</a>")
     return page.replace("<body>", f"<body>\n{link}", 1)
@@ -178,11 +190,14 @@ def _section(section: SectionOutcome) -> str:
 def _demo(outcome: DemoOutcome) -> str:
     info = outcome.info
     head = (f'<article class="demo" id="demo-{info.name}"><h3>{escape(info.title)} '
-            f"<code class=cmd>iochannels demo {info.name}</code></h3>"
+            f"<code class=cmd>{escape(COMMANDS.get(info.name, f'iochannels demo {info.name}'))}"
+            "</code></h3>"
             f'<p class="summary">{escape(info.summary)}</p>')
     if outcome.result is None:
         return head + f'<p class="error">error: {escape(outcome.error or "failed")}</p></article>'
     body = blocks_html(outcome.result.blocks, outcome.result.files)
+    if outcome.walkthrough is not None:
+        body += stepper_link(outcome.walkthrough, outcome.filename)
     tail = f'<p class="error">error: {escape(outcome.error)}</p>' if outcome.error else ""
     return head + body + facts_table(outcome.result.facts, outcome.seconds) + tail + "</article>"
 

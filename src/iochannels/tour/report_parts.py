@@ -19,7 +19,7 @@ from iochannels.demos.stage import Block, Code, Say, Show, Table
 from iochannels.model import Snapshot, Walkthrough
 from iochannels.render.names import shown
 
-__all__ = ["at_a_glance", "blocks_html", "facts_table", "sim_html"]
+__all__ = ["at_a_glance", "blocks_html", "facts_table", "sim_html", "stepper_link"]
 
 TEXT_WIDTH = 110
 SIMULATED = " (simulated)"
@@ -110,7 +110,7 @@ def sim_html(scenario: str, run: Walkthrough | None, error: str | None, page: st
     if run is None:
         return head + f'<p class="error">not shown: {escape(error or "failed")}</p></article>'
     about = f'<p class="about">{escape(run.description)}</p>' if run.description else ""
-    return head + about + _sim_picture(run) + _stepper_link(run, page) + "</article>"
+    return head + about + _sim_picture(run) + stepper_link(run, page) + "</article>"
 
 
 def _sim_picture(run: Walkthrough) -> str:
@@ -134,7 +134,7 @@ def at_a_glance(run: Walkthrough) -> Walkthrough:
     return replace(run, steps=(replace(fullest, event=None),))
 
 
-def _stepper_link(run: Walkthrough, page: str) -> str:
+def stepper_link(run: Walkthrough, page: str) -> str:
     """A link to the run's stepper page."""
     steps = len(run.steps)
     return (f'<p><a class="step" href="{escape(page)}">Step through it ▶</a> '

@@ -27,10 +27,12 @@ from iochannels.demos.registry import DEMOS, SECTIONS
 from iochannels.demos.runner import run_demo, scenario_walkthrough
 from iochannels.demos.stage import DemoInfo
 from iochannels.errors import IoChannelsError
+from iochannels.model import Walkthrough
+from iochannels.tour.extras import EXTRAS
 from iochannels.tour.manifest import remove_previous
 from iochannels.tour.report import DemoOutcome, SectionOutcome, SimOutcome, write_report
 
-__all__ = ["TourOutcome", "run_tour", "section_scenarios", "tour_options"]
+__all__ = ["TourOutcome", "run_tour", "section_demos", "section_scenarios", "tour_options"]
 
 # Sizes per demo: the tour's default is about a minute in all, --quick a fraction of that.
 TOUR_OPTIONS: Mapping[str, Mapping[str, Any]] = {
@@ -119,8 +121,14 @@ def run_tour(
     return TourOutcome(tuple(done), index, time.monotonic() - started)
 
 
+def section_demos(number: int) -> tuple[DemoInfo, ...]:
+    """A section's demos, then the tour's own pages for it (tour.extras: the shell's
+    --draw picture and the traced pipeline, in section 4)."""
+    return tuple(info for info in (*DEMOS, *EXTRAS) if info.section == number)
+
+
 def _count_steps(numbers: list[int]) -> int:
-    demos = sum(1 for d in DEMOS if d.section in numbers)
+    demos = sum(len(section_demos(n)) for n in numbers)
     return demos + sum(len(section_scenarios(n)) for n in numbers)
 
 
@@ -142,8 +150,7 @@ def _section(number: int, quick: bool, out: Path, printer: ConsolePrinter,
              advance: Any) -> SectionOutcome:
     title = SECTIONS[number]
     printer.console.rule(Text(f"{number}. {title}", style="bold"))
-    demos = tuple(_demo(info, quick, out, printer, advance)
-                  for info in DEMOS if info.section == number)
+    demos = tuple(_demo(info, quick, out, printer, advance) for info in section_demos(number))
     sims = tuple(_scenario(name, printer, advance) for name in section_scenarios(number))
     return SectionOutcome(number, title, demos, sims)
 
@@ -153,6 +160,8 @@ def _demo(info: DemoInfo, quick: bool, out: Path, printer: ConsolePrinter,
     advance(f"{info.section}. {info.name}")
     options = tour_options(info.name, quick, out)
     options["progress"] = lambda label, done, of: advance(f"{info.name}: {label} ({done}/{of})")
+    kept: list[Walkthrough] = []  # a real run the page recorded, for a stepper of its own
+    options["keep_walkthrough"] = lambda name, run: kept.append(run)
     printer.heading(info)
     started = time.monotonic()
     try:
@@ -162,7 +171,8 @@ def _demo(info: DemoInfo, quick: bool, out: Path, printer: ConsolePrinter,
     except Exception as exc:  # a bug in one demo must not cost the others their place
         return _failed(info, f"{type(exc).__name__}: {exc}", started, printer, advance)
     advance(f"{info.section}. {info.name}", 1)
-    return DemoOutcome(info, result, None, time.monotonic() - started)
+    return DemoOutcome(info, result, None, time.monotonic() - started,
+                       kept[-1] if kept else None)
 
 
 def _failed(info: DemoInfo, message: str, started: float, printer: ConsolePrinter,
