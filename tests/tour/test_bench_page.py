@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
+from html import escape
+from pathlib import Path
 
 import pytest
 
 from iochannels.bench.results import human_size
+from iochannels.demos.console import ConsolePrinter, make_console
 from iochannels.demos.runner import run_demo
 from iochannels.demos.stage import DemoResult, Table
-from iochannels.tour.bench_page import BENCH, KINDS, SIZES
+from iochannels.tour import run as tour
+from iochannels.tour.bench_page import BENCH, COMMAND, KINDS, SIZES
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +55,24 @@ def test_the_plot_is_svg_naming_each_kind(page: DemoResult) -> None:
     for kind in KINDS:
         assert kind in words
 
+
+
+def test_the_tours_section_2_report_holds_the_page(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    outcome = tour.run_tour(out, quick=True, sections=[2],
+                            printer=ConsolePrinter(make_console(io.StringIO())))
+    assert outcome.ok, outcome.failed
+    demos = outcome.sections[0].demos
+    assert [d.info.name for d in demos][-1] == "bench"
+    result = demos[-1].result
+    assert result is not None
+    index = (out / "index.html").read_text("utf-8")
+    page = index[index.index('id="demo-bench"'):]
+    page = page[:page.index("</article>")]
+    assert escape(COMMAND) in page
+    for title in ("One-way throughput", "Round trips"):
+        assert escape(_table(result, title).title) in page
+    for row in _table(result, "One-way throughput").rows:  # every figure, as measured
+        assert all(escape(cell) in page for cell in row)
+    assert "<svg" in page  # the plot, drawn into the page
+    ET.fromstring((out / "files" / "bench.svg").read_text("utf-8"))
