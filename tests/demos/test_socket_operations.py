@@ -8,7 +8,13 @@ import pytest
 
 from iochannels.demos.registry import get
 from iochannels.demos.runner import run_demo
-from iochannels.demos.socket_operations import Round, _missing, _shares, percentile
+from iochannels.demos.socket_operations import (
+    ONE_ROUNDS,
+    Round,
+    _missing,
+    _shares,
+    percentile,
+)
 from iochannels.demos.stage import Say, Show, Stage, Table
 from iochannels.errors import IoChannelsError
 from iochannels.render import render_snapshot
@@ -28,6 +34,20 @@ def test_tcp_counts_n_plus_one_and_udp_one() -> None:
         assert 0 < stats["p50"] <= stats["p90"] <= stats["p99"] <= stats["max"]
     assert any(isinstance(b, Table) for b in result.blocks)
     assert len([b for b in result.blocks if isinstance(b, Show)]) == 2
+
+
+def test_one_open_connection_is_timed_by_the_bench() -> None:
+    """The baseline beside the N clients: round trips on one connection, every one counted
+    (``bench.measures.pingpong``), shown as a row of the table each."""
+    result = run_demo("clients", quick=True, options={"clients": 3})
+    facts = result.facts
+    for kind in ("tcp", "udp"):
+        assert facts[f"{kind}_one_connection_round_trips"] == ONE_ROUNDS // 5
+        stats = facts[f"{kind}_one_connection_rtt_ms"]
+        assert 0 < stats["p50"] <= stats["p90"] <= stats["p99"] <= stats["max"]
+    first, second = (b for b in result.blocks if isinstance(b, Table))
+    assert [row[0] for row in first.rows] == [row[0] for row in second.rows] == ["TCP", "UDP"]
+    assert [row[1] for row in second.rows] == [f"{ONE_ROUNDS // 5:,}"] * 2
 
 
 def test_backlog_and_several_workers() -> None:

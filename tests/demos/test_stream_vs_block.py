@@ -83,3 +83,13 @@ def test_parse_size() -> None:
     assert buffers.parse_size(1000) == 1000
     with pytest.raises(UsageError):
         buffers.parse_size("lots")
+
+
+def test_the_pipe_is_timed_by_the_bench_in_repetitions() -> None:
+    """Each timed repetition moves a third of the total, every byte counted by the
+    receiver (``bench.measures.stream``)."""
+    with staged(registry.get("buffer-size"), quick=True, options={}) as stage:
+        point = buffers._time_pipe(stage, 4096, 3 << 20)
+    assert point.channel == "pipe" and point.chunk == 4096
+    assert point.total == 1 << 20
+    assert point.seconds > 0

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iochannels.bench import measures, results
+from iochannels.bench.results import Latency
 from iochannels.demos.children import many_clients
 from iochannels.demos.pictures import keep_fds, snapshot
 from iochannels.demos.processes import program, read_json, start
@@ -29,7 +31,7 @@ from iochannels.errors import IoChannelsError
 from iochannels.model import Snapshot
 from iochannels.render.grouping import COLLAPSE_MIN
 
-__all__ = ["Round", "clients", "percentile"]
+__all__ = ["Round", "clients", "one_connection", "percentile"]
 
 QUICK_CLIENTS, DEFAULT_CLIENTS = 20, 200
 DEFAULT_BACKLOG = 10  # the lecture's: small enough to overflow
@@ -38,6 +40,7 @@ CLIENTS_PER_WORKER, MAX_WORKERS, WINDOW = 100, 4, 16
 # that collapses into one row, so that the listening socket keeps a row of its own.
 SHOWN_CONNECTIONS = COLLAPSE_MIN - 2
 RESULT_SECONDS = 600.0  # a bound for 20,000 clients behind a small backlog
+ONE_ROUNDS, ONE_WARMUP = 1000, 50  # round trips on one open connection: the baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +62,21 @@ class Round:
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
-    """The nearest-rank percentile of sorted values (0.0 for none).
+    """The bench's nearest-rank percentile (``bench.results.percentile``), 0.0 for none:
+    every client may have failed.
 
     >>> percentile([1.0, 2.0, 3.0, 4.0], 50), percentile([1.0, 2.0, 3.0, 4.0], 100)
     (2.0, 4.0)
     """
-    if not ordered:
-        return 0.0
-    rank = max(math.ceil(q / 100 * len(ordered)), 1)
-    return ordered[rank - 1]
+    return float(results.percentile(ordered, q)) if ordered else 0.0
+
+
+def one_connection(stage: Stage, kind: str, rounds: int) -> Latency:
+    """Round trips of the clients' message on ONE connection kept open (one socket pair for
+    UDP), timed by the bench's ping-pong (``bench.measures.pingpong``): what a client pays
+    without the handshake and without waiting for the server to be free."""
+    return measures.pingpong(kind, len(many_clients.MESSAGE), rounds, ONE_WARMUP,
+                             workdir=stage.workdir)
 
 
 def clients(stage: Stage) -> None:
@@ -84,9 +93,11 @@ def clients(stage: Stage) -> None:
         progress(f"{kind.upper()}, {_many(count, 'client')}", done, 2)
         rounds.append(_round(stage, kind, count, backlog))
     progress("done", 2, 2)
-    _table(stage, rounds)
-    _facts(stage, rounds, backlog)
-    _explain(stage, rounds, backlog)
+    rounds_one = ONE_ROUNDS // 5 if stage.quick else ONE_ROUNDS
+    baseline = {r.kind: one_connection(stage, r.kind, rounds_one) for r in rounds}
+    _table(stage, rounds, baseline)
+    _facts(stage, rounds, backlog, baseline)
+    _explain(stage, rounds, backlog, baseline)
 
 
 def _round(stage: Stage, kind: str, count: int, backlog: int) -> Round:
@@ -155,7 +166,7 @@ def _sockets(snap: Snapshot, pid: int) -> list[int]:
             if e.channel in snap.channels and snap.channels[e.channel].kind.is_socket]
 
 
-def _table(stage: Stage, rounds: list[Round]) -> None:
+def _table(stage: Stage, rounds: list[Round], baseline: Mapping[str, Latency]) -> None:
     rows = []
     for r in rounds:
         s = r.stats()
@@ -165,13 +176,25 @@ def _table(stage: Stage, rounds: list[Round]) -> None:
                      str(r.retries), errors))
     stage.table("round-trip times in ms, and the server's sockets",
                 ("", "clients", "sockets", "p50", "p90", "p99", "max", "resent", "errors"), rows)
+    stage.table("round trips in ms on one open connection (iochannels bench's ping-pong)",
+                ("", "round trips", "p50", "p90", "p99", "max", "lost"),
+                [(kind.upper(), f"{len(one.samples_ns):,}",
+                  *(_ms(v) for v in _one_stats(one).values()), str(one.lost))
+                 for kind, one in baseline.items()])
+
+
+def _one_stats(one: Latency) -> dict[str, float]:
+    """The baseline's percentiles in ms, as ``Round.stats`` gives the clients' ones."""
+    return {name: round(one.pct(q) / 1000, 4) for name, q in
+            (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))}
 
 
 def _ms(value: float) -> str:
     return f"{value:.3f}" if value < 10 else f"{value:,.0f}"
 
 
-def _facts(stage: Stage, rounds: list[Round], backlog: int) -> None:
+def _facts(stage: Stage, rounds: list[Round], backlog: int,
+           baseline: Mapping[str, Latency]) -> None:
     stage.fact("clients", rounds[0].clients)
     stage.fact("backlog", backlog)
     for r in rounds:
@@ -181,6 +204,9 @@ def _facts(stage: Stage, rounds: list[Round], backlog: int) -> None:
         stage.fact(f"{r.kind}_errors", r.errors)
         stage.fact(f"{r.kind}_slow", sum(1 for t in r.rtts_ms if t >= 100.0))
     stage.fact("udp_resends", rounds[1].retries)
+    for kind, one in baseline.items():
+        stage.fact(f"{kind}_one_connection_rtt_ms", _one_stats(one))
+        stage.fact(f"{kind}_one_connection_round_trips", len(one.samples_ns))
 
 
 def _capped(backlog: int) -> str:
@@ -210,7 +236,8 @@ def _missing(stage: Stage, tcp: Round) -> None:
                   "holds no connection socket for them.")
 
 
-def _explain(stage: Stage, rounds: list[Round], backlog: int) -> None:
+def _explain(stage: Stage, rounds: list[Round], backlog: int,
+             baseline: Mapping[str, Latency]) -> None:
     tcp, udp = rounds
     slow = sum(1 for t in tcp.rtts_ms if t >= 100.0)
     stage.say(f"TCP: the server held {tcp.server_sockets:,} sockets, the listening one and a "
@@ -225,4 +252,9 @@ def _explain(stage: Stage, rounds: list[Round], backlog: int) -> None:
     else:
         stage.say(f"No TCP client waited 100 ms or more: the accept queue (backlog {backlog}) "
                   "never overflowed at this size. Try --clients 1000 --backlog 10.")
+    one = _one_stats(baseline["tcp"])["p50"]
+    stage.say(f"For comparison, the same {len(many_clients.MESSAGE)}-byte message and its echo "
+              f"on ONE TCP connection kept open take {_ms(one)} ms (median, timed as "
+              "`iochannels bench` times round trips): a client of the iterative server also "
+              "pays the handshake (connect(2), accept(2)) and its wait for the server.")
     stage.say("Serving many clients at once (threads, select, epoll) is the next lecture.")

@@ -1,8 +1,9 @@
 """Section 2, stream vs block: how the chunk size changes throughput, how much a channel holds.
 
 ``buffer_size`` times file writes (one region rewritten, so it stays in the
-page cache) and pipe transfers (a child writes, this process reads) across
-chunk sizes from 1 KiB to 128 KiB. ``capacity`` fills a pipe and two kinds of
+page cache) and pipe transfers (a child writes, this process reads: the bench's
+own measure, ``iochannels.bench.measures.stream``) across chunk sizes from 1 KiB
+to 128 KiB. ``capacity`` fills a pipe and two kinds of
 socket connection without blocking until EAGAIN, beside what the kernel says
 their buffers are, and finds the largest UDP datagram.
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import io
 import json
 import os
 import re
@@ -28,10 +28,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from iochannels.bench import measures
 from iochannels.demos.children import throughput
 from iochannels.demos.children.shared import HOST
 from iochannels.demos.pictures import snapshot
-from iochannels.demos.processes import Child, child_env, program, spawn
+from iochannels.demos.processes import child_env, program
 from iochannels.demos.stage import Stage
 from iochannels.errors import UsageError
 
@@ -41,6 +42,7 @@ KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 SIZES = tuple(KiB << i for i in range(8))  # 1 KiB .. 128 KiB
 REGION = MiB  # the file region rewritten each round (the lecture's demo: 1 MiB, seek back to 0)
 QUICK_TOTAL, DEFAULT_TOTAL = 64 * MiB, 512 * MiB  # bytes per measurement
+PIPE_REPS = 3  # timed repetitions of a pipe measurement, after a warm-up: the median is kept
 
 Progress = Callable[[str, int, int], None]
 
@@ -87,7 +89,9 @@ def buffer_size(stage: Stage) -> None:
         raise UsageError(f"--total {total:,} bytes is too little to time: give 1M or more")
     progress: Progress = stage.options.get("progress") or (lambda label, done, of: None)
     stage.say(f"Move {_label(total)} through a file and through a pipe, once for each of "
-              f"{len(SIZES)} chunk sizes from 1 KiB to 128 KiB: one system call per chunk.")
+              f"{len(SIZES)} chunk sizes from 1 KiB to 128 KiB: one system call per chunk. "
+              f"The pipe is timed as `iochannels bench` times it: a warm-up, then "
+              f"{PIPE_REPS} repetitions of a {PIPE_REPS}rd each, the median kept.")
     points = list(_measure_all(stage, total, progress))
     _report(stage, points, total)
     _plot(stage, points)
@@ -102,13 +106,9 @@ def _measure_all(stage: Stage, total: int, progress: Progress) -> Iterator[Point
     for done, chunk in enumerate(SIZES):
         progress(f"file, {_label(chunk)} chunks", done, steps)
         yield _time_file(fd, chunk, total)
-    writer = _start_writer(stage)
     for done, chunk in enumerate(SIZES, start=len(SIZES)):
         progress(f"pipe, {_label(chunk)} chunks", done, steps)
-        yield _time_pipe(writer, chunk, total)
-    assert writer.popen.stdin is not None
-    writer.popen.stdin.close()  # end of its commands: the writer exits
-    writer.wait()
+        yield _time_pipe(stage, chunk, total)
     progress("done", steps, steps)
 
 
@@ -125,29 +125,18 @@ def _time_file(fd: int, chunk: int, total: int) -> Point:
     return Point("file", chunk, rounds * per_round * chunk, time.perf_counter() - start)
 
 
-def _start_writer(stage: Stage) -> Child:
-    writer = spawn(stage, program(throughput.writer), "writer")
-    assert writer.popen.stdout is not None
-    ready, _, _ = select.select([writer.popen.stdout], [], [], 10)
-    if not ready or writer.popen.stdout.read(1) != b"r":
-        raise UsageError("the writer process did not start")
-    return writer
+def _time_pipe(stage: Stage, chunk: int, total: int) -> Point:
+    """The bench's one-way measure (``bench.measures.stream``): a child writes ``chunk``-byte
+    messages, this process reads with the same size and times them on its own clock.
 
-
-def _time_pipe(writer: Child, chunk: int, total: int) -> Point:
-    """The child writes ``total`` bytes in ``chunk`` writes; we read with the same size."""
-    out, cmd = writer.popen.stdout, writer.popen.stdin
-    assert isinstance(out, io.RawIOBase) and cmd is not None  # bufsize=0: one read(2) a call
-    buf = memoryview(bytearray(chunk))
-    got = 0
-    start = time.perf_counter()
-    cmd.write(f"{chunk} {total}\n".encode())
-    while got < total:
-        n = out.readinto(buf[: min(chunk, total - got)])  # one read(2) per chunk
-        if not n:
-            raise UsageError("the writer process stopped early")
-        got += n
-    return Point("pipe", chunk, total, time.perf_counter() - start)
+    ``total`` is split into ``PIPE_REPS`` timed repetitions after one untimed warm-up
+    (LMbench's method); the point is the repetition with the median rate.
+    """
+    count = max(total // (chunk * PIPE_REPS), 1)
+    measured = measures.stream("pipe", chunk, count, PIPE_REPS, workdir=stage.workdir)
+    rates = measured.rates
+    middle = sorted(range(len(rates)), key=rates.__getitem__)[len(rates) // 2]
+    return Point("pipe", chunk, measured.received[middle], measured.seconds[middle])
 
 
 def _report(stage: Stage, points: list[Point], total: int) -> None:

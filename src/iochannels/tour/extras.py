@@ -33,6 +33,8 @@ from pathlib import Path
 
 from iochannels.demos.stage import DemoInfo, Stage
 from iochannels.model import Event, Kind, Snapshot, Step, Walkthrough
+from iochannels.tour.bench_page import BENCH
+from iochannels.tour.bench_page import COMMAND as BENCH_COMMAND
 
 __all__ = ["COMMANDS", "EXTRAS", "PIPELINE_LINE", "SHELL_DRAW", "TRACED", "shell_draw",
            "traced_pipeline"]
@@ -51,7 +53,7 @@ TRACED = DemoInfo(
     "opens, dup2s, closes and execs rebuild the fd tables after every call; step through them.",
     _M, "traced_pipeline",
 )
-EXTRAS: tuple[DemoInfo, ...] = (SHELL_DRAW, TRACED)
+EXTRAS: tuple[DemoInfo, ...] = (SHELL_DRAW, TRACED, BENCH)  # BENCH: section 2 (bench_page)
 
 # The traced pipeline: section 4's line again, two stages and a pipe, in a private
 # directory ("$1") so that nothing of it reaches the tour's terminal or stays behind.
@@ -69,6 +71,7 @@ MAX_CALLS_SHOWN = 24  # in the narration; the stepper has every call
 COMMANDS = {
     SHELL_DRAW.name: "iochannels shell --draw -c 'sort < in.txt | uniq -c > out.txt'",
     TRACED.name: "iochannels trace -- sh -c 'sort < in.txt | uniq -c > out.txt'",
+    BENCH.name: BENCH_COMMAND,
 }
 
 

@@ -10,7 +10,7 @@ as strings, as a command line gives them.
 - :mod:`.echo`: a server and a client for each channel kind, one message and its echo
 - :mod:`.chat_standin`: a program holding what a chat client holds (the pitch)
 - :mod:`.python_popen`: a Python program that runs ``grep`` with ``subprocess.Popen``
-- :mod:`.throughput`: the buffer-size demo's writer and its plot
+- :mod:`.throughput`: the buffer-size demo's plot
 - :mod:`.many_clients`: an iterative server and a worker of N clients
 - :mod:`.shell`: what a shell does for ``>`` and ``|``, stopping at each moment
 - :mod:`.pipe_ends`: a writer that fills a pipe, a reader that drains one

@@ -1,30 +1,13 @@
-"""The buffer-size demo's writer, which fills a pipe in chunks of a given size, and its plot."""
+"""The buffer-size demo's plot (its pipe is measured by ``iochannels.bench.measures``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from iochannels.demos.children.control import reported
-from iochannels.demos.children.shared import name_self
 
-__all__ = ["plot", "writer"]
-
-
-@reported
-def writer() -> None:
-    """Say "r" when ready; then for each line "CHUNK TOTAL", write TOTAL bytes in CHUNK writes."""
-    name_self("writer")
-    os.write(1, b"r")
-    for line in sys.stdin.buffer:
-        chunk, total = (int(word) for word in line.split())
-        data = memoryview(b"x" * chunk)
-        left = total
-        while left > 0:
-            # A blocking write(2) to a pipe waits for room and returns the whole count
-            # (pipe(7)); counting what it returns costs nothing and is always right.
-            left -= os.write(1, data[: min(chunk, left)])
+__all__ = ["plot"]
 
 
 @reported
