@@ -87,7 +87,8 @@ def hostile_snapshot(name: str, source: str = "live") -> Snapshot:
         f"fifo:{name}": Channel(f"fifo:{name}", Kind.FIFO, name, local=name,
                                 buffers=(Buffer(BufferRole.PIPE, 65536, 0),)),
         f"file:{name}": Channel(f"file:{name}", Kind.FILE, name, local=name,
-                                detail={"size": "14", name: name}),
+                                # "size" last: a name "size" must not unmake the file's size
+                                detail={name: name, "size": "14"}),
         "anon:1": Channel("anon:1", Kind.ANON, "[eventfd]"),
         **{c.id: c for c in sockets},
     }
