@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -11,6 +10,7 @@ from typing import NoReturn
 from iochannels.errors import IoChannelsError, NotFound, UsageError
 from iochannels.render import FORMATS  # light: the views themselves are imported when drawn
 from iochannels.render.names import shown
+from iochannels.stdio import drop_output
 
 __all__ = [
     "FORMATS",
@@ -84,10 +84,7 @@ def _write_stdout(text: str) -> None:
     except BrokenPipeError:
         raise  # the reader went away: main stops quietly
     except OSError as exc:
-        # What is still buffered would fail again when Python exits: drop it.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        drop_output(sys.stdout.fileno())  # what is still buffered would fail again at exit
         raise IoChannelsError(f"cannot write the output: {exc.strerror}") from None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import os
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 from iochannels.cli.demo import check_stdout, interrupt_once, restore_signals
 from iochannels.errors import IoChannelsError, UsageError
 from iochannels.render.names import shown
+from iochannels.stdio import drop_output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         if exc.errno not in _FULL:
             raise
-        _drop_stdout()  # what is still buffered would fail again as Python exits
+        drop_output()  # what is still buffered would fail again as Python exits
         raise IoChannelsError(f"cannot write the output: {exc.strerror}") from None
     finally:
         restore_signals(previous)
@@ -81,11 +81,6 @@ def run(args: argparse.Namespace) -> int:
 # write(2): the errors of an output that cannot take more (a full disk, /dev/full, a quota).
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
-
-def _drop_stdout() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
 
 
 def _directory(text: str) -> Path:

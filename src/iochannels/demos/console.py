@@ -25,6 +25,7 @@ from iochannels.model import Snapshot, Walkthrough
 from iochannels.render.names import shown
 from iochannels.render.terminal import text_width
 from iochannels.render.trace import trace_text
+from iochannels.stdio import drop_output
 
 __all__ = ["ConsolePrinter", "make_console", "walkthrough_text"]
 
@@ -51,9 +52,7 @@ class _Console(Console):
         if fileno is not None:
             # What Python still buffers for it would fail again at exit ("Exception
             # ignored ... BrokenPipeError", status 120): let it go to /dev/null instead.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, fileno)
-            os.close(devnull)
+            drop_output(fileno)
         raise ReaderGone
 
 
