@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 from collections.abc import Callable, Collection
 from typing import NamedTuple
 
@@ -104,18 +105,25 @@ def parse_unix(line: str) -> tuple[int, SockRow]:
     return inode, SockRow(_UNIX_TYPES.get(typ, Kind.SOCKET), state, path, family="unix")
 
 
-def parse_inet_addr(text: str, v6: bool) -> str:
+def parse_inet_addr(text: str, v6: bool, byteorder: str = sys.byteorder) -> str:
     """A hex address:port of /proc/net/tcp* (host byte order words) -> printable.
 
-    >>> parse_inet_addr("0100007F:0016", False)
+    >>> parse_inet_addr("0100007F:0016", False, "little")
     '127.0.0.1:22'
-    >>> parse_inet_addr("00000000000000000000000001000000:1F90", True)
+    >>> parse_inet_addr("00000000000000000000000001000000:1F90", True, "little")
     '[::1]:8080'
+    >>> parse_inet_addr("7F000001:0016", False, "big")
+    '127.0.0.1:22'
     """
     host, port = text.split(":")
     raw = bytes.fromhex(host)
-    # Each 32-bit word is printed in the host's (little-endian) order.
-    packed = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    # The kernel prints each 32-bit word of the address as a host integer (%08X of a
+    # __be32, tcp4_seq_show): on a little-endian host the bytes of a word come reversed,
+    # on a big-endian one (s390x, ppc64) they are already in network order. The port is
+    # printed from ntohs(), so it reads the same on both.
+    if byteorder == "little":
+        raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    packed = raw
     if v6:
         return f"[{socket.inet_ntop(socket.AF_INET6, packed)}]:{int(port, 16)}"
     return f"{socket.inet_ntop(socket.AF_INET, packed)}:{int(port, 16)}"
