@@ -232,3 +232,11 @@ def test_a_failed_udp_send_still_binds_a_port_of_its_own(linux: LinuxRunner) -> 
     assert results[7] == Result("error", "EDESTADDRREQ")
     client = results[5].value[1]  # type: ignore[index]
     assert results[8].value[1] != client[1]  # type: ignore[index]
+
+
+def test_waitpid_nohang_names_an_ended_child_not_its_pid(linux: LinuxRunner) -> None:
+    """waitpid(-1, WNOHANG) returns 0 while the child runs and its pid once it has ended
+    (wait(2)); the pids differ between the kernels, so the harness compares "child"."""
+    results = agreed(linux, Op(0, "fork"), Op(0, "waitpid_nohang"), Op(1, "exit", (0,)),
+                     Op(0, "waitpid_nohang"))
+    assert results[1] == done(0) and results[3] == done("child")

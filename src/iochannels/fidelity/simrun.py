@@ -81,8 +81,8 @@ def normalize(op: Op, value: Any, ports: Ports) -> Any:
             return tuple((int(fd), int(revents)) for fd, revents in value)
         case "getsockname" | "getpeername":
             return ports.label("tcp", tuple(value) if isinstance(value, tuple | list) else value)
-        case "waitpid_nohang":
-            return int(value[0])
+        case "waitpid_nohang":  # 0 while no child has ended; a pid differs between kernels
+            return "child" if int(value[0]) > 0 else int(value[0])
         case "wait_status":  # pids differ between the kernels; the status must not
             return ("child", value[1]) if value[0] else ("none", 0)
         case "sigpipe_ignore":
