@@ -112,9 +112,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    import signal
+
     from iochannels.fidelity import check
 
-    report = check(args.scripts, seed=args.seed)
+    asked: list[int] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        asked.append(signum)  # remembered: a raise inside a finalizer is lost
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        report = check(args.scripts, seed=args.seed, stop=lambda: bool(asked))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if args.json:
         emit(json.dumps({
             "scripts": report.scripts, "steps": report.steps, "agree": report.ok,

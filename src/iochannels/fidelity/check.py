@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from iochannels.fidelity.generate import random_script
@@ -77,7 +77,10 @@ def compare(script: Script, runner: LinuxRunner, options: Mapping[str, int] | No
     return found, len(sim.records), sim.stopped_by
 
 
-def check(n_scripts: int = 200, seed: int = 0, max_failures: int = 5) -> Report:
+def check(n_scripts: int = 200, seed: int = 0, max_failures: int = 5,
+          stop: Callable[[], bool] = lambda: False) -> Report:
+    """Compare ``n_scripts`` random scripts; ``stop()`` is asked before each one (a Ctrl-C
+    that landed where Python cannot raise it, in a finalizer, still ends the run)."""
     rng = random.Random(seed)
     start = time.monotonic()
     failures: list[Difference] = []
@@ -86,6 +89,8 @@ def check(n_scripts: int = 200, seed: int = 0, max_failures: int = 5) -> Report:
     steps = 0
     with LinuxRunner() as runner:
         for _ in range(n_scripts):
+            if stop():
+                raise KeyboardInterrupt
             script = random_script(rng)
             found, compared, stopped = compare(script, runner)
             steps += compared
