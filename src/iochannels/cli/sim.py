@@ -125,6 +125,10 @@ def _check(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
         report = check(args.scripts, seed=args.seed, stop=lambda: bool(asked))
+    except (OSError, EOFError):
+        if asked:  # the harness lost step with its workers because of the Ctrl-C
+            raise KeyboardInterrupt from None
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:

@@ -111,6 +111,9 @@ def nobody_port() -> int:
     return next(port for port in range(1, low) if port not in used)
 
 
+CONTROL_TIMEOUT = 6.0  # seconds
+
+
 class LinuxRunner:
     """A root worker process, reused for every script; use it as a context manager."""
 
@@ -123,6 +126,9 @@ class LinuxRunner:
                 stdout=subprocess.DEVNULL)
         finally:
             theirs.close()
+        # The root answers at once (a fork, a reap): a control call that waits longer has
+        # lost its partner (a Ctrl-C cut a message in two) and must fail, never hang.
+        ours.settimeout(CONTROL_TIMEOUT)
         self._ctl = ours
         self._workers: list[_Worker] = []
         self._scripts = 0
@@ -138,7 +144,9 @@ class LinuxRunner:
         self.close()
 
     def close(self) -> None:
-        self._kill_all()
+        # The root may be gone or out of step (a Ctrl-C cut a message): it is killed below.
+        with contextlib.suppress(OSError, EOFError):
+            self._kill_all()
         shutil.rmtree(self._base, ignore_errors=True)
         self._ctl.close()  # the root sees end of file and exits
         try:
