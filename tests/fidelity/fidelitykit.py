@@ -7,6 +7,11 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
+from iochannels.fidelity import Op, Script, compare
+from iochannels.fidelity.linux import LinuxRunner
+from iochannels.fidelity.observe import Result
+from iochannels.fidelity.simrun import run_sim
+
 T = TypeVar("T")
 
 
@@ -21,3 +26,17 @@ class DrawChooser:
 
     def pick(self, options: Sequence[T]) -> T:
         return self.data.draw(st.sampled_from(options))
+
+
+def agreed(linux: LinuxRunner, *steps: Op, max_files: int = 16) -> list[Result]:
+    """Run the script on both kernels; they must agree on every step, and none may stop."""
+    script = Script(steps, max_files)
+    sim = run_sim(script)
+    assert sim.stopped_by is None, sim.stopped_by
+    records = linux.run(script, sim.records)
+    assert records == list(sim.records), compare(script, linux)[0]
+    return [r.result for r in records]
+
+
+def done(value: object) -> Result:
+    return Result("done", value)

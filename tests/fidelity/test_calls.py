@@ -6,35 +6,20 @@ SCM_RIGHTS. Each directed script must agree, step by step, on the simulator and 
 from __future__ import annotations
 
 import pytest
-from fidelitykit import DrawChooser
+from fidelitykit import DrawChooser, agreed, done
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iochannels.fidelity import Op, Script, compare
+from iochannels.fidelity import Op, compare
 from iochannels.fidelity.generate import script_from
 from iochannels.fidelity.linux import LinuxRunner
 from iochannels.fidelity.observe import Result
 from iochannels.fidelity.script import APPEND, FCNTL_CMDS, NONBLOCK, payload
-from iochannels.fidelity.simrun import run_sim
 
 GETFL, SETFL, GETFD, SETFD, DUPFD, DUPFD_CLOEXEC, GETPIPE_SZ, SETPIPE_SZ = range(8)
 POLLIN, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x4, 0x8, 0x10, 0x20
 O_WRONLY, O_RDWR, O_APPEND, O_NONBLOCK, O_LARGEFILE = 0o1, 0o2, 0o2000, 0o4000, 0o100000
 UNIX_STREAM, UNIX_DGRAM = 0, 1
-
-
-def agreed(linux: LinuxRunner, *steps: Op, max_files: int = 16) -> list[Result]:
-    """Run the script on both kernels; they must agree on every step, and none may stop."""
-    script = Script(steps, max_files)
-    sim = run_sim(script)
-    assert sim.stopped_by is None, sim.stopped_by
-    records = linux.run(script, sim.records)
-    assert records == list(sim.records), compare(script, linux)[0]
-    return [r.result for r in records]
-
-
-def done(value: object) -> Result:
-    return Result("done", value)
 
 
 def error(name: str) -> Result:

@@ -9,7 +9,7 @@ are comparable; and each known divergence shown still to be one.
 from __future__ import annotations
 
 import pytest
-from fidelitykit import DrawChooser
+from fidelitykit import DrawChooser, agreed, done
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,20 +26,6 @@ A, B, C = 0, 1, 2  # port names
 # A TCP connection: the listener at fd 3 (port "a"), the client at 4, the accepted end at 5.
 CONNECTION = (Op(0, "socket", (TCP,)), Op(0, "bind_in", (3, A)), Op(0, "listen", (3, 1)),
               Op(0, "socket", (TCP,)), Op(0, "connect_in", (4, A)), Op(0, "accept", (3,)))
-
-
-def agreed(linux: LinuxRunner, *steps: Op) -> list[Result]:
-    """Run the script on both kernels; they must agree on every step, and none may stop."""
-    script = Script(steps)
-    sim = run_sim(script)
-    assert sim.stopped_by is None, sim.stopped_by
-    records = linux.run(script, sim.records)
-    assert records == list(sim.records), compare(script, linux)[0]
-    return [r.result for r in records]
-
-
-def done(value: object) -> Result:
-    return Result("done", value)
 
 
 def test_tcp_shutdown_wr_is_end_of_file_for_the_peer(linux: LinuxRunner) -> None:
