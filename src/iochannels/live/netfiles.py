@@ -17,7 +17,7 @@ from typing import NamedTuple
 from iochannels.live import procfs
 from iochannels.model import Kind
 
-__all__ = ["SockRow", "parse_inet_addr", "parse_unix", "read_sockets"]
+__all__ = ["SockRow", "parse_inet_addr", "parse_unix", "read_sockets", "table_lines"]
 
 
 class SockRow(NamedTuple):
@@ -59,7 +59,8 @@ _INET_FILES = (
 NETLINK_PROTOCOLS = {0: "route", 4: "sock_diag", 9: "audit", 15: "kobject_uevent", 16: "generic"}
 
 
-def _lines(name: str) -> list[str]:
+def table_lines(name: str) -> list[str]:
+    """The rows of ``/proc/net/NAME`` without its heading; [] where the kernel has no such table."""
     try:
         # A UNIX socket's path is any bytes: a byte that is not UTF-8 is kept as os.fsdecode
         # keeps it (a lone surrogate, PEP 383), for the views to show it as \xff.
@@ -174,20 +175,23 @@ def _packet_row(line: str) -> tuple[int, SockRow]:
 
 
 def read_sockets(
-    wanted: Collection[int], files: Collection[str] | None = None
+    wanted: Collection[int], files: Collection[str] | None = None,
+    lines: Callable[[str], list[str]] | None = None,
 ) -> dict[int, SockRow]:
     """Every wanted socket inode found in /proc/net, each file read once (or only ``files``).
 
     The inode column is checked before a row is parsed, so a busy machine's
-    thousands of rows cost one split each.
+    thousands of rows cost one split each. ``lines``: the rows of a table by its name
+    (default: read it now); a snapshot passes one that reads each table once.
     """
+    lines = lines or table_lines
     rows: dict[int, SockRow] = {}
     for name, column, parse in _TABLES:
         if len(rows) == len(wanted):
             break
         if files is not None and name not in files:
             continue
-        for line in _lines(name):
+        for line in lines(name):
             parts = line.split(None, column + 1)
             try:
                 if int(parts[column]) in wanted:
@@ -212,7 +216,8 @@ _TABLES: tuple[tuple[str, int, Callable[[str], tuple[int, SockRow]]], ...] = (
 
 
 def inet_peers(
-    wanted: Collection[int], present: Collection[tuple[Kind, str]]
+    wanted: Collection[int], present: Collection[tuple[Kind, str]],
+    lines: Callable[[str], list[str]] | None = None,
 ) -> dict[int, tuple[int, SockRow]]:
     """The other endpoint on this host of each wanted TCP/UDP socket, by the 4-tuple.
 
@@ -222,6 +227,7 @@ def inet_peers(
     (IPV6_V6ONLY off, ipv6(7)) lists its connection in tcp6 as ``[::ffff:a.b.c.d]``
     while the client's row is in tcp. Addresses are compared as IPv4 then.
     """
+    lines = lines or table_lines
     found: dict[int, tuple[int, SockRow]] = {}
     for kind in (Kind.TCP, Kind.UDP):
         if not any((kind, family) in present for family in ("ipv4", "ipv6")):
@@ -231,7 +237,7 @@ def inet_peers(
         for name, table_kind, family in _INET_FILES[:4]:
             if table_kind is not kind:
                 continue
-            for line in _lines(name):
+            for line in lines(name):
                 parts = line.split(None, 10)
                 if len(parts) < 10 or parts[2].endswith(":0000"):
                     continue  # listening or unconnected: no peer

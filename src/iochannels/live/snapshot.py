@@ -177,6 +177,25 @@ class _Builder:
             made, problems, self.unlisted = socket_channels(self.sockets)
             self.channels.update(made)
             self.problems.extend(problems)
+            self._second_look()
+
+    def _second_look(self) -> None:
+        """Ask again about the sockets no table listed whose fd still points to them.
+
+        sock_diag dumps (and /proc/net/unix) walk the kernel's socket tables in pieces,
+        while other processes change them: a socket that stays open can be passed over
+        when sockets before it close in between (sock_diag(7) promises no consistent
+        view). Such a socket would pass for one of an unknown kind; a second dump,
+        asked for the few sockets concerned, finds it.
+        """
+        read_link = procfs.read_link
+        again = {inode: (pid, fd) for inode, (pid, fd) in self.sockets.items()
+                 if (cid := f"socket:[{inode}]") in self.unlisted and read_link(pid, fd) == cid}
+        if not again:
+            return
+        made, _, still = socket_channels(again)
+        self.channels.update((cid, c) for cid, c in made.items() if cid not in still)
+        self.unlisted -= {f"socket:[{inode}]" for inode in again} - still
 
     def drop_exited(self, processes: tuple[Process, ...]) -> tuple[Process, ...]:
         """The processes still running now that their fds and sockets are read.

@@ -8,6 +8,7 @@ show who is at the other end.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -20,6 +21,8 @@ from iochannels.model import Channel, Kind
 
 __all__ = ["socket_channels"]
 
+ASK_AT = 256  # sockets of other families than UNIX: asked their protocol up to this many
+
 
 def socket_channels(
     holders: Mapping[int, tuple[int, int]],
@@ -31,12 +34,16 @@ def socket_channels(
     diags = _try(sockdiag.unix_diag, set(holders), notes)
     peers = {i: d.peer for i, d in diags.items() if d.peer}
     extra = {*peers.values(), *(c for d in diags.values() for c in d.icons)} - holders.keys()
-    protocols = {i: _protocol(*holders[i]) for i in holders.keys() - diags.keys()}
-    rows = netfiles.read_sockets(holders.keys() | extra, _files(protocols, bool(diags)))
+    others = holders.keys() - diags.keys()
+    # Past ASK_AT sockets, reading every table is cheaper than one getxattr(2) each.
+    protocols = {i: _protocol(*holders[i]) for i in others} if len(others) <= ASK_AT else {}
+    files = _files(protocols, bool(diags)) if len(others) <= ASK_AT else None
+    lines = functools.cache(netfiles.table_lines)  # each /proc/net table read once
+    rows = netfiles.read_sockets(holders.keys() | extra, files, lines)
     inet = {i: r for i, r in rows.items() if r.kind in (Kind.TCP, Kind.UDP)}
     connected = {i for i, r in inet.items() if r.remote and not r.remote.endswith(":0")}
     if connected:
-        for inode, (peer, row) in netfiles.inet_peers(connected, _present(inet)).items():
+        for inode, (peer, row) in netfiles.inet_peers(connected, _present(inet), lines).items():
             rows.setdefault(peer, row)
             peers[inode], peers[peer] = peer, inode
     if inet:
