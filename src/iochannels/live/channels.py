@@ -104,10 +104,19 @@ def _socket_buffers(row: SockRow, diag: Diag) -> tuple[Buffer, Buffer]:
     # figure counts the kernel memory charged to the sender (skb truesize).
     send_q = row.send_q if row.send_q is not None else diag.wqueue
     recv_q = row.recv_q if row.recv_q is not None else diag.rqueue
-    return (
-        Buffer(BufferRole.SEND, diag.sndbuf, send_q),
-        Buffer(BufferRole.RECV, diag.rcvbuf, recv_q),
-    )
+    key = (diag.sndbuf, send_q, diag.rcvbuf, recv_q)
+    buffers = _BUFFERS.get(key)
+    if buffers is None:
+        if len(_BUFFERS) >= 4096:  # bounded: fill levels vary without end under --watch
+            _BUFFERS.clear()
+        buffers = _BUFFERS[key] = (Buffer(BufferRole.SEND, diag.sndbuf, send_q),
+                                   Buffer(BufferRole.RECV, diag.rcvbuf, recv_q))
+    return buffers
+
+
+# Buffers are values: the thousands of idle sockets of a machine share a few sizes and
+# fill levels, and so share their (frozen) Buffer objects.
+_BUFFERS: dict[tuple[int | None, ...], tuple[Buffer, Buffer]] = {}
 
 
 def _text(value: int | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import socket
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import NamedTuple
 
 from iochannels.live import procfs
@@ -117,6 +117,19 @@ def parse_inet_addr(text: str, v6: bool, byteorder: str = sys.byteorder) -> str:
     '127.0.0.1:22'
     """
     host, port = text.split(":")
+    shown = _HOSTS.get((host, v6, byteorder))
+    if shown is None:
+        if len(_HOSTS) >= 4096:  # bounded: a long --watch may meet ever new hosts
+            _HOSTS.clear()
+        shown = _HOSTS[(host, v6, byteorder)] = _host(host, v6, byteorder)
+    return f"{shown}:{int(port, 16)}"
+
+
+# Printed hosts by their hex text: a machine's thousands of connections share few hosts.
+_HOSTS: dict[tuple[str, bool, str], str] = {}
+
+
+def _host(host: str, v6: bool, byteorder: str) -> str:
     raw = bytes.fromhex(host)
     # The kernel prints each 32-bit word of the address as a host integer (%08X of a
     # __be32, tcp4_seq_show): on a little-endian host the bytes of a word come reversed,
@@ -124,13 +137,12 @@ def parse_inet_addr(text: str, v6: bool, byteorder: str = sys.byteorder) -> str:
     # printed from ntohs(), so it reads the same on both.
     if byteorder == "little":
         raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    packed = raw
     if v6:
-        return f"[{socket.inet_ntop(socket.AF_INET6, packed)}]:{int(port, 16)}"
-    return f"{socket.inet_ntop(socket.AF_INET, packed)}:{int(port, 16)}"
+        return f"[{socket.inet_ntop(socket.AF_INET6, raw)}]"
+    return socket.inet_ntop(socket.AF_INET, raw)
 
 
-def _inet_row(line: str, kind: Kind, family: str) -> tuple[int, SockRow]:
+def _inet_row(line: str, family: str, kind: Kind) -> tuple[int, SockRow]:
     parts = line.split()
     v6 = family == "ipv6"
     txq, rxq = (int(x, 16) for x in parts[4].split(":"))
@@ -203,7 +215,7 @@ def read_sockets(
 
 
 def _inet(kind: Kind, family: str) -> Callable[[str], tuple[int, SockRow]]:
-    return lambda line: _inet_row(line, kind, family)
+    return lambda line: _inet_row(line, family, kind)
 
 
 # (file, index of the inode column, parser)
@@ -217,7 +229,7 @@ _TABLES: tuple[tuple[str, int, Callable[[str], tuple[int, SockRow]]], ...] = (
 
 def inet_peers(
     wanted: Collection[int], present: Collection[tuple[Kind, str]],
-    lines: Callable[[str], list[str]] | None = None,
+    lines: Callable[[str], list[str]] | None = None, known: Mapping[int, SockRow] | None = None,
 ) -> dict[int, tuple[int, SockRow]]:
     """The other endpoint on this host of each wanted TCP/UDP socket, by the 4-tuple.
 
@@ -225,14 +237,15 @@ def inet_peers(
     remote addresses are swapped; the other row may belong to any process, and
     may be in the other family's table: a ``[::]`` listener that accepts IPv4
     (IPV6_V6ONLY off, ipv6(7)) lists its connection in tcp6 as ``[::ffff:a.b.c.d]``
-    while the client's row is in tcp. Addresses are compared as IPv4 then.
+    while the client's row is in tcp. Addresses are compared as IPv4 then. ``known``:
+    rows already parsed, by inode (a peer that is itself wanted is not parsed twice).
     """
-    lines = lines or table_lines
+    lines, known = lines or table_lines, known or {}
     found: dict[int, tuple[int, SockRow]] = {}
     for kind in (Kind.TCP, Kind.UDP):
         if not any((kind, family) in present for family in ("ipv4", "ipv6")):
             continue  # no wanted socket of this kind: do not read tables of thousands of rows
-        by_pair: dict[tuple[str, str], tuple[str, str]] = {}  # -> (line, family)
+        by_pair: dict[tuple[str, str], tuple[str, str, int]] = {}  # -> (line, family, inode)
         mine: dict[int, tuple[str, str]] = {}
         for name, table_kind, family in _INET_FILES[:4]:
             if table_kind is not kind:
@@ -242,13 +255,15 @@ def inet_peers(
                 if len(parts) < 10 or parts[2].endswith(":0000"):
                     continue  # listening or unconnected: no peer
                 pair = (_as_v4(parts[1]), _as_v4(parts[2]))
-                by_pair[pair] = (line, family)
-                if int(parts[9]) in wanted:
-                    mine[int(parts[9])] = pair
+                inode = int(parts[9])
+                by_pair[pair] = (line, family, inode)
+                if inode in wanted:
+                    mine[inode] = pair
         for inode, (local, remote) in mine.items():
             other = by_pair.get((remote, local))
             if other is not None:
-                found[inode] = _inet_row(other[0], kind, other[1])
+                row = known.get(other[2])
+                found[inode] = (other[2], row) if row is not None else _inet_row(*other[:2], kind)
     return found
 
 

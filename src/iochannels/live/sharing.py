@@ -122,10 +122,15 @@ def mark_shared(processes: tuple[Process, ...]) -> tuple[Process, ...]:
     # compared. A crowd of alike fds (hundreds of /dev/null opened one by one) is left
     # untold: sorting it with kcmp would cost more than the whole snapshot.
     by_key: dict[tuple[object, ...], list[tuple[int, int]]] = {}
+    status: dict[frozenset[str], frozenset[str]] = {}  # flags -> without cloexec: few kinds
     for proc in processes:
+        pid = proc.pid
         for entry in proc.fds:
-            key = (entry.channel, entry.access, entry.offset, entry.flags - {"cloexec"})
-            by_key.setdefault(key, []).append((proc.pid, entry.fd))
+            flags = entry.flags
+            if (kept := status.get(flags)) is None:
+                kept = status[flags] = flags - {"cloexec"}  # the fd's own flag, not shared
+            key = (entry.channel, entry.access, entry.offset, kept)
+            by_key.setdefault(key, []).append((pid, entry.fd))
     groups = shared_groups((), [ends for ends in by_key.values() if 1 < len(ends) <= CROWD])
     if not groups:
         return processes

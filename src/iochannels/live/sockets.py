@@ -43,7 +43,8 @@ def socket_channels(
     inet = {i: r for i, r in rows.items() if r.kind in (Kind.TCP, Kind.UDP)}
     connected = {i for i, r in inet.items() if r.remote and not r.remote.endswith(":0")}
     if connected:
-        for inode, (peer, row) in netfiles.inet_peers(connected, _present(inet), lines).items():
+        found = netfiles.inet_peers(connected, _present(inet), lines, rows)
+        for inode, (peer, row) in found.items():
             rows.setdefault(peer, row)
             peers[inode], peers[peer] = peer, inode
     if inet:
