@@ -14,6 +14,12 @@ setup(
             ["src/iochannels/live/_scan.c"],
             extra_compile_args=["-O2", "-Wall"],
             optional=True,
-        )
+        ),
+        Extension(
+            "iochannels.live._syscalls",
+            ["src/iochannels/live/_syscalls.c"],
+            extra_compile_args=["-O2", "-Wall"],
+            optional=True,
+        ),
     ]
 )

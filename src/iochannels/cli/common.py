@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -24,11 +25,39 @@ __all__ = [
 ]
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, told the width as shutil.get_terminal_size would tell it.
+
+    argparse builds a formatter for every add_argument (to check the metavar), and its
+    own asks shutil, whose import (with bz2, lzma, fnmatch) is a few milliseconds of
+    every start. The width is only used by --help and errors.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+def _columns() -> int:
+    """COLUMNS if it is a positive number, else stdout's terminal, else 80 (as shutil)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):  # no stdout (None), closed, not a terminal
+        return 80
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with a one-line error for bad usage (exit status 2)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def parse_known_args(  # type: ignore[override]

@@ -8,8 +8,8 @@ namespaces are not in them.
 
 from __future__ import annotations
 
+import _socket as socket  # inet_ntop without socket.py's import (see sockdiag.py)
 import re
-import socket
 import sys
 from collections.abc import Callable, Collection, Mapping
 from typing import NamedTuple

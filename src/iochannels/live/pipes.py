@@ -28,18 +28,15 @@ an open that others can see.
 from __future__ import annotations
 
 import array
-import ctypes
 import errno
 import fcntl
 import os
 import termios
 
+from iochannels.live.syscalls import pidfd_getfd
 from iochannels.model import Buffer, BufferRole
 
 __all__ = ["PipeProbe"]
-
-_SYS_PIDFD_GETFD = 438  # the same number on every architecture (asm-generic/unistd.h)
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class PipeProbe:
@@ -74,13 +71,12 @@ class PipeProbe:
         pidfd = self._pidfd(pid)
         if pidfd is None:
             return None
-        handle = int(_libc.syscall(_SYS_PIDFD_GETFD, pidfd, fd, 0))
-        if handle >= 0:
-            return handle  # pidfd_getfd(2): the copy has close-on-exec set
-        code = ctypes.get_errno()
-        if code in (errno.EPERM, errno.EACCES, errno.ENOSYS):
-            self.refused[pid] = _why(code)
-        return None  # EBADF: closed meanwhile; ESRCH: the process is gone
+        try:
+            return pidfd_getfd(pidfd, fd)  # pidfd_getfd(2): the copy has close-on-exec set
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.EACCES, errno.ENOSYS):
+                self.refused[pid] = _why(exc.errno)
+            return None  # EBADF: closed meanwhile; ESRCH: the process is gone
 
     def _pidfd(self, pid: int) -> int | None:
         if pid not in self._pidfds:

@@ -11,25 +11,18 @@ missing (seccomp in some containers), nothing is said: never a guess.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import functools
 import os
-import platform
 from collections.abc import Iterable
 from dataclasses import replace
 
-from iochannels.live import procfs
+from iochannels.live import procfs, syscalls
 from iochannels.model import Process
 
 __all__ = ["kcmp_file", "mark_shared", "shared_groups"]
 
-# kcmp(2) system call numbers (arch/*/syscall tables); KCMP_FILE is type 0.
-_KCMP = {"x86_64": 312, "aarch64": 272, "i686": 349, "armv7l": 378, "ppc64le": 354,
-         "riscv64": 272, "s390x": 343}.get(platform.machine())
-_KCMP_FILE = 0
 CROWD = 64  # more alike fds than this in one group: not compared (see mark_shared)
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class Unavailable(Exception):
@@ -44,15 +37,12 @@ def kcmp_file(pid1: int, fd1: int, pid2: int, fd2: int) -> int:
     (0, True)
     >>> for fd in (r, w, d): os.close(fd)
     """
-    if _KCMP is None:
-        raise Unavailable("kcmp is not known on this machine")
-    result = _libc.syscall(_KCMP, pid1, pid2, _KCMP_FILE, fd1, fd2)
-    if result < 0:
-        err = ctypes.get_errno()
-        if err in (errno.EPERM, errno.EACCES, errno.ENOSYS):
-            raise Unavailable(os.strerror(err))
-        raise OSError(err, os.strerror(err))  # EBADF, ESRCH: the fd or process went away
-    return int(result)
+    try:
+        return syscalls.kcmp_file(pid1, pid2, fd1, fd2)
+    except OSError as exc:
+        if exc.errno in (errno.EPERM, errno.EACCES, errno.ENOSYS):
+            raise Unavailable(os.strerror(exc.errno)) from None
+        raise  # EBADF, ESRCH: the fd or process went away
 
 
 def _links(pids: Iterable[int]) -> dict[str, list[tuple[int, int]]]:

@@ -23,7 +23,6 @@ the very same object when nothing needed escaping (the usual case).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import replace
 from functools import lru_cache
 from typing import TypeVar
@@ -46,6 +45,8 @@ def _char(ch: str) -> str:
     code = ord(ch)
     if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape: the byte that was not UTF-8
         return f"\\x{code - 0xDC00:02x}"
+    import unicodedata  # here, not at the top: only a name beyond ASCII needs it (start-up)
+
     category = unicodedata.category(ch)
     # Noncharacters (U+FFFE, U+FFFF, U+FDD0..U+FDEF and the last two of every plane) have no
     # place in XML 1.0 either: an SVG holding one does not parse.
