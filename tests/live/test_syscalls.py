@@ -22,11 +22,14 @@ try:
 except ImportError:  # no C compiler at install
     _syscalls = None  # type: ignore[assignment]
 
-# A child holding a pipe (fds 3, 4) and a dup of its read end (fd 5).
+# A child holding a pipe (fds 3, 4) with 1234 bytes unread, a dup of its read end
+# (fd 5) and /dev/null (fd 6).
 CHILD = """
 import os, sys
 r, w = os.pipe()
 os.dup2(r, 5)
+os.dup2(os.open(os.devnull, os.O_RDONLY), 6)
+os.write(w, b"x" * 1234)
 print(r, w, flush=True)
 sys.stdin.read()
 """
@@ -53,6 +56,13 @@ def _paths() -> list[tuple[Callable[..., int], Callable[..., int]]]:
     if _syscalls is None:
         pytest.skip("the C module _syscalls was not built (no C compiler at install)")
     return [by_ctypes, (_syscalls.pidfd_getfd, _syscalls.kcmp_file)]
+
+
+def _measures() -> list[syscalls.Measure]:
+    getfd, _ = syscalls._by_ctypes()
+    if _syscalls is None:
+        pytest.skip("the C module _syscalls was not built (no C compiler at install)")
+    return [syscalls._measure_by(getfd), _syscalls.pipe_buffer]
 
 
 def _errno(call: Callable[..., int], *args: int) -> int | None:
@@ -93,3 +103,19 @@ def test_both_fail_alike(child: tuple[int, int, int, int]) -> None:
                _errno(kcmp, pid, pid, closed, 0), _errno(kcmp, 2**22 + 7, pid, 0, 0))
               for getfd, kcmp in _paths()]
     assert errors[0] == errors[1] == (errno.EBADF, errno.EBADF, errno.EBADF, errno.ESRCH)
+
+
+def test_pipe_buffer_measures_alike(child: tuple[int, int, int, int]) -> None:
+    """pipe(7): a pipe's capacity is 16 pages (65536 bytes) unless F_SETPIPE_SZ changed it;
+    FIONREAD counts the 1234 bytes the child wrote and nobody read."""
+    pid, pidfd, r, w = child
+    inode = os.stat(f"/proc/{pid}/fd/{r}").st_ino
+    page = os.sysconf("SC_PAGE_SIZE")
+    for measure in _measures():
+        assert measure(pidfd, r, inode) == (16 * page, 1234)
+        assert measure(pidfd, w, -1) == (16 * page, 1234)  # the same buffer from its write end
+        assert measure(pidfd, r, inode + 1) is None  # another file than the one named
+        assert measure(pidfd, 6, -1) is None  # /dev/null: no pipe
+        with pytest.raises(OSError) as closed:
+            measure(pidfd, 99, -1)
+        assert closed.value.errno == errno.EBADF

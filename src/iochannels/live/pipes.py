@@ -27,13 +27,10 @@ an open that others can see.
 
 from __future__ import annotations
 
-import array
 import errno
-import fcntl
 import os
-import termios
 
-from iochannels.live.syscalls import pidfd_getfd
+from iochannels.live.syscalls import pipe_buffer
 from iochannels.model import Buffer, BufferRole
 
 __all__ = ["PipeProbe"]
@@ -52,31 +49,17 @@ class PipeProbe:
         ``inode``: the pipe or FIFO's inode, as the fd's link or stat named it; a copy
         of another file (the fd closed and its number reused) is not measured.
         """
-        handle = self._copy(pid, fd)
-        if handle is None:
-            return Buffer(BufferRole.PIPE)
-        try:
-            if inode is not None and os.fstat(handle).st_ino != inode:
-                return Buffer(BufferRole.PIPE)
-            capacity = fcntl.fcntl(handle, fcntl.F_GETPIPE_SZ)
-            waiting = array.array("i", [0])
-            fcntl.ioctl(handle, termios.FIONREAD, waiting, True)
-            return Buffer(BufferRole.PIPE, capacity, waiting[0])
-        except OSError:
-            return Buffer(BufferRole.PIPE)
-        finally:
-            os.close(handle)
-
-    def _copy(self, pid: int, fd: int) -> int | None:
         pidfd = self._pidfd(pid)
         if pidfd is None:
-            return None
+            return Buffer(BufferRole.PIPE)
         try:
-            return pidfd_getfd(pidfd, fd)  # pidfd_getfd(2): the copy has close-on-exec set
-        except OSError as exc:
+            # The copy has close-on-exec set (pidfd_getfd(2)) and is closed at once.
+            measured = pipe_buffer(pidfd, fd, -1 if inode is None else inode)
+        except OSError as exc:  # EBADF: closed meanwhile; ESRCH: the process is gone
             if exc.errno in (errno.EPERM, errno.EACCES, errno.ENOSYS):
                 self.refused[pid] = _why(exc.errno)
-            return None  # EBADF: closed meanwhile; ESRCH: the process is gone
+            return Buffer(BufferRole.PIPE)
+        return Buffer(BufferRole.PIPE) if measured is None else Buffer(BufferRole.PIPE, *measured)
 
     def _pidfd(self, pid: int) -> int | None:
         if pid not in self._pidfds:
