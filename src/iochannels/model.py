@@ -263,9 +263,16 @@ class Snapshot:
 
     def counts_by_kind(self) -> Counter[Kind]:
         """How many fds point to each kind of channel."""
-        return Counter(
-            self.channels[e.channel].kind for _, e in self.entries() if e.channel in self.channels
-        )
+        # Counted by channel first (fewer than the fds: pipe ends, shared files), then by kind.
+        by_channel: Counter[str] = Counter()
+        for proc in self.processes:
+            by_channel.update(e.channel for e in proc.fds)
+        counts: Counter[Kind] = Counter()
+        for cid, n in by_channel.items():
+            channel = self.channels.get(cid)
+            if channel is not None:
+                counts[channel.kind] += n
+        return counts
 
     def counts_by_nature(self) -> Counter[Nature]:
         return Counter(kind.nature for kind in self.counts_by_kind().elements())

@@ -186,3 +186,42 @@ def test_filters(every_kind: Child) -> None:
     assert os.path.isdir(every_kind.workdir)
 
 __all__ = ["every_kind"]  # a fixture: imported by the tests that use it
+
+
+# Hundreds of sockets /proc/net does not list: unbound UDP and TCP sockets are in no
+# hash table, so no table row names them; only their protocol (socket(7)
+# system.sockprotoname) tells their kind. Some bound ones beside them are listed.
+MANY_UNLISTED = """
+import os, resource, socket, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+keep = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(300)]
+keep += [socket.socket(socket.AF_INET6, socket.SOCK_STREAM) for _ in range(300)]
+bound = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(20)]
+for s in bound:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.fileno()) for s in keep), "|", " ".join(str(s.fileno()) for s in bound),
+      flush=True)
+sys.stdin.read()
+"""
+
+
+def test_hundreds_of_sockets_no_table_lists() -> None:
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", MANY_UNLISTED], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        unlisted, _, bound = child.stdout.readline().partition("|")
+        fds = [int(f) for f in unlisted.split()]
+        snap = live.snapshot([child.pid])
+        kinds = [channel_of(snap, child.pid, fd).kind for fd in fds]
+        assert kinds == [Kind.UDP] * 300 + [Kind.TCP] * 300
+        assert {channel_of(snap, child.pid, int(fd)).local for fd in bound.split()} \
+            <= {f"127.0.0.1:{port}" for port in range(1, 65536)}
+    finally:
+        child.kill()
+        child.wait()
+        for stream in (child.stdin, child.stdout):
+            if stream is not None:
+                stream.close()

@@ -21,8 +21,6 @@ from iochannels.model import Channel, Kind
 
 __all__ = ["socket_channels"]
 
-ASK_AT = 256  # sockets of other families than UNIX: asked their protocol up to this many
-
 
 def socket_channels(
     holders: Mapping[int, tuple[int, int]],
@@ -34,10 +32,10 @@ def socket_channels(
     diags = _try(sockdiag.unix_diag, set(holders), notes)
     peers = {i: d.peer for i, d in diags.items() if d.peer}
     extra = {*peers.values(), *(c for d in diags.values() for c in d.icons)} - holders.keys()
-    others = holders.keys() - diags.keys()
-    # Past ASK_AT sockets, reading every table is cheaper than one getxattr(2) each.
-    protocols = {i: _protocol(*holders[i]) for i in others} if len(others) <= ASK_AT else {}
-    files = _files(protocols, bool(diags)) if len(others) <= ASK_AT else None
+    # Each socket's protocol is asked, however many: an unbound UDP or raw socket is in
+    # no table (/proc/net lists the hashed ones), and only its protocol names its kind.
+    protocols = {i: _protocol(*holders[i]) for i in holders.keys() - diags.keys()}
+    files = _files(protocols, bool(diags))
     lines = functools.cache(netfiles.table_lines)  # each /proc/net table read once
     rows = netfiles.read_sockets(holders.keys() | extra, files, lines)
     inet = {i: r for i, r in rows.items() if r.kind in (Kind.TCP, Kind.UDP)}
