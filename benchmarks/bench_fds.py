@@ -17,7 +17,8 @@ TCP, as ``iochannels fds`` does). Five cases:
 - that busy machine whole: ``fds --all --json`` against ``lsof -nP -w +E``.
 Both paths of iochannels are run: the C part of the scan ("native scan") and
 ``IOCHANNELS_PURE=1`` ("pure Python"). The floor is ``fdfloor.c``: the same calls as
-the scan (fdinfo and link of every fd), in C alone, compiled with ``cc`` when there is one.
+the scan (fdinfo and link of every fd), in C alone, compiled with ``cc`` when there is one,
+on one thread and on as many as the C part of the scan takes.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def floor_program() -> Iterator[str | None]:
         return
     with tempfile.TemporaryDirectory(prefix="iochannels-bench-floor-") as tmp:
         program = os.path.join(tmp, "fdfloor")
-        built = subprocess.run([compiler, "-O2", "-o", program, str(HERE / "fdfloor.c")],
+        built = subprocess.run([compiler, "-O2", "-pthread", "-o", program,
+                                str(HERE / "fdfloor.c")],
                                capture_output=True, text=True, check=False)
         yield program if built.returncode == 0 else None
 
@@ -162,6 +164,10 @@ NATIVE = "iochannels (native scan)"
 PURE = "iochannels (pure Python)"
 LSOF = "lsof +E"
 FLOOR = "floor: fdinfo + readlink of each fd (C)"
+# The same calls on as many threads as the C part of the scan takes (_scan.c: the online
+# CPUs, at most 4).
+THREADS = max(1, min(os.sysconf("SC_NPROCESSORS_ONLN"), 4))
+FLOOR_THREADS = f"floor: the same on {THREADS} threads (C)"
 PYTHON_START = "floor: python -c pass"
 
 
@@ -174,6 +180,7 @@ def commands(pid: int | None, floor: str | None = None) -> dict[str, list[str]]:
                  "ss -axp": ["ss", "-axp"]}
         if floor is not None:
             found[FLOOR] = [floor, "all", "links"]
+            found[FLOOR_THREADS] = [floor, "all", "links", str(THREADS)]
     else:
         found = {NATIVE: [*me, str(pid), "--json"], PURE: [*me, str(pid), "--json"],
                  LSOF: ["lsof", "-n", "-P", "-w", "-p", str(pid), "+E"],
@@ -181,6 +188,7 @@ def commands(pid: int | None, floor: str | None = None) -> dict[str, list[str]]:
                  PYTHON_START: [sys.executable, "-c", "pass"]}
         if floor is not None:
             found[FLOOR] = [floor, str(pid), "links"]
+            found[FLOOR_THREADS] = [floor, str(pid), "links", str(THREADS)]
     return {k: v for k, v in found.items() if shutil.which(v[0]) or os.access(v[0], os.X_OK)}
 
 

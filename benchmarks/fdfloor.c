@@ -1,6 +1,6 @@
 /* fdfloor: the kernel's share of reading one process's fd table, and nothing more.
  *
- * Usage: fdfloor PID|all [links]
+ * Usage: fdfloor PID|all [links] [THREADS]
  *
  * Lists /proc/PID/fd and, for every fd, opens, reads and closes /proc/PID/fdinfo/N:
  * the one place where Linux gives an fd's flags (O_NONBLOCK, O_APPEND, close-on-exec)
@@ -13,84 +13,148 @@
  * With "all" instead of a PID, the same for every process in /proc (those that cannot be
  * read are passed over), as `fds --all` reads them.
  *
+ * THREADS (1 by default) shares the same calls out among that many threads, as the C
+ * part of the scan does (src/iochannels/live/_scan.c): the fds of the one process, listed
+ * first, are taken 16 at a time by whichever thread is free; with "all", the processes,
+ * one at a time. The floor for 1 and for N threads shows what threads can win at most:
+ * the calls are made on the caller's CPU, in the kernel, for its own thread.
+ *
  * bench_fds.py compiles and runs it next to the real commands when a C compiler is
  * installed.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static long bytes;
+#define MAX_THREADS 64
 
-/* The fdinfo (and with links, the link) of every fd of one process; -1 if unreadable. */
-static long one(const char *pid, int links)
+static int links;
+static char **names;  /* what the threads share out: fd numbers, or pids with "all" */
+static long count;
+static int fd_dir = -1, info_dir = -1; /* of the one process (not with "all") */
+static long next;      /* the first name no thread has taken (an atomic add takes some) */
+static long block = 1; /* names taken at a time */
+
+struct tally {
+    long fds, bytes;
+    pthread_t thread;
+};
+
+/* The fdinfo (and with links, the link) of one fd. */
+static void one_fd(int fds, int infos, const char *name, struct tally *t)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%s/fd", pid);
-    int fd_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    snprintf(path, sizeof path, "/proc/%s/fdinfo", pid);
-    int info_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *dir = fd_dir < 0 ? NULL : fdopendir(dup(fd_dir));
-    if (dir == NULL || info_dir < 0) {
-        if (fd_dir >= 0)
-            close(fd_dir);
-        if (info_dir >= 0)
-            close(info_dir);
-        return -1;
+    char buf[4096];
+    int info = openat(infos, name, O_RDONLY | O_CLOEXEC);
+    if (info < 0)
+        return; /* closed while we looked */
+    ssize_t got = read(info, buf, sizeof buf);
+    close(info);
+    if (got > 0)
+        t->bytes += got;
+    if (links) {
+        got = readlinkat(fds, name, buf, sizeof buf);
+        if (got > 0)
+            t->bytes += got;
     }
-    long count = 0;
-    for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+    t->fds++;
+}
+
+/* The names of a directory but "." and ".."; NULL if it cannot be read. */
+static char **list(int dir_fd, long *n)
+{
+    DIR *dir = fdopendir(dup(dir_fd));
+    if (dir == NULL)
+        return NULL;
+    long cap = 64;
+    char **out = malloc(cap * sizeof *out);
+    *n = 0;
+    for (struct dirent *entry; out != NULL && (entry = readdir(dir)) != NULL;) {
         if (entry->d_name[0] == '.')
             continue;
-        int info = openat(info_dir, entry->d_name, O_RDONLY | O_CLOEXEC);
-        if (info < 0)
-            continue; /* closed while we looked */
-        ssize_t got = read(info, buf, sizeof buf);
-        close(info);
-        if (got > 0)
-            bytes += got;
-        if (links) {
-            got = readlinkat(fd_dir, entry->d_name, buf, sizeof buf);
-            if (got > 0)
-                bytes += got;
-        }
-        count++;
+        if (*n == cap)
+            out = realloc(out, (cap *= 2) * sizeof *out);
+        if (out != NULL)
+            out[(*n)++] = strdup(entry->d_name);
     }
     closedir(dir);
-    close(fd_dir);
-    close(info_dir);
-    return count;
+    return out;
+}
+
+/* Every fd of one process (with "all"): the calls of the single-threaded floor. */
+static void one_process(const char *pid, struct tally *t)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%s/fd", pid);
+    int fds = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    snprintf(path, sizeof path, "/proc/%s/fdinfo", pid);
+    int infos = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    long n = 0;
+    char **fd_names = fds < 0 || infos < 0 ? NULL : list(fds, &n);
+    for (long i = 0; fd_names != NULL && i < n; i++) {
+        one_fd(fds, infos, fd_names[i], t);
+        free(fd_names[i]);
+    }
+    free(fd_names);
+    if (fds >= 0)
+        close(fds);
+    if (infos >= 0)
+        close(infos);
+}
+
+static void *work(void *arg)
+{
+    struct tally *t = arg;
+    for (long first; (first = __atomic_fetch_add(&next, block, __ATOMIC_RELAXED)) < count;)
+        for (long i = first; i < first + block && i < count; i++) {
+            if (fd_dir >= 0)
+                one_fd(fd_dir, info_dir, names[i], t);
+            else if (names[i][0] >= '1' && names[i][0] <= '9')
+                one_process(names[i], t);
+        }
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "links") != 0)) {
-        fprintf(stderr, "usage: fdfloor PID|all [links]\n");
+    int threads = 1;
+    links = argc >= 3 && strcmp(argv[2], "links") == 0;
+    if (argc == 3 + links)
+        threads = atoi(argv[2 + links]);
+    if (argc < 2 || argc > 3 + links || threads < 1 || threads > MAX_THREADS) {
+        fprintf(stderr, "usage: fdfloor PID|all [links] [THREADS]\n");
         return 2;
     }
-    int links = argc == 3;
-    long count = 0;
-    if (strcmp(argv[1], "all") == 0) {
-        DIR *proc = opendir("/proc");
-        if (proc == NULL) {
-            perror("fdfloor: /proc");
-            return 1;
-        }
-        for (struct dirent *entry; (entry = readdir(proc)) != NULL;) {
-            if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
-                continue;
-            long got = one(entry->d_name, links);
-            if (got > 0)
-                count += got;
-        }
-        closedir(proc);
-    } else if ((count = one(argv[1], links)) < 0) {
-        perror("fdfloor: /proc/PID/fd");
+    int single = strcmp(argv[1], "all") != 0;
+    const char *dir = "/proc";
+    char path[64];
+    if (single) {
+        snprintf(path, sizeof path, "/proc/%s/fdinfo", argv[1]);
+        info_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        snprintf(path, sizeof path, "/proc/%s/fd", argv[1]);
+        dir = path;
+        block = 16;
+    }
+    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0 || (single && info_dir < 0) || (names = list(dir_fd, &count)) == NULL) {
+        perror(single ? "fdfloor: /proc/PID/fd" : "fdfloor: /proc");
         return 1;
     }
-    printf("%ld fds, %ld bytes read\n", count, bytes);
+    if (single)
+        fd_dir = dir_fd;
+    struct tally tallies[MAX_THREADS] = {{0}};
+    for (int i = 1; i < threads; i++)
+        pthread_create(&tallies[i].thread, NULL, work, &tallies[i]);
+    work(&tallies[0]);
+    long fds = tallies[0].fds, bytes = tallies[0].bytes;
+    for (int i = 1; i < threads; i++) {
+        pthread_join(tallies[i].thread, NULL);
+        fds += tallies[i].fds;
+        bytes += tallies[i].bytes;
+    }
+    printf("%ld fds, %ld bytes read\n", fds, bytes);
     return 0;
 }

@@ -5,18 +5,31 @@
  * the little parsing they need, and returns plain tuples; what they mean (kinds,
  * channels, pairs) is decided in Python, once, for both paths.
  *
- *   fd_table(fd_dir, info_dir, skip_own) -> [(fd, link, fdinfo bytes or None), ...]
+ *   fd_table(fd_dir, info_dir, skip_own, workers=0) -> [(fd, link, fdinfo bytes or None), ...]
  *       Lists fd_dir (/proc/PID/fd), reads each fd's link (readlink(2)) and, when
  *       info_dir (/proc/PID/fdinfo) is given, its fdinfo text in one read(2), as
  *       procfs.read_fds does; sorted by fd. An fd closed while it is read (ENOENT) is
  *       skipped (proc(5): the table changes under us); any other error raises OSError.
  *       skip_own: the table is our own, so leave out the directory fds of this read.
- *   links_scan(root, pids, wanted) -> ([(pid, fd, link), ...], [denied pid, ...])
+ *   links_scan(root, pids, wanted, workers=0) -> ([(pid, fd, link), ...], [denied pid, ...])
  *       The search for other ends (holders.py): the links of every fd of every pid,
  *       keeping those whose text is in the set ``wanted``. A process gone is skipped;
  *       one whose fds may not be read (EACCES, EPERM) is listed as denied.
- *   ppids(root) -> {pid: ppid}
+ *   ppids(root, workers=0) -> {pid: ppid}
  *       Every process of root (/proc) and its parent, from /proc/PID/stat (field 4).
+ *   threads_started() -> int
+ *       How many threads the calls above have started so far (tests watch it).
+ *
+ * Threads. The calls are on /proc, where the kernel does the work on the caller's CPU:
+ * two threads read 10,000 fdinfo files in 34 ms where one takes 57. So the per-fd calls
+ * (of fd_table) and the per-process ones (of links_scan, ppids) are shared out, with the
+ * GIL released, among `workers` threads: the calling one and up to MAX_WORKERS - 1 it
+ * starts. Workers = 0 chooses: the online CPUs (sysconf(3)), at most MAX_WORKERS, and
+ * the calling thread alone below a number of items (FD_THREADS_FROM fds, PID_THREADS_FROM
+ * processes) where starting a thread costs more than it saves. Each worker takes the
+ * next block of items in turn and writes what it read into a buffer of its own; then,
+ * the threads joined and the GIL held again, the Python objects are made in the items'
+ * order, so that the result, and the first error raised, are those of one thread.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,14 +38,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define INFO_MAX 65536 /* as procfs.read_fds: one read(2) of up to 64 KiB */
+#define MAX_WORKERS 4
+/* Measured on a 2-core VM (benchmarks/README.md): starting and joining a thread costs
+ * ~60 us, which one other worker wins back from about 40 fds (~3 us each on its half) or
+ * a few processes (~100 us each); the thresholds leave a margin for a loaded machine. */
+#define FD_THREADS_FROM 256
+#define PID_THREADS_FROM 16
+#define STAT_THREADS_FROM 64
 
 static int gone(int err) { return err == ENOENT || err == ESRCH; }
+static int denied(int err) { return err == EACCES || err == EPERM; }
 
 static int by_number(const void *a, const void *b)
 {
@@ -40,8 +63,9 @@ static int by_number(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The fd numbers listed in the directory open at dir_fd (consumed), ascending. */
-static long *list_numbers(int dir_fd, size_t *count)
+/* The numbers (of fds or pids) named in the directory open at dir_fd (consumed),
+ * ascending; ``first`` is the lowest first digit taken (/proc/0 is no process). */
+static long *list_numbers(int dir_fd, char first, size_t *count)
 {
     DIR *dir = fdopendir(dir_fd);
     if (dir == NULL) {
@@ -58,7 +82,7 @@ static long *list_numbers(int dir_fd, size_t *count)
     errno = 0;
     for (struct dirent *entry; (entry = readdir(dir)) != NULL; errno = 0) {
         char *end;
-        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+        if (entry->d_name[0] < first || entry->d_name[0] > '9')
             continue;
         long value = strtol(entry->d_name, &end, 10);
         if (*end != '\0')
@@ -107,266 +131,516 @@ static PyObject *raise_errno(int err, const char *path)
     return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
 }
 
-static PyObject *fd_table(PyObject *self, PyObject *args)
+/* ---- Workers ------------------------------------------------------------------------ */
+
+/* A worker's growing buffer of what it read (fdinfo text, links), read back by offset. */
+struct arena {
+    char *buf;
+    size_t len, cap;
+};
+
+/* Room for ``need`` more bytes at buf + len (len is not moved), or NULL for ENOMEM. */
+static char *room(struct arena *a, size_t need)
 {
-    const char *fd_path, *info_path;
-    int skip_own;
-    if (!PyArg_ParseTuple(args, "szp", &fd_path, &info_path, &skip_own))
-        return NULL;
-    int fd_dir = open(fd_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_dir < 0)
-        return raise_errno(errno, fd_path);
-    int info_dir = -1;
-    if (info_path != NULL && (info_dir = open(info_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        int err = errno;
-        close(fd_dir);
-        return raise_errno(err, info_path);
+    if (a->cap - a->len < need) {
+        size_t cap = a->cap ? a->cap : 4 * INFO_MAX;
+        while (cap - a->len < need)
+            cap *= 2;
+        char *grown = realloc(a->buf, cap);
+        if (grown == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        a->buf = grown;
+        a->cap = cap;
     }
-    int list_fd = dup(fd_dir);
-    size_t n = 0;
-    long *fds = list_fd < 0 ? NULL : list_numbers(list_fd, &n);
-    PyObject *out = NULL;
-    char *info = info_dir >= 0 ? malloc(INFO_MAX) : NULL;
-    if (fds == NULL || (info_dir >= 0 && info == NULL)) {
-        raise_errno(fds == NULL ? errno : ENOMEM, fd_path);
-        goto done;
+    return a->buf + a->len;
+}
+
+struct worker;
+
+/* One call's work: items 0..count-1, taken ``block`` at a time by whichever worker is free
+ * (a worker slowed by readlinks or by the machine's load does fewer blocks). */
+struct crew {
+    void (*work)(struct worker *self, size_t item);
+    void *job;
+    size_t count, block;
+    size_t next; /* the first item no worker has taken: an atomic add takes a block */
+};
+
+struct worker {
+    struct crew *crew;
+    int index;
+    struct arena text;
+    long pipe_mnt, socket_mnt; /* fd_table: the mount ids this worker has learned */
+    pthread_t thread;
+};
+
+static unsigned long threads_total; /* started so far; changed only with the GIL held */
+
+static int workers_for(int asked, size_t count, size_t from)
+{
+    if (asked > 0)
+        return asked;
+    if (count < from)
+        return 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
+}
+
+static void *work_loop(void *arg)
+{
+    struct worker *self = arg;
+    struct crew *crew = self->crew;
+    size_t first;
+    while ((first = __atomic_fetch_add(&crew->next, crew->block, __ATOMIC_RELAXED)) <
+           crew->count) {
+        size_t last = first + crew->block < crew->count ? first + crew->block : crew->count;
+        for (size_t item = first; item < last; item++)
+            crew->work(self, item);
     }
-    if ((out = PyList_New(0)) == NULL)
-        goto done;
-    char name[32], link[PATH_MAX + 1];
-    /* As procfs.Links: pipes and sockets live on the kernel's pipefs and sockfs mounts and
-     * their link is "pipe:[INODE]" / "socket:[INODE]". Once one link has shown which mount
-     * id (fdinfo "mnt_id:", Linux 5.14+ with "ino:") is which, the others are named from
-     * their fdinfo alone, without a readlink(2) each. */
-    long pipe_mnt = -1, socket_mnt = -1;
-    for (size_t i = 0; i < n; i++) {
-        long fd = fds[i];
-        if (skip_own && (fd == fd_dir || fd == info_dir || fd == list_fd))
-            continue;
-        snprintf(name, sizeof name, "%ld", fd);
-        PyObject *text = Py_None;
-        Py_INCREF(text);
-        if (info_dir >= 0) {
-            int handle = openat(info_dir, name, O_RDONLY | O_CLOEXEC);
-            ssize_t got = -1;
-            int err = errno;
-            if (handle >= 0) {
-                got = read(handle, info, INFO_MAX);
-                err = errno;
-                close(handle);
-            }
-            if (got < 0) {
-                Py_DECREF(text);
-                if (gone(err))
-                    continue; /* closed while we looked: skipped, as psutil does */
-                Py_CLEAR(out);
-                raise_errno(err, name);
-                goto done;
-            }
-            Py_DECREF(text);
-            if ((text = PyBytes_FromStringAndSize(info, got)) == NULL) {
-                Py_CLEAR(out);
-                goto done;
-            }
-        }
-        long mnt = -1, ino = -1;
-        ssize_t len = -1;
-        if (text != Py_None) {
-            ssize_t got = PyBytes_GET_SIZE(text);
-            mnt = field(info, got, "mnt_id:");
-            ino = mnt < 0 ? -1 : field(info, got, "ino:");
-            if (ino >= 0 && (mnt == pipe_mnt || mnt == socket_mnt))
-                len = snprintf(link, sizeof link, "%s:[%ld]", mnt == pipe_mnt ? "pipe" : "socket",
-                               ino);
-        }
-        if (len < 0 && (len = readlinkat(fd_dir, name, link, sizeof link - 1)) >= 0 && ino >= 0) {
-            long named;
-            char end;
-            link[len] = '\0';
-            if (sscanf(link, "pipe:[%ld%c", &named, &end) == 2 && end == ']' && named == ino)
-                pipe_mnt = mnt;
-            else if (sscanf(link, "socket:[%ld%c", &named, &end) == 2 && end == ']' &&
-                     named == ino)
-                socket_mnt = mnt;
-        }
-        if (len < 0) {
-            int err = errno;
-            Py_DECREF(text);
-            if (gone(err))
-                continue;
+    return NULL;
+}
+
+/* Runs the crew on ``n`` workers (hands[0] is this thread); returns the threads started.
+ * Called without the GIL. A thread that cannot be started leaves more blocks to the
+ * others: the result is the same. */
+static int run(struct crew *crew, struct worker *hands, int n)
+{
+    for (int i = 0; i < n; i++) {
+        hands[i].crew = crew;
+        hands[i].index = i;
+        hands[i].pipe_mnt = hands[i].socket_mnt = -1;
+    }
+    /* The threads start with every signal blocked, so that a signal (Ctrl-C) goes to the
+     * calling thread, where Python looks for it (pthread_sigmask(3): a thread inherits
+     * the mask of the thread that creates it). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int started = 1;
+    while (started < n && pthread_create(&hands[started].thread, NULL, work_loop,
+                                         &hands[started]) == 0)
+        started++;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    work_loop(&hands[0]);
+    for (int i = 1; i < started; i++)
+        pthread_join(hands[i].thread, NULL);
+    return started - 1;
+}
+
+static void free_hands(struct worker *hands)
+{
+    for (int i = 0; i < MAX_WORKERS; i++)
+        free(hands[i].text.buf);
+}
+
+static int parse_workers(int workers)
+{
+    if (workers >= 0 && workers <= MAX_WORKERS)
+        return 0;
+    PyErr_Format(PyExc_ValueError, "workers must be 0 (chosen) to %d", MAX_WORKERS);
+    return -1;
+}
+
+/* ---- fd_table ----------------------------------------------------------------------- */
+
+struct fd_job {
+    int fd_dir, info_dir;
+    const long *fds;
+    struct fd_row {
+        int err;     /* 0, or the errno of the call that failed */
+        int worker;  /* whose arena holds the text */
+        size_t at;   /* there: the fdinfo text, then the link */
+        ssize_t info_len, link_len;
+    } *rows;
+};
+
+/* As procfs.Links: pipes and sockets live on the kernel's pipefs and sockfs mounts and
+ * their link is "pipe:[INODE]" / "socket:[INODE]". Once one link has shown which mount
+ * id (fdinfo "mnt_id:", Linux 5.14+ with "ino:") is which, the others are named from
+ * their fdinfo alone, without a readlink(2) each. Each worker learns for itself. */
+static void learn(struct worker *self, char *link, ssize_t len, long mnt, long ino)
+{
+    long named;
+    char end;
+    link[len] = '\0';
+    if (sscanf(link, "pipe:[%ld%c", &named, &end) == 2 && end == ']' && named == ino)
+        self->pipe_mnt = mnt;
+    else if (sscanf(link, "socket:[%ld%c", &named, &end) == 2 && end == ']' && named == ino)
+        self->socket_mnt = mnt;
+}
+
+static void read_fd(struct worker *self, size_t item)
+{
+    struct fd_job *job = self->crew->job;
+    struct fd_row *row = &job->rows[item];
+    char name[32];
+    snprintf(name, sizeof name, "%ld", job->fds[item]);
+    *row = (struct fd_row){.worker = self->index, .at = self->text.len, .info_len = -1};
+    long mnt = -1, ino = -1;
+    if (job->info_dir >= 0) {
+        char *info = room(&self->text, INFO_MAX);
+        int handle = info == NULL ? -1 : openat(job->info_dir, name, O_RDONLY | O_CLOEXEC);
+        ssize_t got = handle < 0 ? -1 : read(handle, info, INFO_MAX);
+        row->err = errno;
+        if (handle >= 0)
+            close(handle);
+        if (got < 0)
+            return;
+        row->err = 0;
+        row->info_len = got;
+        self->text.len += got;
+        mnt = field(info, got, "mnt_id:");
+        ino = mnt < 0 ? -1 : field(info, got, "ino:");
+    }
+    char *link = room(&self->text, PATH_MAX + 1);
+    if (link == NULL) {
+        row->err = ENOMEM;
+        return;
+    }
+    ssize_t len = -1;
+    if (ino >= 0 && (mnt == self->pipe_mnt || mnt == self->socket_mnt))
+        len = snprintf(link, PATH_MAX + 1, "%s:[%ld]", mnt == self->pipe_mnt ? "pipe" : "socket",
+                       ino);
+    else if ((len = readlinkat(job->fd_dir, name, link, PATH_MAX)) >= 0 && ino >= 0)
+        learn(self, link, len, mnt, ino);
+    if (len < 0) {
+        row->err = errno;
+        return;
+    }
+    row->link_len = len;
+    self->text.len += len;
+}
+
+/* The rows as Python tuples, in fd order; an fd closed while it was read is left out. */
+static PyObject *fd_rows(const struct fd_job *job, size_t n, const struct worker *hands)
+{
+    PyObject *out = PyList_New(0);
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        const struct fd_row *row = &job->rows[i];
+        if (row->err != 0) {
+            if (gone(row->err))
+                continue; /* closed while we looked: skipped, as psutil does */
+            char name[32];
+            snprintf(name, sizeof name, "%ld", job->fds[i]);
             Py_CLEAR(out);
-            raise_errno(err, name);
-            goto done;
+            return raise_errno(row->err, name);
         }
+        const char *text = hands[row->worker].text.buf + row->at;
+        ssize_t info_len = row->info_len < 0 ? 0 : row->info_len;
+        PyObject *info = row->info_len < 0 ? Py_NewRef(Py_None)
+                                           : PyBytes_FromStringAndSize(text, info_len);
         /* As os.readlink: the file system encoding, undecodable bytes kept (PEP 383). */
-        PyObject *item = Py_BuildValue("(lNN)", fd, PyUnicode_DecodeFSDefaultAndSize(link, len),
-                                       text);
-        if (item == NULL || PyList_Append(out, item) < 0) {
-            Py_XDECREF(item);
+        PyObject *link = PyUnicode_DecodeFSDefaultAndSize(text + info_len, row->link_len);
+        PyObject *item = info && link ? Py_BuildValue("(lOO)", job->fds[i], link, info) : NULL;
+        Py_XDECREF(info);
+        Py_XDECREF(link);
+        if (item == NULL || PyList_Append(out, item) < 0)
             Py_CLEAR(out);
-            goto done;
-        }
-        Py_DECREF(item);
+        Py_XDECREF(item);
     }
-done:
-    free(fds);
-    free(info);
-    close(fd_dir);
-    if (info_dir >= 0)
-        close(info_dir);
     return out;
 }
 
-/* One pid's hits into hits; returns 0, 1 if denied, -1 on error (exception set). */
-static int scan_one(const char *root, long pid, long me, PyObject *wanted, PyObject *hits)
+static PyObject *fd_table(PyObject *self, PyObject *args)
 {
-    char path[PATH_MAX], name[32], link[PATH_MAX + 1];
-    snprintf(path, sizeof path, "%s/%ld/fd", root, pid);
-    int fd_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_dir < 0) {
-        if (gone(errno))
-            return 0;
-        if (errno == EACCES || errno == EPERM)
-            return 1;
-        raise_errno(errno, path);
-        return -1;
-    }
-    int list_fd = dup(fd_dir);
+    const char *fd_path, *info_path;
+    int skip_own, workers = 0;
+    if (!PyArg_ParseTuple(args, "szp|i", &fd_path, &info_path, &skip_own, &workers) ||
+        parse_workers(workers) < 0)
+        return NULL;
+    struct fd_job job = {.fd_dir = -1, .info_dir = -1};
+    struct worker hands[MAX_WORKERS] = {0};
+    long *fds = NULL;
     size_t n = 0;
-    long *fds = list_fd < 0 ? NULL : list_numbers(list_fd, &n);
-    if (fds == NULL) {
-        int err = errno;
-        close(fd_dir);
-        if (gone(err))
-            return 0;
-        if (err == EACCES || err == EPERM)
-            return 1;
-        raise_errno(err, path);
-        return -1;
+    int err = 0, started = 0;
+    const char *failed = fd_path;
+    Py_BEGIN_ALLOW_THREADS
+    if ((job.fd_dir = open(fd_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        err = errno;
+    else if (info_path != NULL &&
+             (job.info_dir = open(info_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        err = errno;
+        failed = info_path;
     }
-    int status = 0;
-    Py_ssize_t first = PyList_GET_SIZE(hits);
+    int list_fd = err ? -1 : dup(job.fd_dir);
+    if (!err && (list_fd < 0 || (fds = list_numbers(list_fd, '0', &n)) == NULL))
+        err = errno;
+    if (!err && skip_own) { /* the directory fds of this read are not the table's */
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fds[i] != job.fd_dir && fds[i] != job.info_dir && fds[i] != list_fd)
+                fds[kept++] = fds[i];
+        n = kept;
+    }
+    if (!err && (job.rows = malloc((n ? n : 1) * sizeof *job.rows)) == NULL)
+        err = ENOMEM;
+    if (!err) {
+        job.fds = fds;
+        struct crew crew = {.work = read_fd, .job = &job, .count = n, .block = 16};
+        started = run(&crew, hands, workers_for(workers, n, FD_THREADS_FROM));
+    }
+    Py_END_ALLOW_THREADS
+    threads_total += started;
+    PyObject *out = err ? raise_errno(err, failed) : fd_rows(&job, n, hands);
+    free_hands(hands);
+    free(job.rows);
+    free(fds);
+    if (job.fd_dir >= 0)
+        close(job.fd_dir);
+    if (job.info_dir >= 0)
+        close(job.info_dir);
+    return out;
+}
+
+/* ---- links_scan --------------------------------------------------------------------- */
+
+struct links_job {
+    const char *root;
+    const long *pids;
+    long me;
+    struct pid_row {
+        int err;     /* 0, or the errno that stopped the read of this pid */
+        long bad_fd; /* the fd whose readlink failed; -1: the directory itself */
+        int worker;  /* whose arena holds its links: count times (struct entry, text) */
+        size_t at, count;
+    } *rows;
+};
+
+struct entry {
+    long fd;
+    size_t len;
+};
+
+/* The links of every fd of one pid into this worker's arena. */
+static void scan_pid(struct worker *self, size_t item)
+{
+    struct links_job *job = self->crew->job;
+    struct pid_row *row = &job->rows[item];
+    long pid = job->pids[item];
+    *row = (struct pid_row){.bad_fd = -1, .worker = self->index, .at = self->text.len};
+    char path[PATH_MAX], name[32];
+    snprintf(path, sizeof path, "%s/%ld/fd", job->root, pid);
+    int fd_dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int list_fd = fd_dir < 0 ? -1 : dup(fd_dir);
+    size_t n = 0;
+    long *fds = list_fd < 0 ? NULL : list_numbers(list_fd, '0', &n);
+    if (fds == NULL) {
+        row->err = errno;
+        if (fd_dir >= 0)
+            close(fd_dir);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (pid == me && (fds[i] == fd_dir || fds[i] == list_fd))
+        if (pid == job->me && (fds[i] == fd_dir || fds[i] == list_fd))
             continue;
+        char *at = room(&self->text, sizeof(struct entry) + PATH_MAX);
+        if (at == NULL) {
+            row->err = ENOMEM;
+            break;
+        }
         snprintf(name, sizeof name, "%ld", fds[i]);
-        ssize_t len = readlinkat(fd_dir, name, link, sizeof link - 1);
+        ssize_t len = readlinkat(fd_dir, name, at + sizeof(struct entry), PATH_MAX);
+        if (len < 0 && gone(errno))
+            continue;
         if (len < 0) {
-            if (gone(errno))
-                continue;
-            if (errno == EACCES || errno == EPERM) {
-                /* As procfs.read_fds: one fd denied makes the whole table unread. */
-                status = PyList_SetSlice(hits, first, PyList_GET_SIZE(hits), NULL) < 0 ? -1 : 1;
-                break;
-            }
-            raise_errno(errno, name);
-            status = -1;
+            row->err = errno;
+            row->bad_fd = fds[i];
             break;
         }
-        PyObject *text = PyUnicode_DecodeFSDefaultAndSize(link, len);
-        int hit = text == NULL ? -1 : PySet_Contains(wanted, text);
-        if (hit > 0) {
-            PyObject *item = Py_BuildValue("(llO)", pid, fds[i], text);
-            hit = item == NULL ? -1 : PyList_Append(hits, item);
-            Py_XDECREF(item);
-        }
-        Py_XDECREF(text);
-        if (hit < 0) {
-            status = -1;
-            break;
-        }
+        struct entry head = {fds[i], (size_t)len};
+        memcpy(at, &head, sizeof head); /* the arena is bytes: no alignment promised */
+        self->text.len += sizeof head + len;
+        row->count++;
     }
     free(fds);
     close(fd_dir);
-    return status;
+}
+
+/* Every pid but ours: see links_scan. */
+static void scan_other(struct worker *self, size_t item)
+{
+    struct links_job *job = self->crew->job;
+    if (job->pids[item] != job->me)
+        scan_pid(self, item);
+}
+
+/* One pid's wanted links appended to hits, or its pid to denied_pids; -1 on error. */
+static int pid_hits(const struct links_job *job, size_t item, const struct worker *hands,
+                    PyObject *wanted, PyObject *hits, PyObject *denied_pids)
+{
+    const struct pid_row *row = &job->rows[item];
+    long pid = job->pids[item];
+    if (row->err != 0 && gone(row->err))
+        return 0;
+    if (row->err != 0 && denied(row->err)) { /* as procfs.read_fds: one fd denied, all unread */
+        PyObject *number = PyLong_FromLong(pid);
+        int status = number == NULL ? -1 : PyList_Append(denied_pids, number);
+        Py_XDECREF(number);
+        return status;
+    }
+    if (row->err != 0) {
+        char path[PATH_MAX];
+        if (row->bad_fd < 0)
+            snprintf(path, sizeof path, "%s/%ld/fd", job->root, pid);
+        else
+            snprintf(path, sizeof path, "%ld", row->bad_fd);
+        raise_errno(row->err, path);
+        return -1;
+    }
+    const char *at = hands[row->worker].text.buf + row->at;
+    for (size_t i = 0; i < row->count; i++) {
+        struct entry head;
+        memcpy(&head, at, sizeof head);
+        PyObject *text = PyUnicode_DecodeFSDefaultAndSize(at + sizeof head, head.len);
+        at += sizeof head + head.len;
+        int hit = text == NULL ? -1 : PySet_Contains(wanted, text);
+        if (hit > 0) {
+            PyObject *found = Py_BuildValue("(llO)", pid, head.fd, text);
+            hit = found == NULL ? -1 : PyList_Append(hits, found);
+            Py_XDECREF(found);
+        }
+        Py_XDECREF(text);
+        if (hit < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static PyObject *links_scan(PyObject *self, PyObject *args)
 {
     const char *root;
-    PyObject *pids, *wanted;
-    if (!PyArg_ParseTuple(args, "sOO!", &root, &pids, &PySet_Type, &wanted))
+    PyObject *pid_list, *wanted;
+    int workers = 0;
+    if (!PyArg_ParseTuple(args, "sOO!|i", &root, &pid_list, &PySet_Type, &wanted, &workers) ||
+        parse_workers(workers) < 0)
         return NULL;
-    PyObject *seq = PySequence_Fast(pids, "pids must be a sequence");
+    PyObject *seq = PySequence_Fast(pid_list, "pids must be a sequence");
     if (seq == NULL)
         return NULL;
-    PyObject *hits = PyList_New(0), *denied = PyList_New(0);
-    long me = (long)getpid();
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
-    for (Py_ssize_t i = 0; hits != NULL && denied != NULL && i < count; i++) {
-        long pid = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
-        if (pid == -1 && PyErr_Occurred())
-            goto fail;
-        int status = scan_one(root, pid, me, wanted, hits);
-        if (status < 0)
-            goto fail;
-        if (status == 1) {
-            PyObject *number = PyLong_FromLong(pid);
-            if (number == NULL || PyList_Append(denied, number) < 0) {
-                Py_XDECREF(number);
-                goto fail;
-            }
-            Py_DECREF(number);
-        }
+    size_t n = (size_t)PySequence_Fast_GET_SIZE(seq);
+    long *pids = malloc((n ? n : 1) * sizeof *pids);
+    struct links_job job = {.root = root, .pids = pids, .me = (long)getpid(),
+                            .rows = malloc((n ? n : 1) * sizeof *job.rows)};
+    struct worker hands[MAX_WORKERS] = {0};
+    PyObject *hits = NULL, *denied_pids = NULL;
+    int started = 0;
+    if (pids == NULL || job.rows == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
+    for (size_t i = 0; i < n; i++)
+        if ((pids[i] = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i))) == -1 && PyErr_Occurred())
+            goto done;
+    Py_BEGIN_ALLOW_THREADS
+    /* Our own fds first, alone: while the workers run, the directories they open for
+     * other pids would show in our table. */
+    struct crew crew = {.work = scan_other, .job = &job, .count = n, .block = 1};
+    hands[0].crew = &crew;
+    for (size_t i = 0; i < n; i++)
+        if (pids[i] == job.me)
+            scan_pid(&hands[0], i);
+    started = run(&crew, hands, workers_for(workers, n, PID_THREADS_FROM));
+    Py_END_ALLOW_THREADS
+    threads_total += started;
+    hits = PyList_New(0);
+    denied_pids = PyList_New(0);
+    for (size_t i = 0; hits && denied_pids && i < n; i++)
+        if (pid_hits(&job, i, hands, wanted, hits, denied_pids) < 0)
+            Py_CLEAR(hits);
+done:
+    free_hands(hands);
+    free(job.rows);
+    free(pids);
     Py_DECREF(seq);
-    if (hits == NULL || denied == NULL)
-        goto fail_lists;
-    return Py_BuildValue("(NN)", hits, denied);
-fail:
-    Py_DECREF(seq);
-fail_lists:
-    Py_XDECREF(hits);
-    Py_XDECREF(denied);
-    return NULL;
+    if (hits == NULL || denied_pids == NULL) {
+        Py_XDECREF(hits);
+        Py_XDECREF(denied_pids);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", hits, denied_pids);
+}
+
+/* ---- ppids -------------------------------------------------------------------------- */
+
+struct ppid_job {
+    const char *root;
+    const long *pids;
+    long *ppids; /* -1: gone, hidden or unparsed */
+};
+
+static void read_ppid(struct worker *self, size_t item)
+{
+    struct ppid_job *job = self->crew->job;
+    char path[PATH_MAX], text[4096];
+    job->ppids[item] = -1;
+    snprintf(path, sizeof path, "%s/%ld/stat", job->root, job->pids[item]);
+    int handle = open(path, O_RDONLY | O_CLOEXEC);
+    if (handle < 0)
+        return; /* gone or hidden: nothing to find there */
+    ssize_t got = read(handle, text, sizeof text - 1);
+    close(handle);
+    if (got <= 0)
+        return;
+    text[got] = '\0';
+    /* proc(5): "pid (comm) state ppid ...": the comm may hold ')', so the last one. */
+    char *close_paren = strrchr(text, ')');
+    long ppid;
+    char state;
+    if (close_paren != NULL && sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2)
+        job->ppids[item] = ppid;
 }
 
 static PyObject *ppids(PyObject *self, PyObject *args)
 {
     const char *root;
-    if (!PyArg_ParseTuple(args, "s", &root))
+    int workers = 0, err = 0, started = 0;
+    if (!PyArg_ParseTuple(args, "s|i", &root, &workers) || parse_workers(workers) < 0)
         return NULL;
-    DIR *dir = opendir(root);
-    if (dir == NULL)
-        return raise_errno(errno, root);
-    PyObject *out = PyDict_New();
-    char path[PATH_MAX], text[4096];
-    for (struct dirent *entry; out != NULL && (entry = readdir(dir)) != NULL;) {
-        char *end;
-        if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
+    struct ppid_job job = {.root = root};
+    struct worker hands[MAX_WORKERS] = {0};
+    long *pids = NULL;
+    size_t n = 0;
+    Py_BEGIN_ALLOW_THREADS
+    int dir_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0 || (pids = list_numbers(dir_fd, '1', &n)) == NULL)
+        err = errno;
+    else if ((job.ppids = malloc((n ? n : 1) * sizeof *job.ppids)) == NULL)
+        err = ENOMEM;
+    else {
+        job.pids = pids;
+        struct crew crew = {.work = read_ppid, .job = &job, .count = n, .block = 8};
+        started = run(&crew, hands, workers_for(workers, n, STAT_THREADS_FROM));
+    }
+    Py_END_ALLOW_THREADS
+    threads_total += started;
+    PyObject *out = err ? raise_errno(err, root) : PyDict_New();
+    for (size_t i = 0; out != NULL && i < n; i++) {
+        if (job.ppids[i] < 0)
             continue;
-        long pid = strtol(entry->d_name, &end, 10);
-        if (*end != '\0')
-            continue;
-        snprintf(path, sizeof path, "%s/%ld/stat", root, pid);
-        int handle = open(path, O_RDONLY | O_CLOEXEC);
-        if (handle < 0)
-            continue; /* gone or hidden: nothing to find there */
-        ssize_t got = read(handle, text, sizeof text - 1);
-        close(handle);
-        if (got <= 0)
-            continue;
-        text[got] = '\0';
-        /* proc(5): "pid (comm) state ppid ...": the comm may hold ')', so the last one. */
-        char *close_paren = strrchr(text, ')');
-        long ppid;
-        char state;
-        if (close_paren == NULL || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2)
-            continue;
-        PyObject *key = PyLong_FromLong(pid), *value = PyLong_FromLong(ppid);
+        PyObject *key = PyLong_FromLong(pids[i]), *value = PyLong_FromLong(job.ppids[i]);
         if (key == NULL || value == NULL || PyDict_SetItem(out, key, value) < 0)
             Py_CLEAR(out);
         Py_XDECREF(key);
         Py_XDECREF(value);
     }
-    closedir(dir);
+    free_hands(hands);
+    free(job.ppids);
+    free(pids);
     return out;
+}
+
+static PyObject *threads_started(PyObject *self, PyObject *unused)
+{
+    return PyLong_FromUnsignedLong(threads_total);
 }
 
 static PyMethodDef methods[] = {
     {"fd_table", fd_table, METH_VARARGS, "Links and fdinfo of every fd of one process."},
     {"links_scan", links_scan, METH_VARARGS, "The fds of many processes whose link is wanted."},
     {"ppids", ppids, METH_VARARGS, "Every process and its parent."},
+    {"threads_started", threads_started, METH_NOARGS, "Threads started by the calls so far."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -375,4 +649,13 @@ static struct PyModuleDef module = {
     methods,
 };
 
-PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__scan(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && (PyModule_AddIntMacro(m, MAX_WORKERS) < 0 ||
+                      PyModule_AddIntMacro(m, FD_THREADS_FROM) < 0 ||
+                      PyModule_AddIntMacro(m, PID_THREADS_FROM) < 0 ||
+                      PyModule_AddIntMacro(m, STAT_THREADS_FROM) < 0))
+        Py_CLEAR(m);
+    return m;
+}
