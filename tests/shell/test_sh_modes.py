@@ -174,3 +174,31 @@ def test_a_terminal_on_stdin_and_stderr_still_prompts(tmp_path: Path) -> None:
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("script", [b"echo up; sleep 30; echo never\n", b"echo up\n"],
+                         ids=["in a command", "reading stdin"])
+def test_ctrl_c_ends_a_shell_reading_a_pipe_and_leaves_nothing(tmp_path: Path,
+                                                               script: bytes) -> None:
+    """SIGINT to the process group (the terminal's Ctrl-C), while a command of the piped
+    script runs or while the shell waits for the next one: one line, status 130, no
+    process left."""
+    import signal
+    import time
+
+    from test_leaks import _in_session
+
+    env = {**ENV, "PYTHONPATH": ":".join(sys.path)}
+    proc = subprocess.Popen(OURS, cwd=tmp_path, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(script)  # and stdin left open: more could come
+    proc.stdin.flush()
+    assert proc.stdout.readline() == b"up\n"
+    time.sleep(0.2)  # into sleep's nanosleep, or the shell's read of stdin
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert (out, err, proc.returncode) == (b"", b"iochannels: interrupted\n", 130)
+    time.sleep(0.1)
+    assert _in_session(proc.pid) == []

@@ -17,7 +17,7 @@ examples:
   iochannels shell --sim --format html -o walk.html -c 'echo hi | cat'
   iochannels shell -c 'echo $0 $1' name --x    as sh: the words after LINE are $0, $1...
   iochannels shell script.sh ARG...
-  printf 'echo hi\n' | iochannels shell    commands from stdin: no prompt, as sh
+  printf 'echo hi\\n' | iochannels shell   commands from stdin: no prompt, as sh
   iochannels shell                   interactive (stdin and stderr a terminal, or -i): line
                                      editing and history (readline)
 
