@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from corpus import LISTS, REDIRECTIONS, SYNTAX_ERRORS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shellkit import DASH, ENV
+from shellkit import DASH, ENV, _files, _normal
 from shellrun import shell
 
 pytestmark = pytest.mark.skipif(DASH is None, reason="dash is not installed (apt install dash)")
@@ -98,6 +99,9 @@ def test_c_without_a_command_line_is_a_usage_error(tmp_path: Path) -> None:
     b"echo no newline at the end",
     b"cat <<EOF\nx\n\x1b[31mred\nEOF\nfalse\n",
     b"cat\nhello\n",  # read in blocks: cat finds nothing left, hello is a command
+    b"true\necho a >\necho b\n",  # dash numbers "newline unexpected" after the newline
+    b"echo a >",  # no newline at the end: "end of file unexpected"
+    b"echo ${x:-a\nb}\n",  # ${ open at the end of a line: the next line may close it
 ], ids=lambda s: s.decode()[:20].replace("\n", "/"))
 def test_commands_from_a_pipe_run_as_dash_runs_them_without_a_prompt(tmp_path: Path,
                                                                      script: bytes) -> None:
@@ -202,3 +206,34 @@ def test_ctrl_c_ends_a_shell_reading_a_pipe_and_leaves_nothing(tmp_path: Path,
     assert (out, err, proc.returncode) == (b"", b"iochannels: interrupted\n", 130)
     time.sleep(0.1)
     assert _in_session(proc.pid) == []
+
+
+# dash finds a literal bad fd (`>& x`) when it runs the command, not when it parses it: it
+# runs what comes before it on the line and numbers the error after the line's newline; this
+# shell refuses the line when it parses it (with -c and on a pipe alike), so they are left
+# out. A syntax error comes last only: dash numbers some (`${` at the end of a line) after
+# reading ahead into the next line.
+BAD_FD = ("echo a >& x", "echo a >& 99")
+PIPED = [line for line in REDIRECTIONS + LISTS if line not in BAD_FD]
+LAST = ["echo end", *(line for line in SYNTAX_ERRORS if line not in BAD_FD)]
+
+
+@settings(max_examples=10, deadline=None)
+@given(lines=st.lists(st.sampled_from(PIPED), max_size=3),
+       last=st.sampled_from(LAST))
+def test_corpus_lines_piped_in_as_one_script_agree_with_dash(
+        tmp_path_factory: pytest.TempPathFactory, lines: list[str], last: str) -> None:
+    """The corpus's lines, one script on stdin: the same output, messages (their line
+    numbers too), status and files as dash; a syntax error at the end ends both."""
+    assert DASH is not None
+    script = ("\n".join([*lines, last]) + "\n").encode()
+    env = {**ENV, "PYTHONPATH": ":".join(sys.path)}
+    results = []
+    for argv, name in ((OURS, "iochannels shell"), ([DASH], DASH)):
+        work = tmp_path_factory.mktemp("corpus")
+        proc = subprocess.run(argv, cwd=work, env=env, input=script, capture_output=True,
+                              timeout=60)
+        results.append((_normal(proc.stdout.decode("utf-8", "replace"), name, work),
+                        _normal(proc.stderr.decode("utf-8", "replace"), name, work),
+                        proc.returncode, _files(work)))
+    assert results[0] == results[1], script

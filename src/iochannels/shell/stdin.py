@@ -26,13 +26,13 @@ BLOCK = 8192  # dash's input buffer (input.c: IBUFSIZ is BUFSIZ + 1)
 
 
 class _Lines:
-    """``ask(prompt)`` for ``read_command``: the next line of fd 0, the prompt ignored."""
+    """``ask(prompt)`` for ``read_command``: the next line of fd 0 with its newline (the
+    last may have none), the prompt ignored."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.pending = b""
         self.ended = False
-        self.unended = False  # the last line had no newline (the end of input came first)
 
     def __call__(self, _prompt: str) -> str:
         while b"\n" not in self.pending and not self.ended:
@@ -42,8 +42,7 @@ class _Lines:
         if not self.pending:
             raise EOFError
         line, newline, self.pending = self.pending.partition(b"\n")
-        self.unended = not newline
-        return line.decode("utf-8", "surrogateescape")
+        return (line + newline).decode("utf-8", "surrogateescape")
 
     def _read(self) -> bytes:
         try:
@@ -64,7 +63,7 @@ def run_stdin(options: Options, positional: list[str] | None = None) -> int:
     lines = 0  # the lines read before the current command, for error messages' numbers
     while True:
         try:
-            text = read_command(ask)
+            text = read_command(ask, with_newlines=True)
         except ShellSyntaxError as exc:
             # XCU 2.8.1: a syntax error ends a non-interactive shell with status 2.
             runner.state.line = exc.line
@@ -73,8 +72,6 @@ def run_stdin(options: Options, positional: list[str] | None = None) -> int:
             return 2
         if text is None:
             return runner.state.status
-        if ask.unended:  # read_command ends each line with one: not this one (line numbers)
-            text = text[:-1]
         runner.state.lines_before = lines
         lines += text.count("\n")
         try:

@@ -127,8 +127,11 @@ class _Scanner:
             self.skip_parens()
         elif c == "$" and self.peek(1) == "{":
             end = self.text.find("}", self.pos)
+            if end < 0 and not self.final:  # a line read from a pipe or a terminal: the
+                raise Incomplete("Missing '}'", self.line)  # `}` may be on the next one
             if end < 0:
                 raise ShellSyntaxError("Missing '}'", self.line)
+            self.line += self.text.count("\n", self.pos, end)
             self.pos = end + 1
         elif c == "`":
             self.pos += 1
