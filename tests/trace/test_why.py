@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -78,12 +79,14 @@ def test_child_that_forgets_to_close_the_write_end(hanging) -> None:  # type: ig
     assert (wait["call"], wait["fd"]) == ("read", 3)
     assert wait["channel"].startswith("pipe:[")
     assert wait["wakers"] == [{"pid": child, "fd": 4}]
-    assert "holds the only write end itself (fd 4)" in wait["verdict"]
+    assert "holds the only write end itself" in wait["verdict"]
+    assert wait["facts"][1] == "the write ends are held by its own fd 4"
     tree = iochannels("why", "--tree", str(parent))
     assert tree.returncode == 0
     first, second = tree.stdout.split("\n\n")[:2]
     assert first.startswith(f"{child} ")  # the one that holds the others up comes first
-    assert "nobody will wake it" in second and f"pid {child} blocked in read(3)" in second
+    assert "nobody will wake it" in second
+    assert f"pid {child} (forgets, blocked in read(3))" in second
 
 
 def test_two_processes_reading_each_other_is_a_cycle(hanging) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +95,7 @@ def test_two_processes_reading_each_other_is_a_cycle(hanging) -> None:  # type: 
     result = iochannels("why", str(parent))
     assert result.returncode == 0
     assert "verdict: a cycle" in result.stdout
-    assert f"pid {child} blocked in read(3)" in result.stdout
+    assert f"pid {child} (cycle)'s fd" in result.stdout and "(blocked in read(3))" in result.stdout
 
 
 def test_full_pipe_waits_for_its_reader(hanging) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +105,8 @@ def test_full_pipe_waits_for_its_reader(hanging) -> None:  # type: ignore[no-unt
     (wait,) = json.loads(result.stdout)
     assert wait["call"] == "write"
     assert "65536 of 65536 bytes" in wait["facts"][0]  # pipe(7): the default capacity
-    assert f"the buffer is full (65536 bytes): it waits for pid {child}" in wait["verdict"]
+    assert wait["verdict"].startswith("the buffer is full: it wakes when a reader")
+    assert f"pid {child}" in wait["facts"][1]
 
 
 def test_not_blocked_and_bad_pid() -> None:
@@ -127,11 +131,80 @@ def test_a_parent_waiting_for_a_sleeping_child_names_the_child_not_an_fd() -> No
         (child,) = children(sh.pid)
         wait_blocked([child], "blocked in clock_nanosleep")
         result = iochannels("why", str(sh.pid))
+        as_json = iochannels("why", str(sh.pid), "--json")
     finally:
         os.killpg(sh.pid, signal.SIGKILL)
         sh.wait()
         time.sleep(0.1)  # the child, reparented, is reaped by init
+    # A child is no fd: JSON says null (no fd known), not -1 (which no fd can be).
+    (wait,) = json.loads(as_json.stdout)
+    assert wait["fd"] is None and wait["wakers"] == [{"pid": child, "fd": None}]
     assert result.returncode == 0, result.stderr
-    assert (f"verdict: it waits for pid {child} (sleep, blocked in clock_nanosleep())"
-            in result.stdout), result.stdout
+    assert f"its children: pid {child} (sleep, blocked in clock_nanosleep())" in result.stdout
+    assert "verdict: it wakes when a child ends" in result.stdout, result.stdout
     assert "fd -1" not in result.stdout
+
+
+def _clauses(block: str) -> list[str]:
+    """The sentences of one process's explanation, split where a colon, a semicolon or a
+    line ends one, compared without case, brackets and the ``verdict`` label."""
+    text = block.replace("verdict:", "\n")
+    parts = re.split(r"[:;\n]", text)
+    return [c for c in (re.sub(r"[^a-z0-9_ ]", "", p.lower()).strip() for p in parts) if c]
+
+
+def _says_each_once(text: str, things: list[str]) -> None:
+    clauses = _clauses(text)
+    assert len(clauses) == len(set(clauses)), text
+    for thing in things:  # the pid of another process, the call, the channel: named once
+        assert text.count(thing) == 1, (thing, text)
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def test_sleeping_reading_and_writing_processes_are_each_explained_once(
+        started: list[subprocess.Popen[bytes]]) -> None:
+    """Each thing once: the state line names the call, the facts the channel and who holds
+    its other end, the verdict what follows (not the state or the holders again)."""
+    sleeper = subprocess.Popen(["sleep", "100"])
+    started.append(sleeper)
+    # cat reads a pipe whose only writer is a sleeping process (pipe(7): read waits)
+    writer = subprocess.Popen(["sleep", "100"], stdout=subprocess.PIPE)
+    started.append(writer)
+    reader = subprocess.Popen(["cat"], stdin=writer.stdout, stdout=subprocess.DEVNULL)
+    started.append(reader)
+    # yes fills a pipe that nobody reads (sleep holds the read end): write waits
+    filler = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
+    started.append(filler)
+    holder = subprocess.Popen(["sleep", "100"], stdin=filler.stdout)
+    started.append(holder)
+    for pipe in (writer.stdout, filler.stdout):
+        assert pipe is not None
+        pipe.close()
+    wait_blocked([sleeper.pid, writer.pid, reader.pid, holder.pid])
+    wait_blocked([filler.pid], "blocked in write")
+
+    asleep = iochannels("why", str(sleeper.pid)).stdout
+    assert asleep.startswith(f"{sleeper.pid} sleep: blocked in clock_nanosleep()\n"), asleep
+    assert "verdict: a timer" in asleep
+    _says_each_once(asleep, ["clock_nanosleep"])
+
+    reading = iochannels("why", str(reader.pid)).stdout
+    chan = re.search(r"pipe:\[\d+\]", reading)
+    assert chan is not None, reading
+    assert f"pid {writer.pid} (sleep)'s fd 1" in reading
+    _says_each_once(reading, ["read(0)", f"pid {writer.pid}", chan[0], "clock_nanosleep"])
+
+    writing = iochannels("why", str(filler.pid)).stdout
+    chan = re.search(r"pipe:\[\d+\]", writing)
+    assert chan is not None, writing
+    assert "65536 of 65536 bytes" in writing and "verdict: the buffer is full" in writing
+    _says_each_once(writing, ["write(1)", f"pid {holder.pid}", chan[0], "65536 of",
+                              "clock_nanosleep"])

@@ -1,12 +1,19 @@
 """A report as rich tables: throughput and round trips, each beside C and memcpy.
 
 Text from the machine (the CPU's name, sysctl values) goes in as ``Text``, never as
-markup.
+markup. A table narrower than its natural width (80 columns, a pipe: rich's default) keeps
+every word whole: the columns wrap between words (``37.8 ±102%`` on two lines), none is
+cut to ``unix-seq…``; the round trips, too wide for that, then take one row per language.
 """
 
 from __future__ import annotations
 
-from rich.console import Group
+from collections.abc import Iterable, Sequence
+from copy import copy
+from dataclasses import replace
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -14,9 +21,79 @@ from iochannels.bench.compare import latency_ratio, memcpy_of, ratio_to_c, ratio
 from iochannels.bench.goals import goals
 from iochannels.bench.results import Latency, Report, Throughput, human_size
 
-__all__ = ["human_rate", "report_view"]
+__all__ = ["WholeWords", "human_rate", "report_view"]
 
 ZERO_COPY = {"splice": "splice (zero-copy)", "vmsplice": "vmsplice (zero-copy)"}
+
+
+class WholeWords(Table):
+    """A table that, given fewer columns than its natural width, wraps its cells between
+    words rather than cutting them (rich's own narrowing shrinks the widest column first,
+    below its longest word: ``unix-seq…``). Where even the longest words do not fit side by
+    side, it draws ``narrow`` instead, if it has one."""
+
+    narrow: Table | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.narrow is not None and not fits(self, options.max_width):
+            yield self.narrow
+            return
+        table = copy(self)
+        widths = fitted_widths(self, options.max_width)
+        if widths is not None:
+            table.columns = [replace(c, width=w) for c, w in zip(self.columns, widths,
+                                                                 strict=True)]
+        yield from Table.__rich_console__(table, console, options)
+
+
+def _lengths(cells: Iterable[object]) -> tuple[int, list[int]]:
+    """A column's longest word, and the length of each of its cells' lines."""
+    word, lengths = 1, []
+    for cell in cells:
+        text = cell.plain if isinstance(cell, Text) else str(cell)
+        for row in text.splitlines():
+            lengths.append(cell_len(row))
+            word = max([word, *(cell_len(w) for w in row.split())])
+    return word, lengths
+
+
+def _extents(table: Table, width: int) -> tuple[list[int], list[list[int]], int]:
+    """Each column's longest word and lines, and the room left for them in ``width``: the
+    frame of a boxed table with padding (0, 1) takes a rule before each column and after
+    the last, and a space either side of each cell."""
+    extents = [_lengths([c.header, *c.cells]) for c in table.columns]
+    return [w for w, _ in extents], [n for _, n in extents], width - (3 * len(extents) + 1)
+
+
+def fits(table: Table, width: int) -> bool:
+    """Every word of ``table`` whole, side by side, in ``width`` columns."""
+    words, _, room = _extents(table, width)
+    return sum(words) <= room
+
+
+def fitted_widths(table: Table, width: int) -> list[int] | None:
+    """Column widths (without padding) that fit ``width`` with every word whole; None where
+    no width need be set: the natural widths fit, or even the longest words do not (rich
+    narrows then). Each column starts at its longest word; the room left goes, a step at
+    a time, where it puts the most cells back on one line per column given."""
+    words, lines, room = _extents(table, width)
+    if sum(max(n, default=1) for n in lines) <= room or sum(words) > room:
+        return None
+    widths, spare = list(words), room - sum(words)
+    while spare:
+        best: tuple[float, int, int] | None = None
+        for k, lengths in enumerate(lines):
+            now = sum(n <= widths[k] for n in lengths)
+            for more in range(1, spare + 1):
+                gain = sum(n <= widths[k] + more for n in lengths) - now
+                if gain and (best is None or gain / more > best[0]):
+                    best = (gain / more, k, more)
+        if best is None:
+            break
+        _, k, more = best
+        widths[k] += more
+        spare -= more
+    return widths
 
 
 def human_rate(rate: float) -> str:
@@ -57,10 +134,10 @@ def _mb(rate: float) -> str:
 
 
 def throughput_table(report: Report) -> Table:
-    table = Table(title="One-way throughput (median of the repetitions, timed on the receiver)",
-                  title_justify="left")
-    for name in ("kind", "size", "Python MB/s", "C MB/s", "Py/C", "Py/mem", "C/mem", "lost"):
-        table.add_column(name, justify="left" if name == "kind" else "right")
+    table = WholeWords(title="One-way throughput (median of the repetitions, timed on the "
+                       "receiver)", title_justify="left")
+    _columns(table, ("kind", "size", "Python MB/s", "C MB/s", "Py/C", "Py/mem", "C/mem",
+                     "lost"))
     rows: list[tuple[str, int]] = []
     for t in report.throughput:
         if (t.kind, t.size) not in rows:
@@ -92,24 +169,46 @@ def _us(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
+def _columns(table: Table, names: Sequence[str]) -> None:
+    # The kind on the left, the figures on the right. Even narrower than every word (no
+    # layout left), a cell is folded onto more lines, never cut to "unix-seq…" or "34…".
+    for name in names:
+        table.add_column(name, justify="left" if name == "kind" else "right",
+                         overflow="fold")
+
+
+LATENCY_TITLE = "Round trips, the same size both ways (microseconds)"
+
+
 def latency_table(report: Report) -> Table:
-    table = Table(title="Round trips, the same size both ways (microseconds)",
-                  title_justify="left")
-    for name in ("kind", "size", "Py p50", "p90", "p99", "max", "C p50", "p90", "p99", "max",
-                 "Py/C", "lost"):
-        table.add_column(name, justify="left" if name == "kind" else "right")
+    """Python and C side by side; where that does not fit (80 columns), one row each."""
+    table = WholeWords(title=LATENCY_TITLE, title_justify="left")
+    _columns(table, ("kind", "size", "Py p50", "p90", "p99", "max", "C p50", "p90", "p99",
+                     "max", "Py/C", "lost"))
+    narrow = WholeWords(title=LATENCY_TITLE, title_justify="left")
+    _columns(narrow, ("kind", "size", "", "p50", "p90", "p99", "max", "Py/C", "lost"))
+    for kind, size, py, c in _latency_pairs(report):
+        lost = sum(x.lost for x in (py, c) if x)
+        ratio = _ratio(latency_ratio(report, py) if py else None)
+        table.add_row(kind, human_size(size), *_pcts(py), *_pcts(c), ratio,
+                      str(lost) if lost else "")
+        for impl, lat in (("Py", py), ("C", c)):
+            if lat is not None:
+                first = impl == "Py" or py is None
+                narrow.add_row(kind if first else "", human_size(size) if first else "",
+                               impl, *_pcts(lat), ratio if impl == "Py" else "",
+                               str(lat.lost) if lat.lost else "")
+    table.narrow = narrow
+    return table
+
+
+def _latency_pairs(report: Report) -> list[tuple[str, int, Latency | None, Latency | None]]:
     seen: list[tuple[str, int]] = []
     for lat in report.latency:
-        if (lat.kind, lat.size) in seen:
-            continue
-        seen.append((lat.kind, lat.size))
-        py = report.find_latency(lat.kind, "python", lat.size)
-        c = report.find_latency(lat.kind, "c", lat.size)
-        lost = sum(x.lost for x in (py, c) if x)
-        table.add_row(lat.kind, human_size(lat.size), *_pcts(py), *_pcts(c),
-                      _ratio(latency_ratio(report, py) if py else None),
-                      str(lost) if lost else "")
-    return table
+        if (lat.kind, lat.size) not in seen:
+            seen.append((lat.kind, lat.size))
+    return [(kind, size, report.find_latency(kind, "python", size),
+             report.find_latency(kind, "c", size)) for kind, size in seen]
 
 
 def environment_text(report: Report) -> Text:

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
 def _as_dict(wait: Wait) -> dict[str, Any]:
     return {"pid": wait.pid, "name": wait.name, "state": wait.state, "call": wait.call,
             "fd": wait.fd, "channel": wait.channel.id if wait.channel else None,
-            "wakers": [{"pid": e.pid, "fd": e.fd} for e in wait.wakers],
+            # A child waited for by wait4 is a waker without an fd: null, not a made-up -1.
+            "wakers": [{"pid": e.pid, "fd": e.fd if e.fd >= 0 else None} for e in wait.wakers],
             "facts": list(wait.lines), "verdict": wait.verdict}
 
 

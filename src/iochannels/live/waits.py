@@ -77,31 +77,36 @@ def _who(snap: Snapshot, ends: Iterable[End], me: int) -> str:
 
 def _wakers(snap: Snapshot, proc: Process, call: str, fd: int | None) -> tuple[
         Channel | None, tuple[End, ...], list[str]]:
-    """The channel waited on, the ends that could wake the process, and the facts."""
+    """The channel waited on, the ends that could wake the process, and the facts.
+
+    The state line above the facts names the call and the fd ("blocked in read(3)"), and
+    the verdict below them says what follows: the facts name neither again.
+    """
     if call in ("wait4", "waitid"):
         kids = [p for p in snap.processes if p.ppid == proc.pid]
-        ends = tuple(End(k.pid, -1, None) for k in kids)
+        ends = tuple(End(k.pid, -1, None) for k in kids)  # a child, no fd of it (JSON: null)
         named = ", ".join(f"pid {k.pid} ({k.name}, {k.state or 'running'})" for k in kids)
-        return None, ends, [f"it waits for a child to end: {named or 'it has none'}"]
+        return None, ends, [f"its children: {named}" if kids else "it has no child"]
     entry = proc.fd(fd) if fd is not None else None
     chan = snap.channels.get(entry.channel) if entry else None
     if chan is None:
-        return None, (), [f"it waits in {call}({'' if fd is None else fd})"]
+        return None, (), []
     buf = chan.buffers[0] if chan.buffers else None
     fill = f"{buf.used} of {buf.capacity} bytes in the buffer" if buf and buf.used is not None \
         and buf.capacity else "buffer fill unknown"
     named = f" ({chan.label})" if chan.label not in ("", chan.id, str(chan.kind)) else ""
-    facts = [f"{call}({fd}) on {chan.id}{named}: {fill}"]
+    facts = [f"{chan.id}{named}: {fill}"]
     ends = snap.ends(chan.id)
     if chan.kind.is_pipe_like and call in _READS:
         writers = tuple(e for e in ends if e.access in ("w", "rw"))
-        held = _who(snap, writers, proc.pid)
-        return chan, writers, [*facts, f"the write ends are held by {held}"]
+        held = [f"the write ends are held by {_who(snap, writers, proc.pid)}"] if writers else []
+        return chan, writers, facts + held
     if chan.kind.is_pipe_like and call in _WRITES:
         readers = tuple(e for e in ends if e.access in ("r", "rw"))
-        return chan, readers, [*facts, f"the read ends are held by {_who(snap, readers, proc.pid)}"]
+        held = [f"the read ends are held by {_who(snap, readers, proc.pid)}"] if readers else []
+        return chan, readers, facts + held
     if chan.kind.is_socket and call in ("accept", "accept4"):
-        return chan, (), [*facts, f"it waits for a client to connect to {chan.local or chan.id}"]
+        return chan, (), facts
     if chan.kind.is_socket and chan.peer:
         peer_ends = snap.ends(chan.peer)
         return chan, peer_ends, [*facts, f"the other end ({chan.peer}) is held by "
@@ -113,19 +118,43 @@ def explain(snap: Snapshot, pid: int, _seen: frozenset[int] = frozenset()) -> Wa
     """The verdict for one process of ``snap``."""
     proc = snap.process(pid)
     if proc is None:
-        return Wait(pid, "?", "gone", verdict=f"no process {pid}")
+        return Wait(pid, "?", "gone", verdict="it has ended: nothing is left to wait")
     blocked = _blocked(proc)
     if blocked is None:
         return Wait(pid, proc.name, proc.state or "running",
-                    verdict=f"not blocked in a system call ({proc.state or 'running'})")
+                    verdict="not blocked in a system call")
     call, fd = blocked
     chan, wakers, facts = _wakers(snap, proc, call, fd)
-    verdict = _verdict(snap, proc, call, chan, wakers, _seen | {pid})
+    verdict = _verdict(snap, proc, call, fd, chan, wakers, _seen | {pid})
     return Wait(pid, proc.name, proc.state or "", call, fd, chan, wakers, verdict, tuple(facts))
 
 
-def _verdict(snap: Snapshot, proc: Process, call: str, chan: Channel | None,
+# Calls that wait on no channel: what wakes them, from their man pages.
+_TIMERS = {"nanosleep", "clock_nanosleep"}
+_SIGNALS = {"pause", "rt_sigsuspend", "rt_sigtimedwait", "sigsuspend"}
+_MANY = {"poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2"}
+
+
+def _without_channel(call: str, fd: int | None) -> str:
+    if call in _TIMERS:
+        return "a timer: it wakes when its time is up, or on a signal (nanosleep(2))"
+    if call in _SIGNALS:
+        return "it wakes on a signal (pause(2), sigsuspend(2))"
+    if call in _MANY:
+        return "it watches several fds at once: any of them may wake it (poll(2))"
+    if call == "futex":
+        return "a lock or condition shared with another thread wakes it (futex(2))"
+    if fd is not None:
+        return "its fd leads to no channel followed here: who wakes it is not known"
+    return "no channel behind the call: who wakes it is not known"
+
+
+def _verdict(snap: Snapshot, proc: Process, call: str, fd: int | None, chan: Channel | None,
              wakers: tuple[End, ...], seen: frozenset[int]) -> str:
+    """What follows from the facts, without saying them again (they name the holders, their
+    states and the buffer's fill; the verdict says what wakes the process, or that nothing will)."""
+    if chan is None and call not in ("wait4", "waitid"):
+        return _without_channel(call, fd)
     buf = chan.buffers[0] if chan is not None and chan.buffers else None
     is_pipe = chan is not None and chan.kind.is_pipe_like
     if is_pipe and call in _READS and buf is not None and buf.used:
@@ -134,27 +163,33 @@ def _verdict(snap: Snapshot, proc: Process, call: str, chan: Channel | None,
         return "no writer is left: end of file will come at once"
     if is_pipe and call in _WRITES and not wakers:
         return "no reader is left: the write fails with EPIPE (and SIGPIPE)"
-    if is_pipe and call in _WRITES:
-        return (f"the buffer is full ({buf.used} bytes): it waits for "
-                f"{_who(snap, wakers, proc.pid)} to read" if buf and buf.used else
-                "it waits for a reader to make room")
-    own = [w for w in wakers if w.pid == proc.pid]
     others = [w for w in wakers if w.pid != proc.pid]
     stuck = [w for w in others if _stuck(snap, w.pid, seen)]
-    if own and not others and is_pipe:
-        return (f"it holds the only write end itself (fd {own[0].fd}): end of file never "
-                "comes, it waits for itself")
+    if is_pipe and not others:  # wakers, but all its own fds
+        return ("it holds the only write end itself: end of file never comes, it waits for "
+                "itself" if call in _READS else
+                "it holds the only read end itself: nobody else takes data out, it waits for "
+                "itself")
+    if is_pipe and call in _WRITES and len(stuck) < len(others):
+        return ("the buffer is full: it wakes when a reader takes data out" if buf and buf.used
+                else "it wakes when a reader makes room")
     if others and len(stuck) == len(others):
-        cycle = [w.pid for w in stuck if _reaches(snap, w.pid, proc.pid, set())]
-        head = "a cycle" if cycle else "stuck"
-        tail = " and its own fd" + ("s" if len(own) > 1 else "") + " " + ", ".join(
-            str(w.fd) for w in own) if own else ""
-        return (f"{head}: every process that could wake it is itself blocked ("
-                + "; ".join(f"pid {w.pid} {(snap.process(w.pid) or proc).state}" for w in stuck)
-                + f"){tail}: nobody will wake it")
+        cycle = any(_reaches(snap, w.pid, proc.pid, set()) for w in stuck)
+        return ("a cycle: every process that could wake it is itself blocked, waiting on "
+                "it in turn: nobody will wake it" if cycle else
+                "stuck: every process that could wake it is itself blocked: nobody will wake it")
+    if call in ("wait4", "waitid"):
+        return "it wakes when a child ends" if others else \
+            "nothing to wait for: the call fails with ECHILD (wait(2))"
+    if chan is not None and chan.kind.is_socket and call in ("accept", "accept4"):
+        return f"it wakes when a client connects{' to ' + chan.local if chan.local else ''}"
+    if others and is_pipe:
+        return "it wakes when a holder writes, or with end of file once every write end is closed"
+    if others and call in _WRITES:
+        return "it wakes when the other end reads and makes room"
     if others:
-        return "it waits for " + _who(snap, [w for w in others if w not in stuck], proc.pid)
-    return f"it waits in {call}"
+        return "it wakes when the other end sends data or closes"
+    return "no process here holds the other end: what wakes it is outside"
 
 
 def _next_pids(snap: Snapshot, pid: int) -> list[int]:

@@ -22,10 +22,12 @@ PROMPT = "$ "
 MORE = "> "
 
 
-def read_command(ask: object = input) -> str | None:
+def read_command(ask: object = input, with_newlines: bool = False) -> str | None:
     """Lines until they make a complete command line; None at end of input (Ctrl-D).
 
-    ``ask(prompt)`` returns one line (``input`` by default, which uses readline).
+    ``ask(prompt)`` returns one line (``input`` by default, which uses readline), without
+    its newline, or ``with_newlines``, with it (a last line may have none: the end of the
+    input is then where the parser says what is left open, as dash does).
     Raises ``ShellSyntaxError`` for text no more input could mend.
     """
     text = ""
@@ -36,7 +38,7 @@ def read_command(ask: object = input) -> str | None:
             if text:
                 return text  # the end of input ends what is open; the parser says what
             return None
-        text += str(line) + "\n"
+        text += str(line) + ("" if with_newlines else "\n")
         try:
             parse_all(text, final=False)
         except Incomplete:

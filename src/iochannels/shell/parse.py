@@ -61,8 +61,9 @@ class _Parser:
         tok = self.tok
         if tok.kind == "eof":
             return Incomplete("end of file unexpected", tok.line)
-        shown = "newline" if tok.kind == "newline" else f'"{tok.text}"'
-        return ShellSyntaxError(f"{shown} unexpected", tok.line)
+        if tok.kind == "newline":  # dash has counted the newline read: the next line's number
+            return ShellSyntaxError("newline unexpected", tok.line + 1)
+        return ShellSyntaxError(f'"{tok.text}" unexpected', tok.line)
 
     def is_op(self, *ops: str) -> bool:
         return self.tok.kind == "op" and self.tok.text in ops

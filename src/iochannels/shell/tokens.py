@@ -93,6 +93,11 @@ class _Scanner:
             self.pending[-1] = (index, text, strip)
         self.tokens.append(Token("word", text, line))
 
+    def end_line(self) -> int:
+        """The line the input ends on: where dash reports what the end left open (`echo 'a`
+        then two more lines: "3: Unterminated quoted string")."""
+        return self.text.count("\n") + 1
+
     def skip_unit(self) -> None:
         """Step over one character, or one quoted or nested part of a word."""
         c = self.peek()
@@ -103,14 +108,14 @@ class _Scanner:
         elif c == "'":
             end = self.text.find("'", self.pos + 1)
             if end < 0:
-                raise Incomplete("Unterminated quoted string")
+                raise Incomplete("Unterminated quoted string", self.end_line())
             self.line += self.text.count("\n", self.pos, end)
             self.pos = end + 1
         elif c == '"':
             self.pos += 1
             while self.peek() != '"':
                 if not self.peek():
-                    raise Incomplete("Unterminated quoted string")
+                    raise Incomplete("Unterminated quoted string", self.end_line())
                 if self.peek() in "\\$`":
                     self.skip_unit()
                 else:
@@ -122,14 +127,18 @@ class _Scanner:
             self.skip_parens()
         elif c == "$" and self.peek(1) == "{":
             end = self.text.find("}", self.pos)
+            if end < 0 and not self.final:  # a line read from a pipe or a terminal: the
+                raise Incomplete("Missing '}'", self.line)  # `}` may be on the next one
             if end < 0:
                 raise ShellSyntaxError("Missing '}'", self.line)
+            self.line += self.text.count("\n", self.pos, end)
             self.pos = end + 1
         elif c == "`":
             self.pos += 1
             while self.peek() != "`":
                 if not self.peek():
-                    raise Incomplete('end of file unexpected (expecting "`")')
+                    # dash's words for it
+                    raise Incomplete("EOF in backquote substitution", self.end_line())
                 self.pos += 2 if self.peek() == "\\" else 1
             self.pos += 1
         else:
@@ -142,7 +151,7 @@ class _Scanner:
         while depth:
             c = self.peek()
             if not c:
-                raise Incomplete('end of file unexpected (expecting ")")')
+                raise Incomplete('end of file unexpected (expecting ")")', self.end_line())
             if c in "\\'\"`" or (c == "$" and self.peek(1) in "({"):
                 self.skip_unit()
                 continue
