@@ -20,13 +20,15 @@
  *   threads_started() -> int
  *       How many threads the calls above have started so far (tests watch it).
  *
- * Threads. The calls are on /proc, where the kernel does the work on the caller's CPU:
- * two threads read 10,000 fdinfo files in 34 ms where one takes 57. So the per-fd calls
- * (of fd_table) and the per-process ones (of links_scan, ppids) are shared out, with the
- * GIL released, among `workers` threads: the calling one and up to MAX_WORKERS - 1 it
- * starts. Workers = 0 chooses: the online CPUs (sysconf(3)), at most MAX_WORKERS, and
- * the calling thread alone below a number of items (FD_THREADS_FROM fds, PID_THREADS_FROM
- * processes) where starting a thread costs more than it saves. Each worker takes the
+ * Threads. The calls are on /proc, where the kernel does the work on the caller's CPU,
+ * so a second CPU can do half of them: on the 2-core VM, fd_table of 10,000 fds takes
+ * ~47 ms on two threads where one takes ~84, and the links of 375 processes 27 ms
+ * instead of 52. So the per-fd calls (of fd_table) and the per-process ones (of
+ * links_scan, ppids) are shared out, with the GIL released, among `workers` threads:
+ * the calling one and up to MAX_WORKERS - 1 it starts. Workers = 0 chooses: the online
+ * CPUs (sysconf(3)), at most MAX_WORKERS, and the calling thread alone below a number of
+ * items (FD_THREADS_FROM fds, PID_THREADS_FROM or STAT_THREADS_FROM processes) where
+ * starting a thread costs more than it saves. Each worker takes the
  * next block of items in turn and writes what it read into a buffer of its own; then,
  * the threads joined and the GIL held again, the Python objects are made in the items'
  * order, so that the result, and the first error raised, are those of one thread.
@@ -47,9 +49,12 @@
 
 #define INFO_MAX 65536 /* as procfs.read_fds: one read(2) of up to 64 KiB */
 #define MAX_WORKERS 4
-/* Measured on a 2-core VM (benchmarks/README.md): starting and joining a thread costs
- * ~60 us, which one other worker wins back from about 40 fds (~3 us each on its half) or
- * a few processes (~100 us each); the thresholds leave a margin for a loaded machine. */
+/* Measured on the 2-core VM: starting and joining a thread costs 25 to 60 us. On a quiet
+ * machine a second worker wins it back from ~32 fds (fd_table 289 -> 250 us; 256 fds:
+ * 1.8 -> 1.1 ms), ~8 processes for the links (617 -> 392 us) and ~30 for the parents
+ * (~8 us each). On a loaded one (3 runnable on 2 cores) the second worker waits for a CPU
+ * and the call is up to ~100 us slower below a few hundred fds: the thresholds are set
+ * where the loss is small there and the gain large when quiet. */
 #define FD_THREADS_FROM 256
 #define PID_THREADS_FROM 16
 #define STAT_THREADS_FROM 64
@@ -143,7 +148,9 @@ struct arena {
 static char *room(struct arena *a, size_t need)
 {
     if (a->cap - a->len < need) {
-        size_t cap = a->cap ? a->cap : 4 * INFO_MAX;
+        /* 80 KiB at first: below glibc's mmap threshold (128 KiB, mallopt(3)), so that
+         * the many small tables of `fds --all` reuse the heap instead of an mmap each. */
+        size_t cap = a->cap ? a->cap : INFO_MAX + 4 * PATH_MAX;
         while (cap - a->len < need)
             cap *= 2;
         char *grown = realloc(a->buf, cap);
@@ -217,12 +224,14 @@ static int run(struct crew *crew, struct worker *hands, int n)
      * the mask of the thread that creates it). */
     sigset_t all, old;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (n > 1)
+        pthread_sigmask(SIG_SETMASK, &all, &old);
     int started = 1;
     while (started < n && pthread_create(&hands[started].thread, NULL, work_loop,
                                          &hands[started]) == 0)
         started++;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (n > 1)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     work_loop(&hands[0]);
     for (int i = 1; i < started; i++)
         pthread_join(hands[i].thread, NULL);
