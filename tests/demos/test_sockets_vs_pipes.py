@@ -212,7 +212,7 @@ def test_sigint_halfway_leaves_nothing(name: str) -> None:
         assert pids and not any(gone(pid) for pid in pids)
         demo.send_signal(signal.SIGINT)
         assert demo.wait(20) != 0
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 15  # a bound for a loaded machine, not a speed check
     while not all(gone(pid) for pid in pids):
         assert time.monotonic() < deadline, "a process outlived the interrupted demo"
         time.sleep(0.05)

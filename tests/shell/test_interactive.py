@@ -70,7 +70,7 @@ def test_ctrl_c_stops_the_pipeline_not_the_shell(sh: pexpect.spawn) -> None:
     sh.sendline("sh -c 'echo ready; exec sleep 30' | cat")
     sh.expect_exact("ready\r\n")
     sh.sendintr()
-    sh.expect_exact("$ ", timeout=5)
+    sh.expect_exact("$ ", timeout=20)
     sh.sendline("echo status $?")
     sh.expect_exact("status 130")
     sh.sendintr()  # at the prompt: the line is dropped, the shell stays

@@ -142,7 +142,7 @@ def test_ctrl_c_in_either_page_leaves_nothing(tmp_path: Path, marker: bytes,
         assert proc.stderr is not None
         proc.stderr.close()
     assert (tmp_path / "index.html").exists()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15  # a bound for a loaded machine, not a speed check
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in seen):
         time.sleep(0.05)
     assert not [p for p in seen if Path(f"/proc/{p}").exists()]
