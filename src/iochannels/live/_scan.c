@@ -737,17 +737,19 @@ static int slurp(struct arena *text, const char *path, size_t *len)
 }
 
 /* One process read as procfs reads it: stat and cmdline (read_procinfo), then the fd
- * table (read_fds) on this thread alone, with what ``self`` learned of the mounts. */
+ * table (read_fds) on this thread alone, into ``self``'s arena (used again for the next
+ * process, rather than 80 KiB made and trimmed for each), then copied to a buffer the
+ * size of what was read. */
 static void read_proc(struct worker *self, const char *root, long pid, int own,
                       struct proc_read *out)
 {
-    struct worker one = {.pipe_mnt = self->pipe_mnt, .socket_mnt = self->socket_mnt};
     char fd_path[PATH_MAX], info_path[PATH_MAX];
+    self->text.len = 0;
     snprintf(fd_path, sizeof fd_path, "%s/%ld/stat", root, pid);
     snprintf(info_path, sizeof info_path, "%s/%ld/cmdline", root, pid);
-    out->info_err = slurp(&one.text, fd_path, &out->stat_len);
+    out->info_err = slurp(&self->text, fd_path, &out->stat_len);
     if (!out->info_err)
-        out->info_err = slurp(&one.text, info_path, &out->cmd_len);
+        out->info_err = slurp(&self->text, info_path, &out->cmd_len);
     if (!out->info_err) {
         snprintf(fd_path, sizeof fd_path, "%s/%ld/fd", root, pid);
         snprintf(info_path, sizeof info_path, "%s/%ld/fdinfo", root, pid);
@@ -755,17 +757,22 @@ static void read_proc(struct worker *self, const char *root, long pid, int own,
         const char *failed;
         out->fd_err = open_table(&job, fd_path, info_path, own, &out->fds, &out->n, &failed);
         struct crew crew = {.job = &job};
-        one.crew = &crew;
+        struct crew *mine = self->crew;
+        int index = self->index;
+        self->crew = &crew;
+        self->index = 0; /* the rows' texts are in this process's buffer, not a worker's */
         for (size_t i = 0; !out->fd_err && i < out->n; i++)
-            read_fd(&one, i);
+            read_fd(self, i);
+        self->crew = mine;
+        self->index = index;
         close_table(&job);
         out->rows = job.rows;
-        self->pipe_mnt = one.pipe_mnt;
-        self->socket_mnt = one.socket_mnt;
     }
-    /* Handed back to the heap what the reads did not fill (room() keeps 64 KiB ahead). */
-    char *fitted = one.text.buf == NULL ? NULL : realloc(one.text.buf, one.text.len + 1);
-    out->text = fitted != NULL ? fitted : one.text.buf;
+    out->text = malloc(self->text.len + 1);
+    if (out->text == NULL)
+        out->info_err = ENOMEM;
+    else if (self->text.len > 0)
+        memcpy(out->text, self->text.buf, self->text.len);
 }
 
 /* A crew's work: the read of one process (ours is read before the threads start). */
