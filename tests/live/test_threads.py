@@ -324,6 +324,10 @@ def calls():
     _scan.fd_table(f"/proc/{{me}}/fd", None, True, {MAX})
     _scan.links_scan("/proc", [me, 1, 2**22 + 1, me], {{"x"}}, {MAX})
     _scan.ppids("/proc", {MAX})
+    list(_scan.ahead("/proc", [me, 1, 2**22 + 1, me, 2], {MAX}))
+    unread = _scan.ahead("/proc", [me, 1, 2], {MAX})
+    next(unread)
+    del unread
     try:
         _scan.fd_table("/proc/{2**22 + 1}/fd", None, False, {MAX})
     except FileNotFoundError:

@@ -28,8 +28,10 @@ __all__ = [
     "file_key",
     "live_threads",
     "native",
+    "native_scan",
     "parents",
     "parse_fdinfo",
+    "parse_procinfo",
     "parse_stat",
     "read_comm",
     "read_fd_flags",
@@ -44,6 +46,7 @@ __all__ = [
     "still_running",
     "thread_group",
     "translate",
+    "translate_errno",
 ]
 
 _GONE = frozenset({errno.ENOENT, errno.ESRCH})
@@ -128,6 +131,16 @@ def translate(exc: OSError) -> Exception:
     return exc
 
 
+def translate_errno(code: int, path: str) -> Exception:
+    """translate() of the errno a read of ``path`` in the C part gave back."""
+    return translate(OSError(code, os.strerror(code), path))
+
+
+def native_scan() -> ModuleType | None:
+    """The C part while it is in use (see ``native``), None on the pure-Python path."""
+    return _native
+
+
 class ProcInfo(NamedTuple):
     name: str
     argv: tuple[str, ...]
@@ -186,10 +199,20 @@ def parse_stat(text: str) -> tuple[str, str, int]:
 def read_procinfo(pid: int) -> ProcInfo:
     """Name, argv, ppid and state of ``pid``; raises Gone or Denied."""
     try:
-        text = slurp(f"{_root}/{pid}/stat").decode("utf-8", "surrogateescape")
+        stat = slurp(f"{_root}/{pid}/stat")
         raw = slurp(f"{_root}/{pid}/cmdline")
     except OSError as exc:
         raise translate(exc) from None
+    return parse_procinfo(stat, raw)
+
+
+def parse_procinfo(stat: bytes, raw: bytes) -> ProcInfo:
+    r"""The texts of /proc/pid/stat and cmdline -> ProcInfo (proc(5)).
+
+    >>> parse_procinfo(b"7 (sh) S 1 7 7 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 99 1", b"sh\0-c\0")
+    ProcInfo(name='sh', argv=('sh', '-c'), ppid=1, state='S', start=99, kthread=False)
+    """
+    text = stat.decode("utf-8", "surrogateescape")
     comm, state, ppid = parse_stat(text)
     argv = tuple(map(os.fsdecode, raw.split(b"\0")[:-1]))
     fields = text.rpartition(")")[2].split()

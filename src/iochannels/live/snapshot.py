@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Container, Iterable
+from contextlib import closing
 from dataclasses import replace
 
 from iochannels.live import channels as ch
 from iochannels.live import procfs
+from iochannels.live.ahead import Reading, readings
 from iochannels.live.classify import access_of, flag_names, parse_link
 from iochannels.live.holders import find_holders
 from iochannels.live.pipes import PipeProbe
@@ -45,9 +47,10 @@ def snapshot(
     asked = procfs.all_pids() if pids is None else list(dict.fromkeys(pids))
     builder = _Builder()
     try:
-        # Every process: kernel threads left out, as lsof does (they hold no fds of their own).
-        processes = tuple(p for pid in asked
-                          if (p := builder.process(pid, fd_range, pids is not None)) is not None)
+        with closing(readings(asked, fd_range)) as reads:
+            # Every process: kernel threads left out, as lsof does (no fds of their own).
+            processes = tuple(p for read in reads
+                              if (p := builder.process(read, pids is not None)) is not None)
     finally:
         builder.probe.close()
     processes = mark_shared(processes)  # fds sharing one open file description (kcmp)
@@ -80,12 +83,11 @@ class _Builder:
         self.missing: list[int] = []  # processes asked for, gone before their first read
         self.unlisted: set[str] = set()  # sockets the tables did not list (see drop_exited)
 
-    def process(
-        self, pid: int, fd_range: Container[int] | None, asked: bool = True
-    ) -> Process | None:
+    def process(self, read: Reading, asked: bool = True) -> Process | None:
         """One process and its fd table; None when it is gone (or a kernel thread not asked)."""
+        pid = read.pid
         try:
-            info = procfs.read_procinfo(pid)
+            info = read.procinfo()
         except procfs.Gone:
             if asked:  # asked for by pid, and gone (or never there) by its first read
                 self.missing.append(pid)
@@ -101,7 +103,7 @@ class _Builder:
             return _process(pid, info, (), _LEADER_GONE)
         self.read[pid] = info
         try:
-            raws = procfs.read_fds(pid, fd_range, links=self.link_names)
+            raws = read.fds(self.link_names)
         except procfs.Gone:
             raws = []  # exited between the two reads: drop_exited() will say so
         except procfs.Denied:
