@@ -428,6 +428,13 @@ SECOND_READING = [
     'echo hi | tee f | cat; cat f',
     'cat < nosuch 2>&1 | cat; echo $?',
     'echo a | cat 0<&- ; echo $?',
+    # With fd 0 or 1 closed, pipe(2) gives that number to a pipe end (the lowest free fd):
+    # the stage already has it where it belongs, and must not close it.
+    'exec 0<&-; echo a | cat; echo $?',
+    'exec 0<&-; true | cat; echo $?',
+    '{ echo a | cat -n | cat; } 0<&-',
+    'exec 1>&-; echo a | cat >&2; echo $? >&2',
+    '{ echo a | cat | cat >&2; } >&-',
     'echo ${x:-$(echo sub)}',
     'x=5; y=$x$x; echo $y',
     'echo a | >f cat; cat f',

@@ -133,6 +133,9 @@ def apply(actions: Iterable[Action], tracer: Tracer, moves_first: bool = True) -
                 if action.source < 0:
                     raise ShellError(f"{action.path}: Bad fd number")
                 _dup2(action.source, action.fd, tracer, first)
+            case "inherit":
+                fcntl.fcntl(action.fd, fcntl.F_SETFD, 0)  # no FD_CLOEXEC: kept across execve
+                tracer.call("fcntl", (action.fd, "F_SETFD", 0))
             case "close":
                 try:
                     os.close(action.fd)

@@ -6,6 +6,8 @@ then its redirections in the order written (XCU 2.7: ``>f 2>&1`` and ``2>&1 >f``
 
 >>> [a.text() for a in pipe_actions(3, 5, 6)]
 ['dup2(3, 0)', 'close(3)', 'close(5)', 'dup2(6, 1)', 'close(6)']
+>>> [a.text() for a in pipe_actions(0, None, None)]  # stdin was closed: pipe(2) gave 0
+['fcntl(0, F_SETFD, 0)']
 >>> [a.text() for a in redirect_actions([(2, ">&", "1"), (1, ">", "out")])]
 ['dup2(1, 2)', 'open("out", O_WRONLY|O_CREAT|O_TRUNC) as 1']
 """
@@ -42,8 +44,9 @@ def flag_names(flags: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One fd action: ``dup2`` (source onto fd), ``close`` fd, ``open`` path as fd, or a
-    here-document's ``text`` as fd (through a pipe, as dash does)."""
+    """One fd action: ``dup2`` (source onto fd), ``close`` fd, ``open`` path as fd,
+    ``inherit`` (fd loses close-on-exec), or a here-document's ``text`` as fd (through a
+    pipe, as dash does)."""
 
     kind: str
     fd: int
@@ -59,6 +62,8 @@ class Action:
                 return f"dup2({self.source}, {self.fd})"
             case "close":
                 return f"close({self.fd})"
+            case "inherit":
+                return f"fcntl({self.fd}, F_SETFD, 0)"
             case "open":
                 return f'open("{self.path}", {flag_names(self.flags)}) as {self.fd}'
             case _:
@@ -75,12 +80,25 @@ def pipe_actions(read_end: int | None, spare_read: int | None,
     """
     actions: list[Action] = []
     if read_end is not None:
-        actions += [Action("dup2", 0, read_end), Action("close", read_end)]
+        actions += _onto(read_end, 0)
     if spare_read is not None:
         actions.append(Action("close", spare_read))
     if write_end is not None:
-        actions += [Action("dup2", 1, write_end), Action("close", write_end)]
+        actions += _onto(write_end, 1)
     return actions
+
+
+def _onto(end: int, fd: int) -> list[Action]:
+    """A pipe end made the stage's ``fd``.
+
+    pipe(2) returns the lowest free fds, so after `exec 0<&-` a pipe's read end is 0
+    already: dup2(0, 0) does nothing (dup2(2)) and close(0) would leave the stage no stdin.
+    The end stays where it is, only made inheritable (this shell's pipes are close-on-exec;
+    dash's are not, and it makes no call: eval.c evalpipe, ``if (prevfd > 0)``).
+    """
+    if end == fd:
+        return [Action("inherit", fd)]
+    return [Action("dup2", fd, end), Action("close", end)]
 
 
 def redirect_actions(redirects: Iterable[tuple[int, str, str]]) -> list[Action]:

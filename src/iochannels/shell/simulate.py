@@ -61,6 +61,8 @@ async def _apply(p: Proc, action: Action) -> None:
     match action.kind:
         case "dup2" if action.source != action.fd:
             await p.dup2(action.source, action.fd)
+        case "inherit":
+            pass  # the simulated shell's pipes are not close-on-exec: the end stays as it is
         case "close":
             with contextlib.suppress(OSError):  # `n>&-` on a closed fd is no error
                 await p.close(action.fd)
