@@ -1,9 +1,11 @@
 """The other end of a channel, when it is held by the process taking the snapshot."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from iochannels import live
 
@@ -115,3 +117,62 @@ def test_an_ipv4_mapped_connection_is_paired_on_both_sides(capsys) -> None:  # t
                 proc.wait()
                 proc.stdin.close()  # type: ignore[union-attr]
                 proc.stdout.close()  # type: ignore[union-attr]
+
+
+FORKED = """
+import os, socket, sys
+r, w = os.pipe()
+a, b = socket.socketpair()
+child = os.fork()
+if child == 0:
+    sys.stdin.read()
+    os._exit(0)
+print(child, r, w, a.fileno(), b.fileno(), flush=True)
+sys.stdin.read()
+os.waitpid(child, 0)
+"""
+
+
+def test_after_fork_the_other_holders_of_both_ends_are_named(capsys) -> None:  # type: ignore[no-untyped-def]
+    """The lecture's fork picture: a parent holding both ends of a pipe and of a
+    socketpair, and its child holding the same four fds (fork(2) copies the table).
+    Asked about the parent alone, each end's other holders are the parent's other fd
+    and the child's (lsof +E lists both), so "+1", and graph draws the edges to the child."""
+    from iochannels.cli import main
+
+    parent = subprocess.Popen([sys.executable, "-c", FORKED], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child, r, w, a, b = (int(x) for x in parent.stdout.readline().split())
+        name = Path(f"/proc/{child}/comm").read_text().strip()
+        if shutil.which("lsof"):  # the witness: lsof +E names the child as a holder too
+            seen = subprocess.run(["lsof", "-n", "+E", "-a", "-p", str(parent.pid), "-d", str(r)],
+                                  capture_output=True, text=True).stdout
+            assert f"{child},{name}" in seen, seen
+        snap = live.snapshot([parent.pid])
+        proc = snap.process(parent.pid)
+        assert proc is not None
+        pipe = proc.fd(r)
+        assert pipe is not None
+        held_by = snap.channels[pipe.channel].detail.get("held_by", "")
+        assert f"{child} {name} fd{r} r" in held_by and f"{child} {name} fd{w} w" in held_by
+        for mine, theirs in ((a, b), (b, a)):
+            end = proc.fd(mine)
+            assert end is not None
+            peer = snap.channels[end.channel].peer
+            assert peer is not None
+            assert f"{child} {name} fd{theirs} rw" in snap.channels[peer].detail.get("held_by", "")
+        assert main(["fds", str(parent.pid), "-d", f"{r}-{b}"]) == 0
+        lines = capsys.readouterr().out.splitlines()[2:6]
+        assert all(" +1 " in line for line in lines), lines
+        assert main(["graph", str(parent.pid)]) == 0
+        out = capsys.readouterr().out
+        assert f"{parent.pid} {name} fd{w} --{pipe.channel}--> {child} {name} fd{r}" in out
+        assert f"{child} {name} fd{w} --{pipe.channel}--> {parent.pid} {name} fd{r}" in out
+        assert f" {child} {name} fd{b}" in out or f"{child} {name} fd{a} " in out
+    finally:
+        assert parent.stdin is not None and parent.stdout is not None
+        parent.stdin.close()
+        parent.wait(timeout=10)
+        parent.stdout.close()

@@ -18,7 +18,7 @@ __all__ = ["find_holders"]
 
 
 def find_holders(
-    wanted: Mapping[str, tuple[str, str]],
+    wanted: Mapping[str, tuple[str, str | None]],
     seen: Collection[tuple[int, int]],
     asked: Collection[int] = (),
     skip_asked: bool = False,
@@ -27,14 +27,15 @@ def find_holders(
 
     ``wanted`` maps an fd link text ("pipe:[12]", "socket:[34]", a FIFO's path)
     to (the channel id it stands for, the access the other end needs: "r" for
-    the reader of a pipe whose writers we hold, "" for any). The processes
+    the reader of a pipe whose writers we hold, "" for any, None when an other end
+    is in view already and only more holders are looked for). The processes
     nearest to ``asked`` are read first (parents, children, siblings: where
     pipes usually lead). The search reads every process: a UNIX socket shared by
     eight forked workers has eight holders, and stopping at the first would show
     one as if it were all ("+N" would lie).
     """
     found: dict[str, list[str]] = {}
-    missing = {cid: need for cid, need in wanted.values()}
+    missing = {cid: need for cid, need in wanted.values() if need is not None}
     hits, denied = procfs.fds_linking(_nearest_first(asked, skip_asked), wanted)
     comms: dict[int, str] = {}
     for pid, fd, link in hits:

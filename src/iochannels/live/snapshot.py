@@ -252,8 +252,14 @@ class _Builder:
             detail = {**old.detail, "held_by": ", ".join(holders)}
             self.channels[cid] = replace(old, detail=detail)
 
-    def _wanted(self, processes: tuple[Process, ...]) -> dict[str, tuple[str, str]]:
-        """fd link -> (channel id, the access the other end needs: "r", "w" or "" for any)."""
+    def _wanted(self, processes: tuple[Process, ...]) -> dict[str, tuple[str, str | None]]:
+        """fd link -> (channel id, the access the other end needs: "r", "w", "" for any,
+        or None when an other end is in view already).
+
+        Every pipe, FIFO and socket in view is wanted, and every socket's peer, even when
+        both ends are in view: after fork(2) the child holds the same ends (the lecture's
+        "close the unused ends" picture), and "+N" counts every holder, as lsof +E lists them.
+        """
         # Only pipes and FIFOs need the access of the ends in view; sockets are
         # looked up by their peers below. One pass over the fds, touching few.
         pipes = {cid for cid in self.links.values() if not cid.startswith("socket:")}
@@ -264,12 +270,15 @@ class _Builder:
                 held.add(e.channel)
                 if e.channel in pipes and e.access:
                     access[e.channel].update(e.access)
-        wanted: dict[str, tuple[str, str]] = {}
+        wanted: dict[str, tuple[str, str | None]] = {}
         for link, cid in self.links.items():
             seen = access.get(cid, set())
-            if cid.startswith("socket:") or {"r", "w"} <= seen:
-                continue  # a pipe or FIFO whose read and write ends are both in view
-            wanted[link] = (cid, {"r": "w", "w": "r"}.get("".join(seen), ""))
+            if cid.startswith("socket:"):
+                wanted[link] = (cid, None)  # its other end is its peer, below
+            elif {"r", "w"} <= seen:
+                wanted[link] = (cid, None)  # a pipe or FIFO whose two ends are in view
+            else:
+                wanted[link] = (cid, {"r": "w", "w": "r"}.get("".join(seen), ""))
         for cid in held:
             channel = self.channels.get(cid) if cid.startswith("socket:") else None
             if channel is None:
@@ -277,8 +286,8 @@ class _Builder:
             others = [channel.peer] if channel.peer else []
             others += channel.detail.get("waiting", "").split()
             for other in others:
-                if other not in held and other in self.channels:
-                    wanted[other] = (other, "")  # a socket's link text is its id
+                if other in self.channels:  # a socket's link text is its id
+                    wanted[other] = (other, None if other in held else "")
         return wanted
 
     def notes(self) -> list[str]:
