@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +171,80 @@ def test_pipeline_other_ends_against_lsof(pipeline: tuple[int, int, int]) -> Non
         entry = snap.process(a).fd(fa)  # type: ignore[union-attr]
         assert entry is not None and entry.channel == f"pipe:[{inode[(a, fa)]}]"
         assert End(b, fb, "r") in snap.ends(entry.channel)
+
+
+LISTENER = """
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], s.fileno(), flush=True)
+sys.stdin.read()
+"""
+CLIENTS = """
+import socket, sys
+cs = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(3)]
+for c, n in zip(cs, (10, 20, 30)):
+    c.sendall(b"x" * n)
+print(*(c.fileno() for c in cs), flush=True)
+sys.stdin.read()
+"""
+
+
+def _server_rows(ss: str, port: int) -> list[int]:
+    """Recv-Q of the server-side connections on ``port`` as ss(8) lists them."""
+    out = subprocess.run([ss, "-tnH", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return sorted(int(line.split()[0]) for line in out.splitlines())
+
+
+@pytest.mark.witness("ss")
+def test_tcp_connections_not_accepted_yet_are_no_channels_of_their_own(  # type: ignore[no-untyped-def]
+        capsys, monkeypatch) -> None:
+    """tcp(7): connect(2) succeeds once the handshake is done, before the server's
+    accept(2); /proc/net/tcp then lists each server-side socket with inode 0 (no file
+    yet). ss shows three distinct connections holding 10, 20 and 30 bytes. None is a
+    channel "socket:[0]"; each client names the listener that will accept it."""
+    import time
+
+    from iochannels.cli import main
+
+    ss = need_program("ss")
+    server = subprocess.Popen([sys.executable, "-c", LISTENER], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    client = None
+    try:
+        assert server.stdout is not None
+        port, listen_fd = (int(x) for x in server.stdout.readline().split())
+        client = subprocess.Popen([sys.executable, "-c", CLIENTS, str(port)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert client.stdout is not None
+        fds = [int(x) for x in client.stdout.readline().split()]
+        deadline = time.monotonic() + 15
+        while _server_rows(ss, port) != [10, 20, 30] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _server_rows(ss, port) == [10, 20, 30]
+        for asked in ([server.pid], [client.pid], [server.pid, client.pid]):
+            snap = live.snapshot(asked)
+            assert "socket:[0]" not in snap.channels
+            assert all(c.peer != "socket:[0]" for c in snap.channels.values())
+        proc = snap.process(server.pid)
+        entry = None if proc is None else proc.fd(listen_fd)
+        assert entry is not None
+        listener = snap.channels[entry.channel]
+        assert listener.detail["queued"] == "3"
+        mine = [snap.channels[e.channel] for fd in fds
+                if (e := snap.process(client.pid).fd(fd)) is not None]  # type: ignore[union-attr]
+        assert sorted(listener.detail["waiting"].split()) == sorted(c.id for c in mine)
+        assert all(c.detail["queued_at"] == listener.id and c.peer is None for c in mine)
+        name = Path(f"/proc/{server.pid}/comm").read_text().strip()
+        monkeypatch.setenv("COLUMNS", "200")  # one line per fd
+        assert main(["fds", str(client.pid), "-d", f"{fds[0]}-{fds[2]}"]) == 0
+        lines = capsys.readouterr().out.splitlines()[2:5]
+        assert all(f"{server.pid} {name} fd{listen_fd} (queued)" in line for line in lines), lines
+    finally:
+        for proc_ in (client, server):
+            if proc_ is not None:
+                assert proc_.stdin is not None and proc_.stdout is not None
+                proc_.stdin.close()
+                proc_.wait(timeout=10)
+                proc_.stdout.close()

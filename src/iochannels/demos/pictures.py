@@ -39,7 +39,8 @@ def keep_fds(snap: Snapshot, keep: Keep) -> Snapshot:
     for cid in list(used):
         channel = snap.channels.get(cid)
         if channel is not None:
-            used.update(filter(None, [channel.peer, *channel.detail.get("waiting", "").split()]))
+            used.update(filter(None, [channel.peer, *channel.detail.get("waiting", "").split(),
+                                      channel.detail.get("queued_at")]))
     dropped: dict[str, list[str]] = {}
     for proc in snap.processes:
         for entry in proc.fds:

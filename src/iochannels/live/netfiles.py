@@ -17,7 +17,8 @@ from typing import NamedTuple
 from iochannels.live import procfs
 from iochannels.model import Kind
 
-__all__ = ["SockRow", "parse_inet_addr", "parse_unix", "read_sockets", "table_lines"]
+__all__ = ["InetLinks", "SockRow", "inet_peers", "parse_inet_addr", "parse_unix", "read_sockets",
+           "table_lines"]
 
 
 class SockRow(NamedTuple):
@@ -227,10 +228,18 @@ _TABLES: tuple[tuple[str, int, Callable[[str], tuple[int, SockRow]]], ...] = (
 )
 
 
+class InetLinks(NamedTuple):
+    """What the 4-tuples of /proc/net/tcp* and udp* tell about sockets on this host."""
+
+    peers: dict[int, int]  # inode -> the inode of the other endpoint (both ways)
+    queued: dict[int, int]  # a client's inode -> the listener whose accept queue holds it
+    rows: dict[int, SockRow]  # the rows of those other sockets, by inode
+
+
 def inet_peers(
     wanted: Collection[int], present: Collection[tuple[Kind, str]],
     lines: Callable[[str], list[str]] | None = None, known: Mapping[int, SockRow] | None = None,
-) -> dict[int, tuple[int, SockRow]]:
+) -> InetLinks:
     """The other endpoint on this host of each wanted TCP/UDP socket, by the 4-tuple.
 
     A connection between two local sockets shows as two rows whose local and
@@ -239,32 +248,103 @@ def inet_peers(
     (IPV6_V6ONLY off, ipv6(7)) lists its connection in tcp6 as ``[::ffff:a.b.c.d]``
     while the client's row is in tcp. Addresses are compared as IPv4 then. ``known``:
     rows already parsed, by inode (a peer that is itself wanted is not parsed twice).
+
+    A row with inode 0 is a socket no file refers to (proc(5) prints sock_i_ino()):
+    a connection still in a listener's accept queue, before accept(2) gives it an fd,
+    or one its process closed and the kernel still winds down. It is no endpoint of
+    its own: the client of a queued one, and a wanted listener's queued clients, are
+    told in ``queued`` instead.
     """
     lines, known = lines or table_lines, known or {}
-    found: dict[int, tuple[int, SockRow]] = {}
+    links = InetLinks({}, {}, {})
     for kind in (Kind.TCP, Kind.UDP):
         if not any((kind, family) in present for family in ("ipv4", "ipv6")):
             continue  # no wanted socket of this kind: do not read tables of thousands of rows
-        by_pair: dict[tuple[str, str], tuple[str, str, int]] = {}  # -> (line, family, inode)
-        mine: dict[int, tuple[str, str]] = {}
+        table = _Table.read(kind, wanted, lines)
+        for inode, (local, remote) in table.mine.items():
+            other = table.by_pair.get((remote, local))
+            if other is not None:
+                links.peers[inode], links.peers[other[2]] = other[2], inode
+                _keep(links, other, kind, known)
+            elif (remote, local) in table.unfiled:
+                listener = table.listener_of(remote)
+                if listener is not None:
+                    links.queued[inode] = listener[2]
+                    _keep(links, listener, kind, known)
+        for local, remote in table.unfiled:
+            listener = table.listener_of(local)
+            client = table.by_pair.get((remote, local))
+            if listener is not None and listener[2] in wanted and client is not None:
+                links.queued[client[2]] = listener[2]
+                _keep(links, client, kind, known)
+    return links
+
+
+def _keep(links: InetLinks, other: tuple[str, str, int], kind: Kind,
+          known: Mapping[int, SockRow]) -> None:
+    row = known.get(other[2])
+    links.rows[other[2]] = row if row is not None else _inet_row(other[0], other[1], kind)[1]
+
+
+# Connections that a listener's child socket can be in before accept(2) (tcp(7)): the
+# handshake is done, and the client may have sent data, or sent FIN too. A socket its
+# process closed is in FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING or TIME_WAIT instead.
+_QUEUED_STATES = ("01", "08")  # ESTABLISHED, CLOSE_WAIT
+_LISTEN = "0A"
+
+
+class _Table(NamedTuple):
+    """The rows of one kind's tables (both families), indexed by address pair."""
+
+    by_pair: dict[tuple[str, str], tuple[str, str, int]]  # -> (line, family, inode)
+    mine: dict[int, tuple[str, str]]  # wanted inode -> (local, remote)
+    unfiled: set[tuple[str, str]]  # (local, remote) of queued connections (inode 0)
+    listeners: dict[str, list[tuple[str, str, int]]]  # local address -> listening rows
+
+    @classmethod
+    def read(cls, kind: Kind, wanted: Collection[int],
+             lines: Callable[[str], list[str]]) -> _Table:
+        table = cls({}, {}, set(), {})
         for name, table_kind, family in _INET_FILES[:4]:
             if table_kind is not kind:
                 continue
             for line in lines(name):
                 parts = line.split(None, 10)
-                if len(parts) < 10 or parts[2].endswith(":0000"):
-                    continue  # listening or unconnected: no peer
-                pair = (_as_v4(parts[1]), _as_v4(parts[2]))
+                if len(parts) < 10:
+                    continue
                 inode = int(parts[9])
-                by_pair[pair] = (line, family, inode)
+                if parts[2].endswith(":0000"):  # listening or unconnected: no peer
+                    if parts[3] == _LISTEN and kind is Kind.TCP:
+                        table.listeners.setdefault(_as_v4(parts[1]), []).append(
+                            (line, family, inode))
+                    continue
+                pair = (_as_v4(parts[1]), _as_v4(parts[2]))
+                if inode == 0:
+                    if parts[3] in _QUEUED_STATES and kind is Kind.TCP:
+                        table.unfiled.add(pair)
+                    continue
+                table.by_pair[pair] = (line, family, inode)
                 if inode in wanted:
-                    mine[inode] = pair
-        for inode, (local, remote) in mine.items():
-            other = by_pair.get((remote, local))
-            if other is not None:
-                row = known.get(other[2])
-                found[inode] = (other[2], row) if row is not None else _inet_row(*other[:2], kind)
-    return found
+                    table.mine[inode] = pair
+        return table
+
+    def listener_of(self, local: str) -> tuple[str, str, int] | None:
+        """The one listener whose accept queue a connection to ``local`` is in, or None.
+
+        The kernel prefers a listener bound to the address itself, then an IPv4 one
+        bound to any address, then an IPv6 one (compute_score in
+        net/ipv4/inet_hashtables.c); several of one rank (SO_REUSEPORT, socket(7))
+        cannot be told apart from the tables: None.
+        """
+        port = local.rpartition(":")[2]
+        ranks = [local, f"{'0' * 32}:{port}"]
+        if len(local) == 13:  # an IPv4 address ("0100007F:1F90")
+            ranks.insert(1, f"00000000:{port}")
+        for address in ranks:
+            candidates = self.listeners.get(address)
+            if candidates:
+                return candidates[0] if len(candidates) == 1 else None
+        return None
 
 
 _V4_MAPPED = "0000000000000000FFFF0000"  # ::ffff:0:0/96 as /proc/net/tcp6 prints it

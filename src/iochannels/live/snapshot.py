@@ -285,6 +285,7 @@ class _Builder:
                 continue
             others = [channel.peer] if channel.peer else []
             others += channel.detail.get("waiting", "").split()
+            others += channel.detail.get("queued_at", "").split()
             for other in others:
                 if other in self.channels:  # a socket's link text is its id
                     wanted[other] = (other, None if other in held else "")

@@ -39,18 +39,21 @@ def socket_channels(
     lines = functools.cache(netfiles.table_lines)  # each /proc/net table read once
     rows = netfiles.read_sockets(holders.keys() | extra, files, lines)
     inet = {i: r for i, r in rows.items() if r.kind in (Kind.TCP, Kind.UDP)}
-    connected = {i for i, r in inet.items() if r.remote and not r.remote.endswith(":0")}
-    if connected:
-        found = netfiles.inet_peers(connected, _present(inet), lines, rows)
-        for inode, (peer, row) in found.items():
-            rows.setdefault(peer, row)
-            peers[inode], peers[peer] = peer, inode
+    queued: dict[int, int] = {}
+    if any(r.state == "LISTEN" or _connected(r) for r in inet.values()):
+        # Connected sockets for their peers; TCP listeners for the clients in their queues.
+        found = netfiles.inet_peers(inet.keys(), _present(inet), lines, rows)
+        for inode, row in found.rows.items():
+            rows.setdefault(inode, row)
+        peers.update(found.peers)
+        queued = found.queued
     if inet:
-        wanted = set(inet) | set(peers.values())
+        wanted = set(inet) | set(peers.values()) | set(queued)
         # The peers' families too: an IPv4 client's peer may be an IPv6 socket (v4-mapped).
         present = _present({i: rows[i] for i in wanted if i in rows})
         diags.update(_try(lambda w: sockdiag.inet_diag(w, present), wanted, notes))
     made = {f"socket:[{i}]": _channel(i, row, rows, diags, peers) for i, row in rows.items()}
+    _mark_queues(made, queued)
     unlisted: set[str] = set()
     for inode in holders:
         if f"socket:[{inode}]" not in made:
@@ -87,6 +90,10 @@ def _files(protocols: Mapping[int, str], diag_worked: bool) -> set[str] | None:
     return {"unix"} | {_FILES[p] for p in protocols.values() if p in _FILES}
 
 
+def _connected(row: SockRow) -> bool:
+    return row.remote is not None and not row.remote.endswith(":0")
+
+
 def _present(rows: Mapping[int, SockRow]) -> set[tuple[Kind, str]]:
     """The (kind, family) pairs among ``rows``: which tables and dumps are worth reading."""
     return {(r.kind, r.family) for r in rows.values()}
@@ -108,6 +115,19 @@ def _channel(
         waiting = " ".join(f"socket:[{c}]" for c in diag.icons)
         made = _add_detail(made, waiting=waiting)
     return made
+
+
+def _mark_queues(made: dict[str, Channel], queued: Mapping[int, int]) -> None:
+    """TCP clients not accepted yet: ``queued_at`` on the client names the listener,
+    ``waiting`` on the listener names the clients (as unix_diag's icons do for UNIX)."""
+    waiting: dict[str, list[str]] = {}
+    for client, listener in sorted(queued.items()):
+        cid, lid = f"socket:[{client}]", f"socket:[{listener}]"
+        if cid in made and lid in made:
+            made[cid] = _add_detail(made[cid], queued_at=lid)
+            waiting.setdefault(lid, []).append(cid)
+    for lid, clients in waiting.items():
+        made[lid] = _add_detail(made[lid], waiting=" ".join(clients))
 
 
 def _with_remote(row: SockRow, remote: str | None) -> SockRow:

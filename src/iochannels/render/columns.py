@@ -49,6 +49,8 @@ OTHER_END_FORMS = (
                              "(pipe(7))"),
     ("socket:[N]", "a peer socket that no process in view holds (its inode, as in "
                    "/proc/PID/fd); 127.0.0.1:PORT when only its address is known"),
+    ("... (queued)", "a TCP connection waiting in a listener's accept queue: the listener's "
+                     "holder (accept(2) has not given it an fd yet)"),
     ("? (denied)", "not found, and some fd tables could not be read: the other end may be "
                    "there"),
 )

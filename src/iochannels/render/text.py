@@ -176,6 +176,11 @@ def other_end(snap: Snapshot, pid: int, entry: FdEntry, channel: Channel) -> str
         waiting = channel.detail.get("waiting", "").split()
         clients = [h for cid in waiting for h in holders(snap, cid)]
         return _names(clients) if clients else "-"
+    if "queued_at" in channel.detail:  # a TCP client the listener has not accepted yet
+        found = holders(snap, channel.detail["queued_at"])
+        listener = snap.channels.get(channel.detail["queued_at"])
+        where = _names(found) if found else (listener.local if listener else None)
+        return f"{where or channel.detail['queued_at']} (queued)"
     if channel.peer:
         found = holders(snap, channel.peer)
         peer = snap.channels.get(channel.peer)
