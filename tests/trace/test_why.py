@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -208,3 +209,36 @@ def test_sleeping_reading_and_writing_processes_are_each_explained_once(
     assert "65536 of 65536 bytes" in writing and "verdict: the buffer is full" in writing
     _says_each_once(writing, ["write(1)", f"pid {holder.pid}", chan[0], "65536 of",
                               "clock_nanosleep"])
+
+
+def test_a_call_the_kernel_will_not_show_is_not_told_as_no_call() -> None:
+    """proc(5): /proc/PID/syscall needs ptrace access. Another user's sleeping process is
+    asleep in a call all the same (stat: S); why cannot tell which, and says so, exit 1."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv(1) to look as another user")
+    nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    sleeper = subprocess.Popen(["sleep", "100"])
+    try:
+        wait_blocked([sleeper.pid], "blocked in clock_nanosleep")
+        # The witness: the kernel refuses the file to that user, and the process sleeps.
+        cat = subprocess.run([*nobody, "cat", f"/proc/{sleeper.pid}/syscall"],
+                             capture_output=True, text=True, check=False)
+        assert cat.returncode != 0 and ("not permitted" in cat.stderr or "denied" in cat.stderr)
+        assert Path(f"/proc/{sleeper.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "S"
+        env = {**os.environ, "PYTHONPATH": SRC, "NO_COLOR": "1"}
+        run = [*nobody, sys.executable, "-m", "iochannels", "why", str(sleeper.pid)]
+        text = subprocess.run(run, capture_output=True, text=True, env=env, check=False)
+        as_json = subprocess.run([*run, "--json"], capture_output=True, text=True, env=env,
+                                 check=False)
+        owner = iochannels("why", str(sleeper.pid))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert text.returncode == 1, text
+    assert "not blocked" not in text.stdout and "verdict: cannot tell" in text.stdout
+    assert text.stderr == (f"iochannels: cannot tell why process {sleeper.pid} waits: "
+                           "permission denied (run as its owner or as root)\n")
+    (wait,) = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and wait["error"] == "permission denied"
+    assert owner.returncode == 0 and "blocked in clock_nanosleep()" in owner.stdout

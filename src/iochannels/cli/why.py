@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from iochannels.cli.common import emit, existing_pids
@@ -50,7 +51,14 @@ def run(args: argparse.Namespace) -> int:
         emit(json.dumps([_as_dict(w) for w in waits], indent=2), args.output)
     else:
         emit("\n".join(_text(w) for w in waits), args.output)
-    return 0
+    # As fds does for a table it may not read: the output says what is known, the exit
+    # status and one line on stderr that the answer is not whole.
+    for wait in waits:
+        if wait.error is not None:
+            print(f"iochannels: cannot tell why process {wait.pid} waits: {wait.error}"
+                  + (" (run as its owner or as root)" if wait.error == "permission denied"
+                     else ""), file=sys.stderr, flush=True)
+    return 1 if any(w.error is not None for w in waits) else 0
 
 
 def _as_dict(wait: Wait) -> dict[str, Any]:
@@ -58,7 +66,7 @@ def _as_dict(wait: Wait) -> dict[str, Any]:
             "fd": wait.fd, "channel": wait.channel.id if wait.channel else None,
             # A child waited for by wait4 is a waker without an fd: null, not a made-up -1.
             "wakers": [{"pid": e.pid, "fd": e.fd if e.fd >= 0 else None} for e in wait.wakers],
-            "facts": list(wait.lines), "verdict": wait.verdict}
+            "facts": list(wait.lines), "verdict": wait.verdict, "error": wait.error}
 
 
 def printable(text: str, keep: str = "") -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "scan_path",
     "stat_target",
     "still_running",
+    "syscall_hidden",
     "thread_group",
     "translate",
     "translate_errno",
@@ -567,6 +568,19 @@ def read_syscall(pid: int) -> tuple[int, int] | None:
         return _parse_syscall(slurp(f"{_root}/{pid}/syscall").decode("ascii", "replace"))
     except OSError:
         return None
+
+
+def syscall_hidden(pid: int) -> str | None:
+    """Why /proc/pid/syscall cannot be read ("permission denied"), None when it can.
+
+    proc(5): access to it is governed by a ptrace access mode PTRACE_MODE_ATTACH_FSCREDS
+    check, stricter than the fds' PTRACE_MODE_READ (Yama's ptrace_scope applies to it).
+    """
+    try:
+        slurp(f"{_root}/{pid}/syscall")
+    except OSError as exc:
+        return "permission denied" if isinstance(translate(exc), Denied) else None
+    return None
 
 
 def _parse_syscall(text: str) -> tuple[int, int] | None:

@@ -19,7 +19,7 @@ round and round back to it, is in a cycle: nobody will ever wake it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from iochannels.model import Channel, End, Process, Snapshot
@@ -44,14 +44,24 @@ class Wait:
     wakers: tuple[End, ...] = ()  # the (pid, fd) whose action could end the wait
     verdict: str = ""
     lines: tuple[str, ...] = ()  # the explanation, one fact a line
+    error: str | None = None  # why the call it sleeps in could not be read ("permission denied")
+
+
+# The states in which a process sleeps in the kernel (proc(5) /proc/PID/stat: S, D).
+_ASLEEP = ("sleeping", "disk sleep")
 
 
 def why(pid: int, tree: bool = False) -> list[Wait]:
     """Read every process once and explain ``pid`` (and with ``tree``, its descendants)."""
+    from iochannels.live import procfs
     from iochannels.live.snapshot import snapshot
 
     snap = snapshot(None, others=False)
-    return explain_tree(snap, pid) if tree else [explain(snap, pid)]
+    # A sleeping process whose call is not named: the call may be one not followed
+    # here, or /proc/PID/syscall may be refused; only the second is "cannot tell".
+    hidden = {p.pid: reason for p in snap.processes
+              if p.state in _ASLEEP and (reason := procfs.syscall_hidden(p.pid))}
+    return explain_tree(snap, pid, hidden) if tree else [explain(snap, pid, hidden=hidden)]
 
 
 def _blocked(proc: Process) -> tuple[str, int | None] | None:
@@ -114,19 +124,35 @@ def _wakers(snap: Snapshot, proc: Process, call: str, fd: int | None) -> tuple[
     return chan, (), facts
 
 
-def explain(snap: Snapshot, pid: int, _seen: frozenset[int] = frozenset()) -> Wait:
-    """The verdict for one process of ``snap``."""
+def explain(snap: Snapshot, pid: int, _seen: frozenset[int] = frozenset(),
+            hidden: Mapping[int, str] | None = None) -> Wait:
+    """The verdict for one process of ``snap``; ``hidden``: pid -> why its call (in
+    /proc/PID/syscall) could not be read."""
     proc = snap.process(pid)
     if proc is None:
         return Wait(pid, "?", "gone", verdict="it has ended: nothing is left to wait")
     blocked = _blocked(proc)
     if blocked is None:
-        return Wait(pid, proc.name, proc.state or "running",
-                    verdict="not blocked in a system call")
+        return _not_named(proc, (hidden or {}).get(pid))
     call, fd = blocked
     chan, wakers, facts = _wakers(snap, proc, call, fd)
     verdict = _verdict(snap, proc, call, fd, chan, wakers, _seen | {pid})
     return Wait(pid, proc.name, proc.state or "", call, fd, chan, wakers, verdict, tuple(facts))
+
+
+def _not_named(proc: Process, hidden: str | None) -> Wait:
+    """A process not blocked in a call named here: running, stopped, a zombie; or asleep
+    in the kernel (S, D) in a call not followed here, or one the kernel would not show."""
+    state = proc.state or "running"
+    if hidden is not None:
+        return Wait(proc.pid, proc.name, state, error=hidden, verdict=(
+            f"cannot tell: the call it sleeps in is not readable: {hidden} (proc(5): "
+            "/proc/PID/syscall needs ptrace access)"))
+    if state in _ASLEEP:
+        return Wait(proc.pid, proc.name, state,
+                    verdict="asleep in the kernel, in a call not followed here: "
+                            "who wakes it is not known")
+    return Wait(proc.pid, proc.name, state, verdict="not blocked in a system call")
 
 
 # Calls that wait on no channel: what wakes them, from their man pages.
@@ -231,7 +257,7 @@ def _reaches(snap: Snapshot, start: int, goal: int, visited: set[int]) -> bool:
     return any(_reaches(snap, n, goal, visited) for n in _next_pids(snap, start))
 
 
-def explain_tree(snap: Snapshot, pid: int) -> list[Wait]:
+def explain_tree(snap: Snapshot, pid: int, hidden: Mapping[int, str] | None = None) -> list[Wait]:
     """``pid`` and its descendants, each explained; the one holding the others up first."""
     tree = [pid]
     added = True  # pids wrap, so a child may be listed before its parent: repeat until stable
@@ -241,7 +267,7 @@ def explain_tree(snap: Snapshot, pid: int) -> list[Wait]:
             if proc.ppid in tree and proc.pid not in tree:
                 tree.append(proc.pid)
                 added = True
-    waits = [explain(snap, p) for p in tree]
+    waits = [explain(snap, p, hidden=hidden) for p in tree]
     blocked = {w.pid for w in waits if w.call is not None}
 
     # The process that holds the others up: blocked, and waiting on no other blocked one
