@@ -135,3 +135,43 @@ def test_the_command_line_says_so(command: str, capsys: pytest.CaptureFixture[st
                 assert err == f"iochannels: process {child.pid} exited during the scan\n"
         finally:
             _end(child)
+
+
+# Holds many pipes: its exit(2) closes them one by one (exit_files), while its state is
+# still R or D and /proc/PID/fd already reads empty.
+EXITING = """
+import os, resource, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+limit = min(20000, hard) if hard != resource.RLIM_INFINITY else 20000
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+held = [os.pipe() for _ in range((limit - 100) // 2)]
+print(2 * len(held), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_process_caught_in_exit_is_not_shown_as_running_with_no_fds(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """kernel/exit.c: do_exit() sets PF_EXITING, closes the fds (exit_files), and only
+    then the task turns zombie. Read in between, the process is neither running with
+    no fds nor a zombie: it is exiting, and said to have exited during the scan."""
+    for trial in range(TRIALS):
+        child = subprocess.Popen([sys.executable, "-c", EXITING], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout is not None
+            if int(child.stdout.readline()) < 2000:
+                pytest.skip("RLIMIT_NOFILE too low to make the exit last")
+            child.kill()  # SIGKILL: its fds go, whatever a scan reads meanwhile
+            if trial % 2:
+                snap = live.snapshot([child.pid])
+                proc = snap.process(child.pid)
+                assert proc is None or proc.state == "zombie", (proc, snap.notes)
+                assert proc is not None or any(str(child.pid) in n for n in snap.notes)
+            else:
+                status = main(["fds", str(child.pid)])
+                out, err = capsys.readouterr()
+                assert (status == 1 and err == f"iochannels: process {child.pid} exited "
+                        "during the scan\n") or (status == 0 and "[zombie]" in out), (out, err)
+        finally:
+            _end(child)

@@ -149,6 +149,7 @@ class ProcInfo(NamedTuple):
     state: str  # the one-letter state of proc(5) /proc/pid/stat: R S D Z T ...
     start: int = 0  # starttime (field 22 of stat, clock ticks after boot): tells a reused pid
     kthread: bool = False  # a kernel thread (PF_KTHREAD in the flags, field 9): no fds of its own
+    exiting: bool = False  # in exit(2) (PF_EXITING): its fds closing or closed (still_running)
 
 
 class FdInfo(NamedTuple):
@@ -210,18 +211,34 @@ def read_procinfo(pid: int) -> ProcInfo:
 def parse_procinfo(stat: bytes, raw: bytes) -> ProcInfo:
     r"""The texts of /proc/pid/stat and cmdline -> ProcInfo (proc(5)).
 
-    >>> parse_procinfo(b"7 (sh) S 1 7 7 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 99 1", b"sh\0-c\0")
-    ProcInfo(name='sh', argv=('sh', '-c'), ppid=1, state='S', start=99, kthread=False)
+    >>> info = parse_procinfo(b"7 (sh) S 1 7 7 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 99 1",
+    ...                       b"sh\0-c\0")
+    >>> info.name, info.argv, info.ppid, info.state, info.start, info.kthread, info.exiting
+    ('sh', ('sh', '-c'), 1, 'S', 99, False, False)
     """
     text = stat.decode("utf-8", "surrogateescape")
     comm, state, ppid = parse_stat(text)
     argv = tuple(map(os.fsdecode, raw.split(b"\0")[:-1]))
-    fields = text.rpartition(")")[2].split()
-    kthread = len(fields) > 6 and bool(int(fields[6]) & _PF_KTHREAD)
-    return ProcInfo(comm, argv, ppid, state, _start(text), kthread)
+    flags = _flags(text)
+    return ProcInfo(comm, argv, ppid, state, _start(text), bool(flags & _PF_KTHREAD),
+                    bool(flags & _PF_EXITING))
 
 
 _PF_KTHREAD = 0x00200000  # include/linux/sched.h
+# Set by do_exit() (kernel/exit.c, exit_signals) before exit_files() closes the fds and
+# long before the task turns zombie: a process of thousands of fds spends milliseconds
+# with an empty /proc/PID/fd, its state still R or D.
+_PF_EXITING = 0x00000004
+
+
+def _flags(text: str) -> int:
+    """The flags field of /proc/pid/stat (proc(5): field 9, the kernel's PF_* bits).
+
+    >>> hex(_flags("7 (sh) S 1 7 7 0 -1 4194564 1 0"))
+    '0x400104'
+    """
+    fields = text.rpartition(")")[2].split()
+    return int(fields[6]) if len(fields) > 6 else 0
 
 
 def _start(text: str) -> int:
@@ -240,6 +257,9 @@ def still_running(pid: int, info: ProcInfo) -> bool:
     psutil's way after a scan: the process may have exited while its fds were read
     (a zombie's fd table is empty: exit_files() runs before the state turns Z), or
     exited and its pid been given to a new process (the start time then differs).
+    One caught in exit(2), its state still R or D, is told by PF_EXITING: after
+    exit_files() its table reads empty, and is no table of "no fds" (unless other
+    threads live on: only its main thread exits, and they keep the table).
     """
     try:
         text = slurp(f"{_root}/{pid}/stat").decode("utf-8", "surrogateescape")
@@ -248,7 +268,8 @@ def still_running(pid: int, info: ProcInfo) -> bool:
             return False
         raise
     state = parse_stat(text)[1]
-    exited = state in "ZXx" and info.state not in "ZXx"
+    ending = state in "ZXx" or (bool(_flags(text) & _PF_EXITING) and not live_threads(pid))
+    exited = ending and info.state not in "ZXx"
     return _start(text) == info.start and not exited
 
 

@@ -97,7 +97,7 @@ class _Builder:
             return Process(pid, "?", error="permission denied")
         if info.kthread and not asked:
             return None
-        if info.state == "Z" and procfs.live_threads(pid):
+        if (info.state == "Z" or info.exiting) and procfs.live_threads(pid):
             # The main thread exited (exit(2), not exit_group(2)) and its fd table went
             # with it from /proc/PID/fd, though the other threads still share and use it.
             return _process(pid, info, (), _LEADER_GONE)
