@@ -10,10 +10,12 @@ in the process that holds them. Skipped where the C part was not built.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -287,12 +289,66 @@ def test_ppids_threshold_both_sides(tmp_path: Path, below: bool) -> None:
     assert started == (0 if below else helpers())
 
 
+def _ended(pid: int) -> bool:
+    """Whether ``pid`` has exited now: gone, a zombie, or in exit(2) (PF_EXITING, proc(5)
+    /proc/PID/stat fields 3 and 9)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()
+    except FileNotFoundError:
+        return True
+    return fields[0] in (b"Z", b"X") or bool(int(fields[6]) & 0x4)
+
+
+def _moved_without_cause(first: dict[int, int],
+                         second: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """pid -> (ppid, ppid) of the processes of both scans whose parent changed although
+    their first parent lives on. A ppid changes for one reason only: the parent exits
+    and the child is reparented (to init or a subreaper, prctl(2) PR_SET_CHILD_SUBREAPER),
+    so a process whose first parent lives on must have the same ppid in both scans."""
+    return {p: (first[p], second[p]) for p in first.keys() & second.keys()
+            if first[p] != second[p] and not _ended(first[p])}
+
+
 def test_ppids_of_this_machine_threaded(every_kind: Child) -> None:
     threaded, one = _scan.ppids("/proc", MAX), _scan.ppids("/proc", 1)
     assert threaded[every_kind.pid] == one[every_kind.pid] == os.getpid()
     both = threaded.keys() & one.keys()  # processes come and go meanwhile
     assert len(both) > 0.9 * len(one)
-    assert {p: threaded[p] for p in both} == {p: one[p] for p in both}
+    assert _moved_without_cause(threaded, one) == {}
+
+
+def test_a_ppid_changes_only_with_its_parent_ended() -> None:
+    """The check above on a reparenting made between two scans: a middle process
+    exits, its child moves to init or a subreaper (the ppid changes, and that is no
+    fault); a ppid changed while the first parent lives is one."""
+    code = ("import os, sys, time\n"
+            "if os.fork() == 0:\n    time.sleep(60)\n    os._exit(0)\n"
+            "sys.stdin.read()\n")
+    middle = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    kids: list[int] = []
+    try:
+        deadline = time.monotonic() + 15
+        while not (kids := [p for p, pp in _scan.ppids("/proc", 1).items() if pp == middle.pid]):
+            assert time.monotonic() < deadline, "the child never showed"
+            time.sleep(0.05)
+        (child,) = kids
+        first = _scan.ppids("/proc", MAX)
+        assert middle.stdin is not None
+        middle.stdin.close()
+        middle.wait(timeout=10)  # exited, reaped: its child was reparented (exit_notify)
+        second = _scan.ppids("/proc", 1)
+        assert first[child] == middle.pid != second[child]
+        assert child not in _moved_without_cause(first, second)
+        faked = {**second, os.getpid(): os.getppid() + 1}  # this process's parent lives on
+        assert _moved_without_cause({**first, os.getpid(): os.getppid()}, faked) == {
+            os.getpid(): (os.getppid(), os.getppid() + 1)}
+    finally:
+        if middle.poll() is None:
+            middle.kill()
+            middle.wait()
+        for kid in kids:  # the orphan, by its pid; its new parent reaps it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(kid, signal.SIGKILL)
 
 
 def test_bad_workers_and_paths_said_as_before(tmp_path: Path) -> None:
