@@ -60,8 +60,10 @@ def build_parser(only: str | None = None) -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
+        # Parsing writes too (--version, --help): a closed or full stdout there is the
+        # same one-line failure, and a reader gone the same quiet end, as any command's.
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
         return int(args.run(args) or 0)
     except IoChannelsError as exc:
         from iochannels.render.names import shown  # a message may quote a path or a name
@@ -91,7 +93,8 @@ class _Version(argparse.Action):
     IOCHANNELS_PURE=1 sets it aside. Looked up only when asked (it imports live)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from iochannels.cli.common import write_stdout
         from iochannels.live.procfs import scan_path
 
-        sys.stdout.write(f"iochannels {__version__} ({scan_path()})\n")
+        write_stdout(f"iochannels {__version__} ({scan_path()})\n", hint="")
         parser.exit()

@@ -6,12 +6,15 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from iochannels.errors import IoChannelsError, NotFound, UsageError
 from iochannels.render import FORMATS  # light: the views themselves are imported when drawn
 from iochannels.render.names import shown
 from iochannels.stdio import drop_output
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = [
     "FORMATS",
@@ -22,6 +25,7 @@ __all__ = [
     "existing_pids",
     "parse_pid",
     "split_pids",
+    "write_stdout",
 ]
 
 
@@ -72,6 +76,14 @@ class Parser(argparse.ArgumentParser):
             self.error(f"unrecognized arguments: {' '.join(extra)}")
         return parsed, extra
 
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        # argparse writes the help to stderr when stdout is closed and drops a failed
+        # write (/dev/full): --help says it cannot write, as a command does (exit 1).
+        if file is None:
+            write_stdout(self.format_help(), hint="")
+        else:
+            super().print_help(file)
+
     def error(self, message: str) -> NoReturn:
         # The message may quote what was typed: shown, it cannot act on the terminal.
         self.exit(2, f"{self.prog}: error: {shown(message)} (see '{self.prog} --help')\n")
@@ -94,7 +106,7 @@ def chosen_format(as_json: bool, fmt: str) -> str:
 def emit(text: str, output: str | None = None) -> None:
     """Write ``text`` to stdout, or to the file named by ``-o``."""
     if output is None or output == "-":
-        _write_stdout(text if text.endswith("\n") or not text else text + "\n")
+        write_stdout(text if text.endswith("\n") or not text else text + "\n")
         return
     try:
         with open(output, "w", encoding="utf-8") as fh:
@@ -103,10 +115,12 @@ def emit(text: str, output: str | None = None) -> None:
         raise IoChannelsError(f"cannot write {shown(output)}: {exc.strerror}") from None
 
 
-def _write_stdout(text: str) -> None:
-    """Write and flush; a full disk or a closed stdout is a one-line failure, not a traceback."""
+def write_stdout(text: str, hint: str = " (try -o FILE)") -> None:
+    """Write and flush; a full disk or a closed stdout is a one-line failure, not a traceback.
+
+    ``hint`` follows the message for a closed stdout: -o FILE where the command has it."""
     if sys.stdout is None:  # started with stdout closed (`iochannels ... >&-`)
-        raise IoChannelsError("cannot write the output: stdout is closed (try -o FILE)")
+        raise IoChannelsError(f"cannot write the output: stdout is closed{hint}")
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
