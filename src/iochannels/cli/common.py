@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 from iochannels.errors import IoChannelsError, NotFound, UsageError
 from iochannels.render import FORMATS  # light: the views themselves are imported when drawn
 from iochannels.render.names import shown
-from iochannels.stdio import drop_output
+from iochannels.stdio import drop_output, write_file
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -109,8 +109,7 @@ def emit(text: str, output: str | None = None) -> None:
         write_stdout(text if text.endswith("\n") or not text else text + "\n")
         return
     try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_file(output, text)
     except OSError as exc:
         raise IoChannelsError(f"cannot write {shown(output)}: {exc.strerror}") from None
 
