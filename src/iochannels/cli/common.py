@@ -25,6 +25,7 @@ __all__ = [
     "existing_pids",
     "parse_pid",
     "split_pids",
+    "usage_line",
     "write_stdout",
 ]
 
@@ -63,6 +64,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The innermost command's parser sets it last (a subparser's values win): a usage
+        # error found after parsing (`fds -d 5-3`) names that command, as error() does.
+        self.set_defaults(usage_prog=self.prog)
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
@@ -85,22 +89,30 @@ class Parser(argparse.ArgumentParser):
             super().print_help(file)
 
     def error(self, message: str) -> NoReturn:
-        # The message may quote what was typed: shown, it cannot act on the terminal.
-        self.exit(2, f"{self.prog}: error: {shown(message)} (see '{self.prog} --help')\n")
+        self.exit(2, usage_line(self.prog, message))
+
+
+def usage_line(prog: str, message: str) -> str:
+    """``iochannels fds: error: MESSAGE (see 'iochannels fds --help')``: bad usage names the
+    command and its --help. The message may quote what was typed: shown, it cannot act on
+    the terminal."""
+    return f"{prog}: error: {shown(message)} (see '{prog} --help')\n"
 
 
 def add_format_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+    # No default: an explicit --format text must be told from none (--json contradicts it).
     parser.add_argument(
-        "--format", choices=formats, default="text", help="how to draw it (default: text)"
+        "--format", choices=formats, default=None, help="how to draw it (default: text)"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
 
-def chosen_format(as_json: bool, fmt: str) -> str:
-    """``--json`` is ``--format json``; with another --format it is a contradiction, not a pick."""
-    if as_json and fmt not in ("text", "json"):
+def chosen_format(as_json: bool, fmt: str | None) -> str:
+    """``--json`` is ``--format json``; with another --format (text too, given: it is not
+    the default then) it is a contradiction, not a pick. None: no --format given."""
+    if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json and --format {fmt} contradict each other: give one")
-    return "json" if as_json else fmt
+    return "json" if as_json else fmt or "text"
 
 
 def emit(text: str, output: str | None = None) -> None:

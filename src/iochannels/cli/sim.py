@@ -68,7 +68,7 @@ def _run_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--trace", action="store_true", help="only the strace-like call lines")
     parser.add_argument("--json", action="store_true",
                         help="the run as JSON: statuses, terminal, files, deadlock, steps")
-    parser.add_argument("--format", choices=FORMATS, default="text",
+    parser.add_argument("--format", choices=FORMATS, default=None,  # None: not given
                         help="how to draw the walkthrough (default: text)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
@@ -178,8 +178,9 @@ def _run(args: argparse.Namespace) -> int:
     from iochannels.render import render_walkthrough
     from iochannels.render.simreport import report_dict, report_text, trace_report
 
-    if args.json + args.trace + (args.format != "text") > 1:  # each prints another document
+    if args.json + args.trace + (args.format is not None) > 1:  # each prints another document
         raise UsageError("--json, --trace and --format are alternatives: give one")
+    fmt = args.format or "text"
     prepared = _prepare(args)  # the trace too: its names come from the pictures
     result = prepared.run(args.max_steps, args.time_limit)
     report = prepared.report(result, args.seed)
@@ -187,10 +188,10 @@ def _run(args: argparse.Namespace) -> int:
         text = json.dumps(report_dict(report), indent=2, sort_keys=True)
     elif args.trace:
         text = trace_report(report, result.events)
-    elif args.format == "text":
+    elif fmt == "text":
         text = report_text(report)
     else:
-        text = render_walkthrough(report.walkthrough, args.format)
+        text = render_walkthrough(report.walkthrough, fmt)
     emit(text, args.output)
     return 0
 
