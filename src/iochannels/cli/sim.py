@@ -53,7 +53,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="a scenario's name (see 'sim list') or a file defining main(p)")
     parser.add_argument("-s", "--seed", type=int, default=0, help="the scheduler's seed")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a scenario parameter, e.g. clients=5 or pipe_capacity=16")
+                        help="a scenario parameter, e.g. clients=5 (at most 1,000) or "
+                        "pipe_capacity=16")
     parser.add_argument("--max-steps", type=_positive, default=50_000, metavar="N",
                         help="stop after N turns of the scheduler (default: 50,000)")
     parser.add_argument("--time-limit", type=_seconds, default=10.0, metavar="SECONDS",
@@ -163,7 +164,7 @@ def _seconds(text: str) -> float:
 def _prepare(args: argparse.Namespace) -> Prepared:
     from iochannels.sim.scenarios import parse_params, prepare
 
-    return prepare(args.target, args.seed, parse_params(args.param))
+    return prepare(args.target, args.seed, parse_params(args.param), bounded=True)
 
 
 def _list(as_json: bool) -> int:
