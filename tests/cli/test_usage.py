@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from iochannels.cli import main
@@ -47,3 +49,40 @@ def test_what_trace_runs_is_not_an_option_of_trace(capsys: pytest.CaptureFixture
 
     args = build_parser("trace").parse_args(["trace", "--", "echo", "--bogus"])
     assert args.command[-2:] == ["echo", "--bogus"]
+
+
+FOUND_BY_THE_COMMAND = [  # usage errors found after argparse: they said only `iochannels:`
+    (("fds", "-5"), "fds"),
+    (("fds",), "fds"),
+    (("fds", "-d", "5-3", "1"), "fds"),
+    (("fds", "--watch", "0", "1"), "fds"),
+    (("fds", "1", "--json", "--format", "text"), "fds"),  # explicit text: was exit 0, JSON
+    (("graph", "1", "--json", "--format", "text"), "graph"),
+    (("trace", "--json", "--format", "text", "--", "true"), "trace"),
+    (("sim", "run", "pipe", "--json", "--format", "text"), "sim run"),
+    (("sim", "run", "tcp-clients", "--param", "clients=-1"), "sim run"),
+    (("tour", "--section", "9"), "tour"),
+    (("bench", "--load", "{empty}"), "bench"),
+    (("bench", "--plot", "/nonexistent/x.svg"), "bench"),
+    (("shell", "-c"), "shell"),
+]
+
+
+@pytest.mark.parametrize(("argv", "command"), FOUND_BY_THE_COMMAND,
+                         ids=[" ".join(a) for a, _ in FOUND_BY_THE_COMMAND])
+def test_a_usage_error_found_by_the_command_names_it_as_argparse_does(
+    argv: tuple[str, ...], command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The README: bad usage exits 2 and "the message names the command and its --help",
+    the line argparse's own refusals print (the witness: `--bogus` to the same command)."""
+    (tmp_path / "empty.json").write_text("{}")
+    assert main([a.format(empty=tmp_path / "empty.json") for a in argv]) == 2
+    out, err = capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main([*command.split(), "--bogus"])
+    witness = capsys.readouterr().err
+    prefix = f"iochannels {command}: error: "
+    suffix = f" (see 'iochannels {command} --help')\n"
+    assert witness.startswith(prefix) and witness.endswith(suffix)
+    assert out == ""
+    assert err.startswith(prefix) and err.endswith(suffix) and err.count("\n") == 1, err

@@ -6,6 +6,7 @@ needs matplotlib (the ``plot`` extra). Both show the same two panels.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from xml.sax.saxutils import escape
 
 from iochannels.bench.results import Report, human_size
 from iochannels.errors import IoChannelsError, UsageError
+from iochannels.stdio import write_file
 
 __all__ = ["check_plot_target", "svg_plot", "write_plot"]
 
@@ -40,7 +42,7 @@ def write_plot(report: Report, name: str) -> None:
         if name.lower().endswith(".png"):
             _png(report, name)
         else:
-            Path(name).write_text(svg_plot(report), encoding="utf-8")
+            write_file(name, svg_plot(report))
     except OSError as exc:
         raise IoChannelsError(f"cannot write {name}: {exc.strerror}") from None
 
@@ -183,5 +185,7 @@ def _png(report: Report, name: str) -> None:
     bottom.set_title("Round trips")
     bottom.invert_yaxis()
     fig.tight_layout()
-    fig.savefig(name, dpi=100)
+    png = io.BytesIO()  # drawn whole first: write_file leaves no cut image behind
+    fig.savefig(png, format="png", dpi=100)
     plt.close(fig)
+    write_file(name, png.getvalue())

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from iochannels import __version__
 from iochannels.cli.common import Parser
-from iochannels.errors import IoChannelsError, ReaderGone
+from iochannels.errors import IoChannelsError, ReaderGone, UsageError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -60,9 +60,18 @@ def build_parser(only: str | None = None) -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    args = argparse.Namespace(usage_prog="iochannels")
     try:
+        # Parsing writes too (--version, --help): a closed or full stdout there is the
+        # same one-line failure, and a reader gone the same quiet end, as any command's.
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
         return int(args.run(args) or 0)
+    except UsageError as exc:
+        # Found by the command, not argparse (`fds -d 5-3`): the same line as argparse's.
+        from iochannels.cli.common import usage_line
+
+        sys.stderr.write(usage_line(args.usage_prog, str(exc)))
+        return exc.exit_status
     except IoChannelsError as exc:
         from iochannels.render.names import shown  # a message may quote a path or a name
 
@@ -91,7 +100,8 @@ class _Version(argparse.Action):
     IOCHANNELS_PURE=1 sets it aside. Looked up only when asked (it imports live)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from iochannels.cli.common import write_stdout
         from iochannels.live.procfs import scan_path
 
-        sys.stdout.write(f"iochannels {__version__} ({scan_path()})\n")
+        write_stdout(f"iochannels {__version__} ({scan_path()})\n", hint="")
         parser.exit()

@@ -6,12 +6,15 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from iochannels.errors import IoChannelsError, NotFound, UsageError
 from iochannels.render import FORMATS  # light: the views themselves are imported when drawn
 from iochannels.render.names import shown
-from iochannels.stdio import drop_output
+from iochannels.stdio import drop_output, write_file
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = [
     "FORMATS",
@@ -22,6 +25,8 @@ __all__ = [
     "existing_pids",
     "parse_pid",
     "split_pids",
+    "usage_line",
+    "write_stdout",
 ]
 
 
@@ -59,6 +64,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The innermost command's parser sets it last (a subparser's values win): a usage
+        # error found after parsing (`fds -d 5-3`) names that command, as error() does.
+        self.set_defaults(usage_prog=self.prog)
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
@@ -72,41 +80,58 @@ class Parser(argparse.ArgumentParser):
             self.error(f"unrecognized arguments: {' '.join(extra)}")
         return parsed, extra
 
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        # argparse writes the help to stderr when stdout is closed and drops a failed
+        # write (/dev/full): --help says it cannot write, as a command does (exit 1).
+        if file is None:
+            write_stdout(self.format_help(), hint="")
+        else:
+            super().print_help(file)
+
     def error(self, message: str) -> NoReturn:
-        # The message may quote what was typed: shown, it cannot act on the terminal.
-        self.exit(2, f"{self.prog}: error: {shown(message)} (see '{self.prog} --help')\n")
+        self.exit(2, usage_line(self.prog, message))
+
+
+def usage_line(prog: str, message: str) -> str:
+    """``iochannels fds: error: MESSAGE (see 'iochannels fds --help')``: bad usage names the
+    command and its --help. The message may quote what was typed: shown, it cannot act on
+    the terminal."""
+    return f"{prog}: error: {shown(message)} (see '{prog} --help')\n"
 
 
 def add_format_options(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
+    # No default: an explicit --format text must be told from none (--json contradicts it).
     parser.add_argument(
-        "--format", choices=formats, default="text", help="how to draw it (default: text)"
+        "--format", choices=formats, default=None, help="how to draw it (default: text)"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
 
-def chosen_format(as_json: bool, fmt: str) -> str:
-    """``--json`` is ``--format json``; with another --format it is a contradiction, not a pick."""
-    if as_json and fmt not in ("text", "json"):
+def chosen_format(as_json: bool, fmt: str | None) -> str:
+    """``--json`` is ``--format json``; with another --format (text too, given: it is not
+    the default then) it is a contradiction, not a pick. None: no --format given."""
+    if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json and --format {fmt} contradict each other: give one")
-    return "json" if as_json else fmt
+    return "json" if as_json else fmt or "text"
 
 
 def emit(text: str, output: str | None = None) -> None:
     """Write ``text`` to stdout, or to the file named by ``-o``."""
     if output is None or output == "-":
-        _write_stdout(text if text.endswith("\n") or not text else text + "\n")
+        write_stdout(text if text.endswith("\n") or not text else text + "\n")
         return
     try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_file(output, text)
     except OSError as exc:
         raise IoChannelsError(f"cannot write {shown(output)}: {exc.strerror}") from None
 
 
-def _write_stdout(text: str) -> None:
-    """Write and flush; a full disk or a closed stdout is a one-line failure, not a traceback."""
+def write_stdout(text: str, hint: str = " (try -o FILE)") -> None:
+    """Write and flush; a full disk or a closed stdout is a one-line failure, not a traceback.
+
+    ``hint`` follows the message for a closed stdout: -o FILE where the command has it."""
     if sys.stdout is None:  # started with stdout closed (`iochannels ... >&-`)
-        raise IoChannelsError("cannot write the output: stdout is closed (try -o FILE)")
+        raise IoChannelsError(f"cannot write the output: stdout is closed{hint}")
     try:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -90,7 +90,7 @@ def _words(args: argparse.Namespace) -> tuple[str | None, str | None, list[str]]
         words = words[1:]
     if args.command_mode:
         if not words:
-            raise UsageError("shell: -c needs a command line: -c LINE")
+            raise UsageError("-c needs a command line: -c LINE")
         return words[0], None, words[1:]
     if words:
         return None, words[0], words[1:]

@@ -53,7 +53,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="a scenario's name (see 'sim list') or a file defining main(p)")
     parser.add_argument("-s", "--seed", type=int, default=0, help="the scheduler's seed")
     parser.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a scenario parameter, e.g. clients=5 or pipe_capacity=16")
+                        help="a scenario parameter, e.g. clients=5 (at most 1,000) or "
+                        "pipe_capacity=16")
     parser.add_argument("--max-steps", type=_positive, default=50_000, metavar="N",
                         help="stop after N turns of the scheduler (default: 50,000)")
     parser.add_argument("--time-limit", type=_seconds, default=10.0, metavar="SECONDS",
@@ -68,7 +69,7 @@ def _run_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--trace", action="store_true", help="only the strace-like call lines")
     parser.add_argument("--json", action="store_true",
                         help="the run as JSON: statuses, terminal, files, deadlock, steps")
-    parser.add_argument("--format", choices=FORMATS, default="text",
+    parser.add_argument("--format", choices=FORMATS, default=None,  # None: not given
                         help="how to draw the walkthrough (default: text)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
@@ -163,7 +164,7 @@ def _seconds(text: str) -> float:
 def _prepare(args: argparse.Namespace) -> Prepared:
     from iochannels.sim.scenarios import parse_params, prepare
 
-    return prepare(args.target, args.seed, parse_params(args.param))
+    return prepare(args.target, args.seed, parse_params(args.param), bounded=True)
 
 
 def _list(as_json: bool) -> int:
@@ -178,8 +179,9 @@ def _run(args: argparse.Namespace) -> int:
     from iochannels.render import render_walkthrough
     from iochannels.render.simreport import report_dict, report_text, trace_report
 
-    if args.json + args.trace + (args.format != "text") > 1:  # each prints another document
+    if args.json + args.trace + (args.format is not None) > 1:  # each prints another document
         raise UsageError("--json, --trace and --format are alternatives: give one")
+    fmt = args.format or "text"
     prepared = _prepare(args)  # the trace too: its names come from the pictures
     result = prepared.run(args.max_steps, args.time_limit)
     report = prepared.report(result, args.seed)
@@ -187,10 +189,10 @@ def _run(args: argparse.Namespace) -> int:
         text = json.dumps(report_dict(report), indent=2, sort_keys=True)
     elif args.trace:
         text = trace_report(report, result.events)
-    elif args.format == "text":
+    elif fmt == "text":
         text = report_text(report)
     else:
-        text = render_walkthrough(report.walkthrough, args.format)
+        text = render_walkthrough(report.walkthrough, fmt)
     emit(text, args.output)
     return 0
 

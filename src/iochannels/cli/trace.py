@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--steps", action="store_true",
                         help="text: the fd tables after every call (default: at the end)")
     parser.add_argument("--json", action="store_true", help="the run as a Walkthrough in JSON")
-    parser.add_argument("--format", choices=FORMATS, default="text",
+    parser.add_argument("--format", choices=FORMATS, default=None,  # None: not given
                         help="how to draw the run (default: text)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.set_defaults(run=run)

@@ -20,6 +20,7 @@ from iochannels.model import Snapshot
 from iochannels.render import render_snapshot
 from iochannels.render.names import shown
 from iochannels.shell.errors import ShellError
+from iochannels.stdio import write_file
 
 __all__ = ["as_exec_will_leave_it", "drawer", "pipeline_snapshot"]
 
@@ -66,7 +67,7 @@ def drawer(fmt: str, output: str | None) -> Callable[[list[int], list[list[str]]
             sys.stderr.flush()
         else:
             try:
-                target.write_text(text, encoding="utf-8")
+                write_file(str(target), text)
             except OSError as exc:
                 raise ShellError(f"cannot write {shown(str(target))}: {exc.strerror}") from None
 

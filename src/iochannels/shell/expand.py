@@ -13,13 +13,17 @@ came from an expansion; only unquoted expansion results are split, and only unqu
 ['']
 >>> expand_word(Word("$NOTHING"), _Fake({}))
 []
+>>> expand_word(Word('x"$@"y'), _Fake({}, ["a b", "c"]))
+['xa b', 'cy']
+>>> expand_word(Word('"$@"'), _Fake({}))
+[]
 """
 
 from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from iochannels.shell.errors import ShellError, ShellSyntaxError
@@ -34,17 +38,20 @@ _PATTERN_CHARS = frozenset("*?[")
 
 
 class Context:
-    """What expansion reads: variables, special parameters, a runner for ``$(...)``."""
+    """What expansion reads: variables, special parameters, a runner for ``$(...)``, the
+    positional parameters ``$1 $2 ...`` one by one (for ``$@`` and ``$*``)."""
 
     def __init__(self, lookup: Callable[[str], str | None],
-                 substitute: Callable[[str], str]) -> None:
+                 substitute: Callable[[str], str],
+                 positional: Callable[[], Sequence[str]] = tuple) -> None:
         self.lookup = lookup
         self.substitute = substitute
+        self.positional = positional
 
 
 class _Fake(Context):
-    def __init__(self, values: dict[str, str]) -> None:
-        super().__init__(values.get, lambda text: "")
+    def __init__(self, values: dict[str, str], positional: Sequence[str] = ()) -> None:
+        super().__init__(values.get, lambda text: "", lambda: positional)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,10 @@ class _Piece:
     text: str
     quoted: bool
     expanded: bool  # the result of an expansion (subject to field splitting if unquoted)
+    # Ends a field, quoted or not: what lies between two positional parameters in "$@",
+    # $@ and $* (XCU 2.5.2). Where no fields are made (assignments, redirection targets,
+    # here-documents) its text, the first character of IFS, joins them, as dash does.
+    brk: bool = False
 
 
 class _Expander:
@@ -106,9 +117,15 @@ class _Expander:
             self.pos += 1
 
     def double_quoted(self) -> None:
+        begin, first = self.pos, len(self.pieces) - 1  # the "" piece run() just added
         while self.pos < len(self.raw) and self.raw[self.pos] != '"':
             self.unquoted_char(self.raw[self.pos], True)
         self.pos += 1
+        if self.raw[begin:self.pos - 1] in ("$@", "${@}") and len(self.pieces) == first + 1:
+            # XCU 2.5.2: with no positional parameters "$@" makes zero fields, not an
+            # empty one. dash does so only when the quotes hold $@ alone ("$@$x" and
+            # "$@$@" are one empty field there), and so does this shell.
+            del self.pieces[first]
 
     def backquote(self, quoted: bool) -> None:
         end = self.pos + 1
@@ -137,16 +154,37 @@ class _Expander:
             if end < 0:
                 raise ShellSyntaxError("Missing '}'", 1)
             self.pos = end + 1
-            self.add(self.braced(raw[i + 1:end]), quoted, True)
+            if raw[i + 1:end] in ("@", "*"):
+                self.parameters(raw[i + 1], quoted)
+            else:
+                self.add(self.braced(raw[i + 1:end]), quoted, True)
         elif (m := _NAME.match(raw, i)) is not None:
             self.pos = m.end()
             self.add(self.ctx.lookup(m.group()) or "", quoted, True)
-        elif nxt and (nxt.isdigit() or nxt in "?$!#@*-"):
+        elif nxt in ("@", "*"):
+            self.pos = i + 1
+            self.parameters(nxt, quoted)
+        elif nxt and (nxt.isdigit() or nxt in "?$!#-"):
             self.pos = i + 1
             self.add(self.ctx.lookup(nxt) or "", quoted, True)
         else:
             self.add("$", quoted)
             self.pos = i
+
+    def parameters(self, name: str, quoted: bool) -> None:
+        """``$@`` and ``$*`` (XCU 2.5.2): one field per positional parameter, each then
+        split if unquoted; quoted, ``"$@"`` keeps them one field each and ``"$*"`` joins
+        them into one with the first character of IFS (a space if IFS is unset)."""
+        params = self.ctx.positional()
+        ifs = self.ctx.lookup("IFS")
+        sep = " " if ifs is None else ifs[:1]
+        if quoted and name == "*":
+            self.add(sep.join(params), True, True)
+            return
+        for k, param in enumerate(params):
+            if k:
+                self.pieces.append(_Piece(sep, quoted, True, brk=True))
+            self.add(param, quoted, True)
 
     def braced(self, inside: str) -> str:
         """``${NAME}``, ``${#NAME}``, ``${NAME-w}``, ``${NAME:-w}``, ``${NAME:+w}``..."""
@@ -173,6 +211,9 @@ def _split(pieces: list[_Piece], ifs: str) -> list[list[_Piece]]:
     """Field splitting on IFS white space (XCU 2.6.5); quoted pieces never split."""
     fields: list[list[_Piece]] = [[]]
     for piece in pieces:
+        if piece.brk:
+            fields.append([])
+            continue
         if piece.quoted or not piece.expanded:
             fields[-1].append(piece)
             continue

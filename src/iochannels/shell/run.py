@@ -62,7 +62,7 @@ class Runner:
     def __init__(self, state: ShellState) -> None:
         self.state = state
         self.tracer = Tracer(state.options.trace_fd)
-        self.ctx = Context(self.lookup, self.substitute)
+        self.ctx = Context(self.lookup, self.substitute, lambda: self.state.positional[1:])
 
     # -- reporting -------------------------------------------------------------------
     def error(self, message: str) -> None:

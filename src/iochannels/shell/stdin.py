@@ -50,7 +50,7 @@ class _Lines:
         except OSError as exc:
             if exc.errno == errno.EBADF:  # stdin closed (`<&-`): nothing to run, as dash
                 return b""
-            raise UsageError(f"shell: cannot read the commands from stdin: "
+            raise UsageError(f"cannot read the commands from stdin: "
                              f"{exc.strerror}") from None
 
 

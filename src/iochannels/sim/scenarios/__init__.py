@@ -135,11 +135,14 @@ class Prepared:
 
 
 def prepare(
-    target: str, seed: int = 0, params: Params | None = None, snapshots: bool = True
+    target: str, seed: int = 0, params: Params | None = None, snapshots: bool = True,
+    bounded: bool = False,
 ) -> Prepared:
     """A scenario by name, or a user's program file (``*.py``), ready to run.
 
     ``snapshots=False``: only the events and the last picture (see ``make_kernel``).
+    ``bounded``: a parameter above the scenario's limit is a usage error, as the command
+    line wants it (a benchmark may go past it: its cost is known to it).
     """
     given = dict(params or {})
     if target.endswith(".py") or "/" in target:
@@ -151,6 +154,8 @@ def prepare(
         return Prepared(program.name, title, program.watch, options, kernel, program.path)
     scenario = get(target)
     full = scenario.params(given)
+    if bounded:
+        scenario.check_limits(full)
     return Prepared(scenario.name, scenario.title, scenario.watch, full,
                     scenario.kernel(seed, full, snapshots))
 

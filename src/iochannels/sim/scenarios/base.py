@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from iochannels.errors import UsageError
 from iochannels.sim import Kernel
 
-__all__ = ["KERNEL_OPTIONS", "Param", "Params", "Scenario", "check_kernel_options", "make_kernel",
-           "parse_params"]
+__all__ = ["KERNEL_OPTIONS", "MAX_CLIENTS", "Param", "Params", "Scenario", "check_kernel_options",
+           "make_kernel", "parse_params"]
 
 Param = int | str
 Params = Mapping[str, Param]
@@ -36,13 +36,21 @@ KERNEL_OPTIONS: Mapping[str, int] = {
 
 Build = Callable[[Kernel, Params], None]
 
+# The clients of the socket scenarios: each is a process, and `sim run`'s report of the
+# run (open fds per step, names per step) costs steps x processes, so time and memory grow
+# with the square of the clients: 1,000 (the real demo's count) took 5 to 13 s and 0.3 to
+# 0.6 GB on the shared 2-core machine, 2,000 took 39 s and 1.9 GB, 100,000 never ended.
+MAX_CLIENTS = 1000
+LIMIT_WHY = "time and memory grow with its square"
+
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """One lecture point as simulated programs.
 
     ``watch`` is a few lines on what to look at while it runs; ``defaults``
-    names every parameter the scenario accepts besides the kernel options.
+    names every parameter the scenario accepts besides the kernel options; ``limits``
+    the largest value of some of them that ``sim run`` and ``sim step`` take.
     """
 
     name: str
@@ -51,6 +59,7 @@ class Scenario:
     watch: str
     build: Build
     defaults: Params = field(default_factory=dict)
+    limits: Mapping[str, int] = field(default_factory=dict)
 
     def params(self, given: Params) -> dict[str, Param]:
         """The defaults, the kernel's and the scenario's, overridden by ``given``."""
@@ -64,6 +73,13 @@ class Scenario:
         full = {**known, **{k: _coerce(k, v, known[k]) for k, v in given.items()}}
         check_kernel_options({k: int(full[k]) for k in KERNEL_OPTIONS})
         return full
+
+    def check_limits(self, params: Params) -> None:
+        """A usage error for a value above its limit: what the command line may ask for."""
+        for key, top in self.limits.items():
+            if int(params[key]) > top:
+                raise UsageError(f"parameter {key} of {self.name} must be {top:,} or less, "
+                                 f"not {int(params[key]):,}: {LIMIT_WHY}")
 
     def kernel(self, seed: int, params: Params, snapshots: bool = True) -> Kernel:
         """A fresh kernel with the kernel options of ``params``, the programs spawned."""

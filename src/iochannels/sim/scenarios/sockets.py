@@ -5,7 +5,7 @@ from __future__ import annotations
 from select import POLLIN  # poll(2)'s events: the simulator uses Linux's numbers
 
 from iochannels.sim import Kernel, Proc
-from iochannels.sim.scenarios.base import Params, Scenario
+from iochannels.sim.scenarios.base import MAX_CLIENTS, Params, Scenario
 from iochannels.sim.scenarios.common import Program, connect, start_many
 
 __all__ = ["SCENARIOS"]
@@ -127,6 +127,7 @@ SCENARIOS = (
         "each client holds one. Each connection has its own four buffers.",
         tcp_clients,
         {"clients": 3, "backlog": 10},
+        {"clients": MAX_CLIENTS},
     ),
     Scenario(
         "udp-clients", 5, "A UDP server with N clients: 1 socket for all",
@@ -134,6 +135,7 @@ SCENARIOS = (
         "client's datagrams, and recvfrom says which client sent each one.",
         udp_clients,
         {"clients": 3},
+        {"clients": MAX_CLIENTS},
     ),
     Scenario(
         "accept-queue", 5, "A full accept queue: connections wait for an iterative server",
@@ -143,6 +145,7 @@ SCENARIOS = (
         "Each accept takes one from the queue and makes room for a waiting client.",
         accept_queue,
         {"clients": 4, "backlog": 1},
+        {"clients": MAX_CLIENTS},
     ),
     Scenario(
         "poll-clients", 5, "One server, N clients, one process: poll(2) says who is ready",
@@ -152,5 +155,6 @@ SCENARIOS = (
         "One process serves every client, each call only where it will not wait.",
         poll_clients,
         {"clients": 3},
+        {"clients": MAX_CLIENTS},
     ),
 )
