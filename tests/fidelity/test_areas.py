@@ -4,6 +4,7 @@ named simplification, checked to still show)."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -307,6 +308,28 @@ def test_a_listener_after_shutdown(how: str) -> None:
         return seen
 
     linux, sim = on_both(prog)
+    assert sim == linux
+
+
+def test_shutdown_takes_pythons_constants() -> None:
+    """shutdown(2)'s how is a number: socket.SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2, as in
+    ``sock.shutdown(socket.SHUT_WR)``; another number is EINVAL (unix_shutdown)."""
+    async def prog(p: Any) -> Any:
+        ls = await p.socket("unix", "stream")
+        await p.bind(ls, "ls")
+        await p.listen(ls, 5)
+        c = await p.socket("unix", "stream")
+        await p.connect(c, "ls")
+        a, _ = await p.accept(ls)
+        return [await attempt(p.send(c, b"last")),
+                await attempt(p.shutdown(c, socket.SHUT_WR)),
+                await attempt(p.recv(a, 10)), await attempt(p.recv(a, 10)),  # then EOF
+                await attempt(p.shutdown(a, socket.SHUT_RD)),
+                await attempt(p.shutdown(a, socket.SHUT_RDWR)),
+                await attempt(p.shutdown(a, 3)), await attempt(p.shutdown(a, -1))]
+
+    linux, sim = on_both(prog)
+    assert linux == [4, None, b"last", b"", None, None, "EINVAL", "EINVAL"]
     assert sim == linux
 
 

@@ -146,8 +146,8 @@ class LinuxProc:
         data, addr = self.socks[fd].recvfrom(n, socket.MSG_DONTWAIT)
         return data, _addr(addr)
 
-    async def shutdown(self, fd: int, how: str) -> None:
-        self.socks[fd].shutdown(HOWS[how])
+    async def shutdown(self, fd: int, how: int | str) -> None:
+        self.socks[fd].shutdown(HOWS.get(how, how) if isinstance(how, str) else how)
 
     async def set_nonblock(self, fd: int, on: bool = True) -> None:
         os.set_blocking(fd, not on)

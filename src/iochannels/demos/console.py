@@ -80,6 +80,8 @@ class ConsolePrinter:
                 self.console.print(Text(shown(text)), end="\n\n")
             case Show(step):
                 self.snapshot(step.snapshot, step.caption)
+            case Table(view=view) if view is not None:
+                self.console.print(view, end="\n\n")  # its own columns: no cut words
             case Table(title, columns, rows):
                 self.table(title, columns, rows)
             case Code(title, text):

@@ -22,9 +22,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iochannels.model import Snapshot, Step, Walkthrough
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 __all__ = [
     "Block",
@@ -70,6 +73,10 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    # How a terminal draws it, where the table has its own column settings (the bench's
+    # tables keep every word whole at 80 columns); None: the printer's plain table. The
+    # report and --json read the title, columns and rows alone.
+    view: RenderableType | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +129,10 @@ class Stage:
     def show(self, snapshot: Snapshot, caption: str) -> None:
         self._add(Show(Step(snapshot, None, caption)))
 
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        self._add(Table(title, tuple(columns), tuple(tuple(str(c) for c in r) for r in rows)))
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
+              view: RenderableType | None = None) -> None:
+        self._add(Table(title, tuple(columns), tuple(tuple(str(c) for c in r) for r in rows),
+                        view))
 
     def code(self, title: str, text: str) -> None:
         self._add(Code(title, text))

@@ -11,7 +11,7 @@ Calls and their arguments::
     pipe(nonblock, cloexec)     socketpair(type)        # type: 0 stream, 1 dgram
     dup(fd)  dup2(old, new)  close(fd)
     read(fd, n)  write(fd, n)  recv(fd, n)  send(fd, n)
-    set_nonblock(fd, on)  set_cloexec(fd, on)  shutdown(fd, how)  # how: 0 r, 1 w, 2 rw
+    set_nonblock(fd, on)  set_cloexec(fd, on)  shutdown(fd, how)  # how: SHUT_RD 0, WR 1, RDWR 2
     fork()
     socket(type)  bind(fd, path)  listen(fd, backlog)  accept(fd)  connect(fd, path)
     sendto(fd, n, path)  recvfrom(fd, n)
@@ -49,7 +49,6 @@ __all__ = [
     "CREATE",
     "EXIT_STATUSES",
     "FCNTL_CMDS",
-    "HOWS",
     "LOOPBACK",
     "MODES",
     "NONBLOCK",
@@ -84,7 +83,6 @@ SOCKET_TYPES = ("stream", "dgram")  # socketpair's types
 SOCKETS = (("unix", "stream"), ("unix", "dgram"), ("inet", "stream"), ("inet", "dgram"))
 PORTS = ("a", "b", "c")  # names of ports on 127.0.0.1; len(PORTS) names one nobody binds
 LOOPBACK = "127.0.0.1"
-HOWS = ("r", "w", "rw")
 
 _PATTERN = bytes(range(256)) * 1100  # 281,600 bytes: room for any write of a script
 

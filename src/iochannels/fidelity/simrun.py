@@ -21,7 +21,6 @@ from iochannels.fidelity.script import (
     CLOEXEC,
     CREATE,
     FCNTL_CMDS,
-    HOWS,
     LOOPBACK,
     MODES,
     NONBLOCK,
@@ -119,7 +118,7 @@ def sim_args(op: Op, step: int, ports: Ports, proto: str) -> tuple[Any, ...]:
         case "set_nonblock" | "set_cloexec":
             return (a[0], bool(a[1]))
         case "shutdown":
-            return (a[0], HOWS[a[1]])
+            return (a[0], a[1])  # Linux's numbers, SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2, as a program
         case "fork":
             return (None, None)
         case "open":

@@ -191,10 +191,11 @@ def talking(snap: Snapshot) -> Snapshot:
     """Only the fds on channels between two processes, and the processes that hold them."""
     snap = replace(snap, processes=(*snap.processes, *_outside(snap)))
     shared: set[str] = set()
+    ends = snap.ends_by_channel()
     for cid, channel in snap.channels.items():
-        pids = {e.pid for e in snap.ends(cid)}
+        pids = {e.pid for e in ends.get(cid, ())}
         if channel.peer in snap.channels:
-            pids |= {e.pid for e in snap.ends(channel.peer or "")}
+            pids |= {e.pid for e in ends.get(channel.peer or "", ())}
         if len(pids) > 1 and channel.kind.reach == Reach.PROCESS:
             shared.add(cid)
     procs = tuple(

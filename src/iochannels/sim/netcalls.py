@@ -33,6 +33,9 @@ __all__ = [
 
 SOMAXCONN = 4096  # /proc/sys/net/core/somaxconn: listen(2) caps the backlog here
 HOWS = {"r": (True, False), "w": (False, True), "rw": (True, True)}
+# shutdown(2)'s how as Linux takes it: SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 (socket.SHUT_WR is 1),
+# or by name; "r", "w" and "rw" are the simulator's own words for the same.
+SHUT = {0: "r", 1: "w", 2: "rw", "SHUT_RD": "r", "SHUT_WR": "w", "SHUT_RDWR": "rw"}
 
 
 def socket_of(p: Task, fd: int) -> Socket:
@@ -256,12 +259,19 @@ def sys_recvfrom(k: Services, p: Task, call: Call, fd: int, n: int) -> tuple[byt
     return got
 
 
-def sys_shutdown(k: Services, p: Task, call: Call, fd: int, how: str) -> int:
-    sock: Socket = socket_of(p, fd)
-    if how not in HOWS:
+def _directions(how: int | str) -> tuple[bool, bool]:
+    """(read, write) that shutdown(2) stops; EINVAL for any other how (inet_shutdown and
+    unix_shutdown check it after the fd: EBADF and ENOTSOCK come first)."""
+    word = SHUT.get(how, how) if isinstance(how, int | str) else None
+    if not isinstance(word, str) or word not in HOWS:
         raise fail("EINVAL")
+    return HOWS[word]
+
+
+def sys_shutdown(k: Services, p: Task, call: Call, fd: int, how: int | str) -> int:
+    sock: Socket = socket_of(p, fd)
+    rd, wr = _directions(how)
     if isinstance(sock, StreamSocket):
-        rd, wr = HOWS[how]
         if sock.inet and sock.state == "LISTEN":
             if rd:
                 sock.stop_listening()  # inet_shutdown: SHUT_RD disconnects a listener
@@ -275,7 +285,7 @@ def sys_shutdown(k: Services, p: Task, call: Call, fd: int, how: str) -> int:
             raise fail("ENOTCONN")
         sock.shutdown(rd, wr)
     elif isinstance(sock, DgramSocket):
-        sock.shutdown(*HOWS[how])
+        sock.shutdown(rd, wr)
         if sock.inet and sock.dest is None:
             raise fail("ENOTCONN")  # inet_shutdown: TCP_CLOSE, yet it marks the socket shut
     return 0

@@ -163,7 +163,9 @@ class Proc:
         data, addr = await self._sys("recvfrom", fd, n)
         return bytes(data), addr
 
-    async def shutdown(self, fd: int, how: str) -> None:
+    async def shutdown(self, fd: int, how: int | str) -> None:
+        """shutdown(2): ``how`` is ``socket.SHUT_RD``, ``SHUT_WR`` or ``SHUT_RDWR`` (0, 1, 2,
+        Linux's numbers), their names, or ``"r"``, ``"w"``, ``"rw"``."""
         await self._sys("shutdown", fd, how)
 
     async def getsockname(self, fd: int) -> Addr:

@@ -248,7 +248,10 @@ def set_cloexec(a: Args, value: Any, done: bool) -> tuple[tuple[Arg, ...], Any]:
 
 
 def shutdown(a: Args, value: Any, done: bool) -> tuple[tuple[Arg, ...], Any]:
-    how = {"r": "SHUT_RD", "w": "SHUT_WR", "rw": "SHUT_RDWR"}.get(a[1]) or a[1]
+    names = {"r": "SHUT_RD", "w": "SHUT_WR", "rw": "SHUT_RDWR", 0: "SHUT_RD", 1: "SHUT_WR",
+             2: "SHUT_RDWR"}
+    how = names.get(a[1]) if isinstance(a[1], int | str) else None
+    how = how or a[1]
     return (a[0], how), value
 
 
