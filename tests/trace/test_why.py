@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -242,3 +243,38 @@ def test_a_call_the_kernel_will_not_show_is_not_told_as_no_call() -> None:
     (wait,) = json.loads(as_json.stdout)
     assert as_json.returncode == 1 and wait["error"] == "permission denied"
     assert owner.returncode == 0 and "blocked in clock_nanosleep()" in owner.stdout
+
+
+@pytest.mark.parametrize("family", ["udp", "unix"])
+def test_an_unconnected_datagram_reader_waits_for_any_sender(tmp_path: Path,
+                                                              family: str) -> None:
+    """udp(7), unix(7): a datagram socket that is not connected has no other end to be held;
+    any process that can reach its address may wake it, and one datagram from here does."""
+    address = "127.0.0.1" if family == "udp" else str(tmp_path / "s")
+    code = ("import socket, sys\n"
+            + ("s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))\n"
+               if family == "udp" else
+               "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])\n")
+            + "print(s.getsockname()[1] if s.family == socket.AF_INET else '', flush=True)\n"
+            "sys.stdout.write(s.recv(100).decode()); sys.stdout.flush()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, address], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().strip()
+        wait_blocked([proc.pid], "blocked in recvfrom")
+        said = iochannels("why", str(proc.pid))
+        assert said.returncode == 0, said.stderr
+        where = f"127.0.0.1:{port}" if family == "udp" else address
+        assert f"verdict: it wakes when a datagram arrives at {where}" in said.stdout, said.stdout
+        assert "outside" not in said.stdout
+        kind = socket.AF_INET if family == "udp" else socket.AF_UNIX
+        with socket.socket(kind, socket.SOCK_DGRAM) as sender:  # and indeed any sender wakes it
+            sender.sendto(b"woken", ("127.0.0.1", int(port)) if family == "udp" else address)
+        assert proc.stdout.read() == "woken"
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -22,13 +22,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from iochannels.model import Channel, End, Process, Snapshot
+from iochannels.model import Channel, End, Kind, Process, Snapshot
 
 __all__ = ["Wait", "explain", "explain_tree", "why"]
 
 _BLOCKED = re.compile(r"blocked in (\w+)\((\d*)\)")
 _READS = {"read", "readv", "pread64", "recvfrom", "recvmsg"}
 _WRITES = {"write", "writev", "pwrite64", "sendto", "sendmsg"}
+_DATAGRAMS = frozenset({Kind.UDP, Kind.UNIX_DGRAM})
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,11 @@ def _verdict(snap: Snapshot, proc: Process, call: str, fd: int | None, chan: Cha
         return "it wakes when the other end reads and makes room"
     if others:
         return "it wakes when the other end sends data or closes"
+    if chan is not None and chan.kind in _DATAGRAMS and chan.peer is None and call in _READS:
+        # Not connected: no other end exists to be held; any sender that can reach its
+        # address may wake it (udp(7), unix(7) SOCK_DGRAM).
+        at = f" at {chan.local}" if chan.local else ""
+        return f"it wakes when a datagram arrives{at}: any process may send one"
     return "no process here holds the other end: what wakes it is outside"
 
 
