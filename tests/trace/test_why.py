@@ -278,3 +278,40 @@ def test_an_unconnected_datagram_reader_waits_for_any_sender(tmp_path: Path,
         proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.mark.parametrize("mode", ["r", "w"])
+def test_an_open_of_a_fifo_waits_for_the_other_end(tmp_path: Path, mode: str) -> None:
+    """fifo(7): opening a FIFO for reading blocks until a process opens it for writing, and
+    vice versa. The waiting process has no fd yet: the path comes from its open's arguments,
+    as given (relative, with markup and a newline, escaped), and opening the other end wakes
+    it, so the verdict is Linux's."""
+    name = "the [red]fifo\n"
+    os.mkfifo(tmp_path / name)
+    proc = subprocess.Popen([sys.executable, "-c", f"open({name!r}, {mode!r}); print('opened')"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        wait_blocked([proc.pid], "blocked in open")
+        said = iochannels("why", str(proc.pid))
+        assert said.returncode == 0, said.stderr
+        mine, other = ("reading", "writing") if mode == "r" else ("writing", "reading")
+        assert f"the [red]fifo\\n: a FIFO, being opened for {mine}" in said.stdout, said.stdout
+        assert f"verdict: it wakes when some process opens the FIFO for {other}" in said.stdout
+        data = json.loads(iochannels("why", str(proc.pid), "--json").stdout)[0]
+        assert data["facts"] == [f"{name}: a FIFO, being opened for {mine}"]
+        wait_blocked([proc.pid], "blocked in open")  # looking woke nothing: still waiting
+        # and indeed the other end's open wakes it (a reader waiting in open(2) already
+        # counts: the writer's open does not wait; O_NONBLOCK for reading never waits)
+        other_end = os.open(tmp_path / name,
+                            os.O_WRONLY if mode == "r" else os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline() == "opened\n"
+        finally:
+            os.close(other_end)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -44,6 +44,7 @@ _FD_CALLS = {
     441: "epoll_pwait2",
 }
 _OTHER_CALLS = {
+    2: "open",
     7: "poll",
     23: "select",
     34: "pause",

@@ -21,8 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from iochannels.model import Channel, End, Kind, Process, Snapshot
+
+if TYPE_CHECKING:
+    from iochannels.live.opening import Opening
 
 __all__ = ["Wait", "explain", "explain_tree", "why"]
 
@@ -50,11 +54,13 @@ class Wait:
 
 # The states in which a process sleeps in the kernel (proc(5) /proc/PID/stat: S, D).
 _ASLEEP = ("sleeping", "disk sleep")
+_OPENS = ("blocked in open()", "blocked in openat()")
 
 
 def why(pid: int, tree: bool = False) -> list[Wait]:
     """Read every process once and explain ``pid`` (and with ``tree``, its descendants)."""
     from iochannels.live import procfs
+    from iochannels.live.opening import opening
     from iochannels.live.snapshot import snapshot
 
     snap = snapshot(None, others=False)
@@ -62,7 +68,12 @@ def why(pid: int, tree: bool = False) -> list[Wait]:
     # here, or /proc/PID/syscall may be refused; only the second is "cannot tell".
     hidden = {p.pid: reason for p in snap.processes
               if p.state in _ASLEEP and (reason := procfs.syscall_hidden(p.pid))}
-    return explain_tree(snap, pid, hidden) if tree else [explain(snap, pid, hidden=hidden)]
+    # An open(2) has no fd yet: what it opens is in its arguments (fifo(7) waits there).
+    opens = {p.pid: found for p in snap.processes
+             if p.state in _OPENS and (found := opening(p.pid)) is not None}
+    if tree:
+        return explain_tree(snap, pid, hidden, opens)
+    return [explain(snap, pid, hidden=hidden, opens=opens)]
 
 
 def _blocked(proc: Process) -> tuple[str, int | None] | None:
@@ -126,9 +137,10 @@ def _wakers(snap: Snapshot, proc: Process, call: str, fd: int | None) -> tuple[
 
 
 def explain(snap: Snapshot, pid: int, _seen: frozenset[int] = frozenset(),
-            hidden: Mapping[int, str] | None = None) -> Wait:
+            hidden: Mapping[int, str] | None = None,
+            opens: Mapping[int, Opening] | None = None) -> Wait:
     """The verdict for one process of ``snap``; ``hidden``: pid -> why its call (in
-    /proc/PID/syscall) could not be read."""
+    /proc/PID/syscall) could not be read; ``opens``: pid -> what its open(2) opens."""
     proc = snap.process(pid)
     if proc is None:
         return Wait(pid, "?", "gone", verdict="it has ended: nothing is left to wait")
@@ -136,9 +148,20 @@ def explain(snap: Snapshot, pid: int, _seen: frozenset[int] = frozenset(),
     if blocked is None:
         return _not_named(proc, (hidden or {}).get(pid))
     call, fd = blocked
+    if (found := (opens or {}).get(pid)) is not None and found.fifo:
+        return _opening_fifo(proc, call, found)
     chan, wakers, facts = _wakers(snap, proc, call, fd)
     verdict = _verdict(snap, proc, call, fd, chan, wakers, _seen | {pid})
     return Wait(pid, proc.name, proc.state or "", call, fd, chan, wakers, verdict, tuple(facts))
+
+
+def _opening_fifo(proc: Process, call: str, found: Opening) -> Wait:
+    """fifo(7): an open for reading waits until a process opens the FIFO for writing, and
+    the other way round. Nobody has that other end open now, or the open would not wait."""
+    mine, other = ("reading", "writing") if found.for_reading else ("writing", "reading")
+    return Wait(proc.pid, proc.name, proc.state or "", call, verdict=(
+        f"it wakes when some process opens the FIFO for {other}: nobody has it open for "
+        f"{other} now (fifo(7))"), lines=(f"{found.path}: a FIFO, being opened for {mine}",))
 
 
 def _not_named(proc: Process, hidden: str | None) -> Wait:
@@ -263,7 +286,8 @@ def _reaches(snap: Snapshot, start: int, goal: int, visited: set[int]) -> bool:
     return any(_reaches(snap, n, goal, visited) for n in _next_pids(snap, start))
 
 
-def explain_tree(snap: Snapshot, pid: int, hidden: Mapping[int, str] | None = None) -> list[Wait]:
+def explain_tree(snap: Snapshot, pid: int, hidden: Mapping[int, str] | None = None,
+                 opens: Mapping[int, Opening] | None = None) -> list[Wait]:
     """``pid`` and its descendants, each explained; the one holding the others up first."""
     tree = [pid]
     added = True  # pids wrap, so a child may be listed before its parent: repeat until stable
@@ -273,7 +297,7 @@ def explain_tree(snap: Snapshot, pid: int, hidden: Mapping[int, str] | None = No
             if proc.ppid in tree and proc.pid not in tree:
                 tree.append(proc.pid)
                 added = True
-    waits = [explain(snap, p, hidden=hidden) for p in tree]
+    waits = [explain(snap, p, hidden=hidden, opens=opens) for p in tree]
     blocked = {w.pid for w in waits if w.call is not None}
 
     # The process that holds the others up: blocked, and waiting on no other blocked one
