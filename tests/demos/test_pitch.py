@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import need_program
+from iochannels import live
 from iochannels.demos import pitch, registry
 from iochannels.demos.stage import Say, Show, staged
 from iochannels.errors import NotFound, UsageError
@@ -111,11 +113,24 @@ def test_lsof_counts_the_standin_the_same_way() -> None:
     }
 
 
+def _asleep(pid: int) -> None:
+    """Until ``pid`` sleeps in its timer: while sleep(1) starts, setlocale(3) has a locale
+    file open for a moment, and a count taken then has one fd more than sleep keeps."""
+    deadline = time.monotonic() + 20  # a bound for a loaded machine, not a speed check
+    while time.monotonic() < deadline:
+        proc = live.snapshot([pid], others=False).process(pid)
+        if proc is not None and (proc.state or "").startswith("blocked in clock_nanosleep"):
+            return
+        time.sleep(0.02)
+    pytest.fail(f"{pid} never slept")
+
+
 def test_the_count_says_only_what_is_there() -> None:
     """A process whose pipes lead elsewhere: no "in 0 pairs", no "rest" when none is left."""
     with subprocess.Popen(["sleep", "30"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL) as sleeper:
         try:
+            _asleep(sleeper.pid)
             info = registry.get("pitch-fds")
             with staged(info, options={"pid": sleeper.pid}) as stage:
                 pitch.pitch_fds(stage)
