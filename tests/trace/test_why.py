@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,21 @@ def wait_blocked(pids: list[int], prefix: str = "blocked in") -> None:
             return
         time.sleep(0.05)
     pytest.fail(f"{pids} never blocked")
+
+
+@contextmanager
+def python_child(code: str, *args: str, cwd: Path | None = None
+                 ) -> Iterator[subprocess.Popen[str]]:
+    """``python -c code args``, its stdout a pipe; killed and reaped however the test ends."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=cwd,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @pytest.fixture
@@ -257,9 +273,7 @@ def test_an_unconnected_datagram_reader_waits_for_any_sender(tmp_path: Path,
                "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])\n")
             + "print(s.getsockname()[1] if s.family == socket.AF_INET else '', flush=True)\n"
             "sys.stdout.write(s.recv(100).decode()); sys.stdout.flush()\n")
-    proc = subprocess.Popen([sys.executable, "-c", code, address], stdout=subprocess.PIPE,
-                            text=True)
-    try:
+    with python_child(code, address) as proc:
         assert proc.stdout is not None
         port = proc.stdout.readline().strip()
         wait_blocked([proc.pid], "blocked in recvfrom")
@@ -273,11 +287,6 @@ def test_an_unconnected_datagram_reader_waits_for_any_sender(tmp_path: Path,
             sender.sendto(b"woken", ("127.0.0.1", int(port)) if family == "udp" else address)
         assert proc.stdout.read() == "woken"
         assert proc.wait(10) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 @pytest.mark.parametrize("mode", ["r", "w"])
@@ -288,9 +297,7 @@ def test_an_open_of_a_fifo_waits_for_the_other_end(tmp_path: Path, mode: str) ->
     it, so the verdict is Linux's."""
     name = "the [red]fifo\n"
     os.mkfifo(tmp_path / name)
-    proc = subprocess.Popen([sys.executable, "-c", f"open({name!r}, {mode!r}); print('opened')"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, text=True)
-    try:
+    with python_child(f"open({name!r}, {mode!r}); print('opened')", cwd=tmp_path) as proc:
         wait_blocked([proc.pid], "blocked in open")
         said = iochannels("why", str(proc.pid))
         assert said.returncode == 0, said.stderr
@@ -310,8 +317,3 @@ def test_an_open_of_a_fifo_waits_for_the_other_end(tmp_path: Path, mode: str) ->
         finally:
             os.close(other_end)
         assert proc.wait(10) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
