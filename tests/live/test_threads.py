@@ -168,12 +168,20 @@ def test_fd_threshold_both_sides(below: bool) -> None:
     assert started == (0 if below else helpers())
 
 
+def _no_pos(table: list[tuple[int, str, bytes | None]]) -> list[tuple[int, str, bytes | None]]:
+    """The rows without fdinfo's first line, "pos:" (proc(5))."""
+    return [(fd, link, info.split(b"\n", 1)[1] if info and info.startswith(b"pos:") else info)
+            for fd, link, info in table]
+
+
 def test_own_table_threaded_leaves_out_its_directory_fds() -> None:
     r, w = os.pipe()
     try:
         me = os.getpid()
         table = _scan.fd_table(f"/proc/{me}/fd", f"/proc/{me}/fdinfo", True, MAX)
-        assert table == pure(me)
+        # The offsets aside: an inherited stdout shared with other writers (a log file that
+        # others append to) moves between the two reads.
+        assert _no_pos(table) == _no_pos(pure(me))
         assert (r, f"pipe:[{os.fstat(r).st_ino}]") in {(fd, link) for fd, link, _ in table}
         assert not any(link.startswith("/proc/") for _, link, _ in table)
     finally:
