@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from livekit import Child, every_kind
@@ -210,3 +211,23 @@ def test_version_says_which_path(pure: str, said: str) -> None:
 
 
 __all__ = ["every_kind"]  # a fixture: imported by the tests that use it
+
+
+def test_a_c_part_built_from_older_source_is_set_aside(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """An editable install not rebuilt after an update keeps the old .so: a module whose
+    calls differ is not called (that raised AttributeError mid-scan), the pure path serves
+    and --version says why. The stand-in is a real module file of an older _scan's shape."""
+    old = tmp_path / "iochannels_old_scan.py"
+    old.write_text("FD_THREADS_FROM = 256\ndef fd_table(*args):\n    raise AssertionError\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import iochannels_old_scan  # type: ignore[import-not-found]
+
+    monkeypatch.setattr(live, "_scan", iochannels_old_scan, raising=False)
+    monkeypatch.setitem(sys.modules, "iochannels.live._scan", iochannels_old_scan)
+    monkeypatch.setattr(procfs, "_stale", False)  # restored after, whatever this sets
+    monkeypatch.setattr(procfs, "_native", procfs._import_native())
+    assert procfs.native_scan() is None
+    assert procfs.scan_path() == "pure Python: the C part is out of date, reinstall"
+    me = live.snapshot([os.getpid()]).process(os.getpid())
+    assert me is not None and me.fds  # read by the pure path, not the stale module

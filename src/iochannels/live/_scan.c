@@ -989,12 +989,18 @@ static struct PyModuleDef module = {
     methods,
 };
 
+/* The calls this module offers, as procfs.py expects them: raised with every change of a
+   call or its results, so that a module built from older source (an editable install not
+   rebuilt after an update) is set aside for the pure-Python path, not called wrongly. */
+#define SCAN_API 2
+
 PyMODINIT_FUNC PyInit__scan(void)
 {
     if (PyType_Ready(&AheadType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && (PyModule_AddIntMacro(m, AHEAD_FROM) < 0 ||
+    if (m != NULL && (PyModule_AddIntMacro(m, SCAN_API) < 0 ||
+                      PyModule_AddIntMacro(m, AHEAD_FROM) < 0 ||
                       PyModule_AddIntMacro(m, MAX_WORKERS) < 0 ||
                       PyModule_AddIntMacro(m, FD_THREADS_FROM) < 0 ||
                       PyModule_AddIntMacro(m, PID_THREADS_FROM) < 0 ||

@@ -2,6 +2,7 @@
 # workers: 0 lets the call choose (the online CPUs, at most MAX_WORKERS, and one thread
 # below the *_THREADS_FROM counts); 1 to MAX_WORKERS asks for that many.
 
+SCAN_API: int
 MAX_WORKERS: int
 FD_THREADS_FROM: int
 PID_THREADS_FROM: int

@@ -75,6 +75,10 @@ def rooted(path: str) -> Iterator[None]:
 _DENIED = frozenset({errno.EACCES, errno.EPERM})
 
 
+_SCAN_API = 2  # _scan.c's SCAN_API: the calls and results this module expects of it
+_stale = False  # a C part was found, but built from older source
+
+
 def _import_native() -> ModuleType | None:
     """The C part of the scan (_scan.c), None where it was not built.
 
@@ -82,11 +86,15 @@ def _import_native() -> ModuleType | None:
     it is optional (psutil's way): without a compiler at install the package runs on
     the pure-Python path.
     """
+    global _stale
     try:
         from iochannels.live import _scan
     except ImportError:
         return None
-    return _scan
+    # Built from older source (an editable install not rebuilt since an update): its calls
+    # are not the ones below expects; the pure-Python path serves, and --version says so.
+    _stale = getattr(_scan, "SCAN_API", 0) != _SCAN_API
+    return None if _stale else _scan
 
 
 def _load_native() -> ModuleType | None:
@@ -99,7 +107,9 @@ _native = _load_native()
 
 def scan_path() -> str:
     """Which path reads /proc: "native scan" (the C part) or "pure Python"."""
-    return "pure Python" if _native is None else "native scan"
+    if _native is not None:
+        return "native scan"
+    return "pure Python: the C part is out of date, reinstall" if _stale else "pure Python"
 
 
 @contextlib.contextmanager
