@@ -64,12 +64,13 @@ def why(pid: int, tree: bool = False) -> list[Wait]:
     from iochannels.live.snapshot import snapshot
 
     snap = snapshot(None, others=False)
+    told = [p for q in (_tree(snap, pid) if tree else [pid]) if (p := snap.process(q))]
     # A sleeping process whose call is not named: the call may be one not followed
     # here, or /proc/PID/syscall may be refused; only the second is "cannot tell".
-    hidden = {p.pid: reason for p in snap.processes
+    hidden = {p.pid: reason for p in told
               if p.state in _ASLEEP and (reason := procfs.syscall_hidden(p.pid))}
     # An open(2) has no fd yet: what it opens is in its arguments (fifo(7) waits there).
-    opens = {p.pid: found for p in snap.processes
+    opens = {p.pid: found for p in told
              if p.state in _OPENS and (found := opening(p.pid)) is not None}
     if tree:
         return explain_tree(snap, pid, hidden, opens)
@@ -286,9 +287,8 @@ def _reaches(snap: Snapshot, start: int, goal: int, visited: set[int]) -> bool:
     return any(_reaches(snap, n, goal, visited) for n in _next_pids(snap, start))
 
 
-def explain_tree(snap: Snapshot, pid: int, hidden: Mapping[int, str] | None = None,
-                 opens: Mapping[int, Opening] | None = None) -> list[Wait]:
-    """``pid`` and its descendants, each explained; the one holding the others up first."""
+def _tree(snap: Snapshot, pid: int) -> list[int]:
+    """``pid`` and its descendants (the processes ``why --tree`` explains)."""
     tree = [pid]
     added = True  # pids wrap, so a child may be listed before its parent: repeat until stable
     while added:
@@ -297,7 +297,13 @@ def explain_tree(snap: Snapshot, pid: int, hidden: Mapping[int, str] | None = No
             if proc.ppid in tree and proc.pid not in tree:
                 tree.append(proc.pid)
                 added = True
-    waits = [explain(snap, p, hidden=hidden, opens=opens) for p in tree]
+    return tree
+
+
+def explain_tree(snap: Snapshot, pid: int, hidden: Mapping[int, str] | None = None,
+                 opens: Mapping[int, Opening] | None = None) -> list[Wait]:
+    """``pid`` and its descendants, each explained; the one holding the others up first."""
+    waits = [explain(snap, p, hidden=hidden, opens=opens) for p in _tree(snap, pid)]
     blocked = {w.pid for w in waits if w.call is not None}
 
     # The process that holds the others up: blocked, and waiting on no other blocked one
