@@ -317,3 +317,49 @@ def test_an_open_of_a_fifo_waits_for_the_other_end(tmp_path: Path, mode: str) ->
         finally:
             os.close(other_end)
         assert proc.wait(10) == 0
+
+
+def test_a_connected_datagram_reader_waits_for_its_peer_only() -> None:
+    """udp(7): a connected UDP socket drops datagrams from any other address. The peer's
+    address here belongs to a socket of this test, so Linux shows both halves: a stranger's
+    datagram does not wake the reader, the peer's does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+        peer.bind(("127.0.0.1", 0))
+        where = f"127.0.0.1:{peer.getsockname()[1]}"
+        code = ("import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                f"s.connect(('127.0.0.1', {peer.getsockname()[1]}))\n"
+                "print(s.getsockname()[1], flush=True)\n"
+                "sys.stdout.write(s.recv(100).decode()); sys.stdout.flush()\n")
+        with python_child(code) as proc:
+            assert proc.stdout is not None
+            port = int(proc.stdout.readline())
+            wait_blocked([proc.pid], "blocked in recvfrom")
+            said = iochannels("why", str(proc.pid)).stdout
+            assert f"verdict: it wakes when a datagram arrives from {where}" in said, said
+            stranger.sendto(b"dropped", ("127.0.0.1", port))
+            wait_blocked([proc.pid], "blocked in recvfrom")  # still: Linux dropped it
+            peer.sendto(b"woken", ("127.0.0.1", port))
+            assert proc.stdout.read() == "woken"
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_DGRAM])
+def test_a_socket_whose_other_end_it_holds_itself_waits_for_itself(kind: int) -> None:
+    """A socketpair whose both ends are the reader's own fds: nobody else can send."""
+    code = f"import socket\na, b = socket.socketpair(socket.AF_UNIX, {int(kind)})\na.recv(1)\n"
+    with python_child(code) as proc:
+        wait_blocked([proc.pid], "blocked in recvfrom")
+        said = iochannels("why", str(proc.pid)).stdout
+        assert "is held by its own fd" in said, said
+        assert "verdict: it holds the other end itself: nobody else sends" in said, said
+        assert "outside" not in said
+
+
+def test_a_datagram_socket_with_no_address_and_no_peer_waits_for_nobody() -> None:
+    """unix(7): an unbound, unconnected datagram socket has no name to send to."""
+    code = ("import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+            "assert s.getsockname() == ''\ns.recv(1)\n")
+    with python_child(code) as proc:
+        wait_blocked([proc.pid], "blocked in recvfrom")
+        said = iochannels("why", str(proc.pid)).stdout
+        assert "verdict: it has no address and no peer: no process can send to it" in said, said

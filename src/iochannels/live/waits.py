@@ -240,12 +240,25 @@ def _verdict(snap: Snapshot, proc: Process, call: str, fd: int | None, chan: Cha
         return "it wakes when the other end reads and makes room"
     if others:
         return "it wakes when the other end sends data or closes"
+    if chan is not None and chan.kind.is_socket and wakers:  # the other end: its own fds
+        return ("it holds the other end itself: nobody else sends, it waits for itself"
+                if call in _READS else
+                "it holds the other end itself: nobody else takes data out, it waits for itself")
     if chan is not None and chan.kind in _DATAGRAMS and chan.peer is None and call in _READS:
-        # Not connected: no other end exists to be held; any sender that can reach its
-        # address may wake it (udp(7), unix(7) SOCK_DGRAM).
-        at = f" at {chan.local}" if chan.local else ""
-        return f"it wakes when a datagram arrives{at}: any process may send one"
+        return _datagram_sender(chan)
     return "no process here holds the other end: what wakes it is outside"
+
+
+def _datagram_sender(chan: Channel) -> str:
+    """Who may wake a reader of a datagram socket whose peer no process here holds."""
+    if chan.remote and not chan.remote.endswith(":0"):
+        # udp(7): once connected, datagrams from any other address are dropped.
+        return (f"it wakes when a datagram arrives from {chan.remote}: a connected socket "
+                "takes only its peer's (udp(7))")
+    if chan.local in (None, "unnamed") or (chan.local or "").endswith(":0"):
+        # No address, no peer: no send(2) can name it (unix(7), udp(7)).
+        return "it has no address and no peer: no process can send to it: nobody will wake it"
+    return f"it wakes when a datagram arrives at {chan.local}: any process may send one"
 
 
 def _next_pids(snap: Snapshot, pid: int) -> list[int]:
