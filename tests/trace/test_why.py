@@ -280,7 +280,10 @@ def test_an_unconnected_datagram_reader_waits_for_any_sender(tmp_path: Path,
         said = iochannels("why", str(proc.pid))
         assert said.returncode == 0, said.stderr
         where = f"127.0.0.1:{port}" if family == "udp" else address
-        assert f"verdict: it wakes when a datagram arrives at {where}" in said.stdout, said.stdout
+        verdict = (f"verdict: it wakes when a datagram arrives at {where}: any process" if
+                   family == "udp" else f"verdict: it wakes when a datagram is sent to {where}: "
+                   "any process that may write to that socket file")
+        assert verdict in said.stdout, said.stdout
         assert "outside" not in said.stdout
         kind = socket.AF_INET if family == "udp" else socket.AF_UNIX
         with socket.socket(kind, socket.SOCK_DGRAM) as sender:  # and indeed any sender wakes it
@@ -363,3 +366,29 @@ def test_a_datagram_socket_with_no_address_and_no_peer_waits_for_nobody() -> Non
         wait_blocked([proc.pid], "blocked in recvfrom")
         said = iochannels("why", str(proc.pid)).stdout
         assert "verdict: it has no address and no peer: no process can send to it" in said, said
+
+
+def test_a_datagram_peer_that_closes_wakes_nobody() -> None:
+    """unix(7): a peer's close gives end of file to stream and seqpacket sockets only. The
+    child holding the other end of a datagram socketpair can wake the reader by sending,
+    not by ending: Linux leaves the reader asleep when it is killed."""
+    code = ("import os, socket, time\n"
+            "a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+            "child = os.fork()\n"
+            "if child == 0:\n    a.close(); time.sleep(60); os._exit(0)\n"
+            "b.close(); print(child, flush=True); a.recv(1)\n")
+    with python_child(code) as proc:
+        assert proc.stdout is not None
+        child = int(proc.stdout.readline())
+        try:
+            wait_blocked([proc.pid], "blocked in recvfrom")
+            said = iochannels("why", str(proc.pid)).stdout
+            assert f"pid {child} (python" in said, said
+            assert "verdict: it wakes when the other end sends a datagram (its closing does not)" \
+                in said, said
+        finally:
+            os.kill(child, signal.SIGKILL)
+        # Its parent, asleep in recv, does not reap it: a zombie, its fds closed (exit_files).
+        wait_blocked([child], "zombie")
+        time.sleep(0.2)
+        wait_blocked([proc.pid], "blocked in recvfrom")  # its peer's end did not wake it

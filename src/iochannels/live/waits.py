@@ -238,6 +238,9 @@ def _verdict(snap: Snapshot, proc: Process, call: str, fd: int | None, chan: Cha
         return "it wakes when a holder writes, or with end of file once every write end is closed"
     if others and call in _WRITES:
         return "it wakes when the other end reads and makes room"
+    if others and chan is not None and chan.kind in _DATAGRAMS and call in _READS:
+        # unix(7): end of file at the peer's close is for stream and seqpacket sockets only.
+        return "it wakes when the other end sends a datagram (its closing does not)"
     if others:
         return "it wakes when the other end sends data or closes"
     if chan is not None and chan.kind.is_socket and wakers:  # the other end: its own fds
@@ -258,6 +261,10 @@ def _datagram_sender(chan: Channel) -> str:
     if chan.local in (None, "unnamed") or (chan.local or "").endswith(":0"):
         # No address, no peer: no send(2) can name it (unix(7), udp(7)).
         return "it has no address and no peer: no process can send to it: nobody will wake it"
+    if chan.kind is Kind.UNIX_DGRAM and not chan.local.startswith("@"):
+        # unix(7): connecting or sending to a pathname socket needs write permission on it.
+        return (f"it wakes when a datagram is sent to {chan.local}: any process that may "
+                "write to that socket file (unix(7))")
     return f"it wakes when a datagram arrives at {chan.local}: any process may send one"
 
 
